@@ -1,0 +1,45 @@
+"""SSM Parameter Store: a monitor's parameters under its path, in one call, briefly cached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from ceilingwatch.config import MonitorConfig, parameter_path, parse_config
+from ceilingwatch.errors import AwsServiceError
+
+
+class ParameterStore:
+    """Reads `/ceilingwatch/<monitor>/*` with SecureStrings decrypted; the cache spares retries."""
+
+    def __init__(self, client: Any, prefix: str, max_age_seconds: int = 60) -> None:
+        self._provider = SSMProvider(boto3_client=client)
+        self.prefix = prefix
+        self.max_age_seconds = max_age_seconds
+
+    def load(self, monitor: str) -> MonitorConfig:
+        path = parameter_path(self.prefix, monitor)
+        try:
+            values = self._provider.get_multiple(
+                path, max_age=self.max_age_seconds, decrypt=True, MaxResults=10
+            )
+        except GetParameterError as error:
+            raise AwsServiceError(
+                f"could not read the parameters under {path} ({_aws_code(error)})",
+                f"check that the function's role may call ssm:GetParametersByPath on {path} "
+                "and kms:Decrypt for SecureString parameters",
+            ) from None
+        return parse_config(monitor, path, {name: str(value) for name, value in values.items()})
+
+    def clear_cache(self) -> None:
+        self._provider.clear_cache()  # type: ignore[no-untyped-call]
+
+
+def _aws_code(error: Exception) -> str:
+    cause = error.__cause__ or error.__context__
+    response = getattr(cause, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", type(cause).__name__))
+    return type(cause or error).__name__

@@ -1,0 +1,183 @@
+"""Ultravox's REST API: the concurrency series and the account, with timeouts and retries."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from ceilingwatch.config import Secret
+from ceilingwatch.errors import InvalidResponseError, UltravoxAuthError, UltravoxUnavailableError
+from ceilingwatch.series import TimeSeries, parse_time_series
+
+CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
+ACCOUNT_PATH = "/api/accounts/me"
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Account:
+    allowed_concurrent_calls: int | None
+    active_calls: int | None
+    subscription_tier: str | None
+
+
+class UltravoxClient:
+    """One per execution environment; the key travels per call so a rotated key takes at once."""
+
+    def __init__(
+        self,
+        base_url: str,
+        session: requests.Session | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        key_parameter: str = "the ultravox-api-key parameter",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self._sleep = sleep
+        self._clock = clock
+        self.key_parameter = key_parameter
+
+    def concurrency(
+        self, key: Secret, start: datetime, end: datetime, *, deadline: float
+    ) -> TimeSeries:
+        params = {"bucket": "5min", "start": _iso(start), "end": _iso(end)}
+        return parse_time_series(self._get(CONCURRENCY_PATH, key, params, deadline), start, end)
+
+    def account(self, key: Secret, *, deadline: float) -> Account:
+        body = self._get(ACCOUNT_PATH, key, {}, deadline)
+        if not isinstance(body, dict):
+            raise InvalidResponseError("the account is not a JSON object")
+        allowed = body.get("allowedConcurrentCalls")
+        active = body.get("activeCalls")
+        if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
+            raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
+        tier = body.get("subscriptionTier")
+        return Account(
+            allowed_concurrent_calls=allowed,
+            active_calls=active if isinstance(active, int) else None,
+            subscription_tier=tier if isinstance(tier, str) else None,
+        )
+
+    def _get(self, path: str, key: Secret, params: dict[str, str], deadline: float) -> Any:
+        """GET with retries on 429/5xx and network faults, never sleeping past `deadline`."""
+        url = self.base_url + path
+        problem = ""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
+            wait: float | None = None
+            try:
+                response = self.session.get(
+                    url,
+                    params=params,
+                    headers={"X-API-Key": key.reveal(), "Accept": "application/json"},
+                    timeout=timeout,
+                )
+            except requests.Timeout:
+                problem = f"Ultravox did not answer {path} within {timeout[1]:.0f} s"
+            except requests.RequestException as error:  # refused, reset, truncated body
+                problem = f"could not connect to Ultravox at {self.base_url} ({_cause(error)})"
+            else:
+                if response.ok:
+                    return self._json(response, path)
+                self._raise_unless_retryable(response, path)
+                problem = (
+                    f"Ultravox answered {path} with HTTP {response.status_code}{_excerpt(response)}"
+                )
+                wait = retry_after(response.headers.get("Retry-After"), self._now())
+            if attempt == MAX_ATTEMPTS:
+                break
+            wait = (
+                wait
+                if wait is not None
+                else min(4.0, 0.5 * 2 ** (attempt - 1))
+                * (
+                    0.5 + random.random()  # noqa: S311 - jitter, not cryptography
+                )
+            )
+            if self._clock() + wait + 1.0 > deadline:
+                problem += f"; retrying after {wait:.0f} s would pass this run's time budget"
+                break
+            self._sleep(wait)
+        raise UltravoxUnavailableError(
+            problem,
+            "nothing if it clears within a few runs: Ultravox is down or rate-limiting this key; "
+            "check status.ultravox.ai and that no other job shares the key",
+        )
+
+    def _raise_unless_retryable(self, response: requests.Response, path: str) -> None:
+        status = response.status_code
+        if status in RETRYABLE:
+            return
+        if status == 401:
+            raise UltravoxAuthError(
+                "Ultravox rejected the API key (HTTP 401)",
+                f"put a valid key in {self.key_parameter} (SecureString)",
+            )
+        if status == 403:
+            raise UltravoxAuthError(
+                "the API key lacks the rights to read account usage (HTTP 403)",
+                f"put a key with account access in {self.key_parameter}",
+            )
+        if status == 404:
+            raise InvalidResponseError(
+                f"{path} was not found (HTTP 404) at {self.base_url}",
+                "check ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter)",
+            )
+        raise InvalidResponseError(f"{path} answered HTTP {status}{_excerpt(response)}")
+
+    def _json(self, response: requests.Response, path: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise InvalidResponseError(
+                f"{path} answered {kind}, not JSON{_excerpt(response)}"
+            ) from None
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def retry_after(header: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header, in seconds or as an HTTP-date."""
+    if not header:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return float(header)
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _excerpt(response: requests.Response) -> str:
+    """A short, printable slice of an error body: enough to recognise, too short to leak much."""
+    text = "".join(ch if ch.isprintable() else " " for ch in response.text[:120]).strip()
+    return f": {text[:80]!r}" if text else ""
+
+
+def _cause(error: Exception) -> str:
+    text = str(error)
+    for marker in ("Connection refused", "Connection reset", "Name or service not known"):
+        if marker in text:
+            return marker.lower()
+    return type(error).__name__

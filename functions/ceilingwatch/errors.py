@@ -1,0 +1,66 @@
+"""Why a run could not judge the ceiling, each error saying what to fix, never holding a secret."""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """A run that could not judge; `what_to_fix` is the sentence an on-call engineer acts on."""
+
+    kind = "error"
+
+    def __init__(self, problem: str, what_to_fix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.what_to_fix = what_to_fix or "see the function's logs for this run"
+
+    def __str__(self) -> str:
+        return f"{self.problem}. Fix: {self.what_to_fix}"
+
+
+class ConfigurationError(MonitorError):
+    """A parameter or environment variable is missing or invalid."""
+
+    kind = "configuration"
+
+
+class UltravoxAuthError(MonitorError):
+    """Ultravox refused the API key (401) or its rights (403)."""
+
+    kind = "ultravox-auth"
+
+
+class UltravoxUnavailableError(MonitorError):
+    """Ultravox could not be reached, timed out, or kept answering 429 or 5xx."""
+
+    kind = "ultravox-unavailable"
+
+
+class InvalidResponseError(MonitorError):
+    """Ultravox answered, but not with what its OpenAPI document promises."""
+
+    kind = "ultravox-invalid-response"
+
+    def __init__(self, problem: str, what_to_fix: str = "") -> None:
+        super().__init__(
+            f"Ultravox sent an invalid concurrency series: {problem}",
+            what_to_fix
+            or "nothing on your side if it persists only briefly; otherwise report it to Ultravox",
+        )
+
+
+class StateConflictError(Exception):
+    """Another run stored the monitor's state first: that run owns this tick's notifications."""
+
+
+class DeliveryError(Exception):
+    """No channel delivered a notification: the run fails so Lambda retries it."""
+
+
+class AwsServiceError(MonitorError):
+    """An AWS service the monitor stands on (SSM, DynamoDB) failed or refused."""
+
+    kind = "aws"
+
+
+class ChannelError(Exception):
+    """A channel did not deliver; the message never carries the channel's secret."""

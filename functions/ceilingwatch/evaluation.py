@@ -1,0 +1,127 @@
+"""Peaks of maxTotalCalls held against the limit: levels, headroom and the shape of the hour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+
+from ceilingwatch.config import Thresholds
+from ceilingwatch.series import ConcurrencyBucket
+
+
+class Level(IntEnum):
+    """How close the calls came to the ceiling; ordered, so a rise is `new > old`."""
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    AT_LIMIT = 3
+
+    @property
+    def alerting(self) -> bool:
+        return self is not Level.OK
+
+
+def percent(calls: int, limit: int) -> float:
+    return 100.0 * calls / limit
+
+
+def classify(calls: int, limit: int, thresholds: Thresholds) -> Level:
+    if calls >= limit:
+        return Level.AT_LIMIT
+    share = percent(calls, limit)
+    if share >= thresholds.critical:
+        return Level.CRITICAL
+    if share >= thresholds.warning:
+        return Level.WARNING
+    return Level.OK
+
+
+def recovery_percent(level: Level, thresholds: Thresholds) -> float:
+    """Below this share of the limit a level may end; below its own entry point, for hysteresis."""
+    return {
+        Level.AT_LIMIT: 100.0,
+        Level.CRITICAL: thresholds.critical_recovery,
+        Level.WARNING: thresholds.warning_recovery,
+        Level.OK: 0.0,
+    }[level]
+
+
+def lowered(level: Level, calls: int, limit: int, thresholds: Thresholds) -> Level:
+    """The level after recovery: step down while `calls` is below the current step's recovery."""
+    while level.alerting and percent(calls, limit) < recovery_percent(level, thresholds):
+        level = Level(level - 1)
+    return level
+
+
+def highest(buckets: tuple[ConcurrencyBucket, ...]) -> ConcurrencyBucket | None:
+    """The bucket with the most calls; the earliest one on a tie, when the ceiling was first met."""
+    best: ConcurrencyBucket | None = None
+    for bucket in buckets:
+        if best is None or bucket.max_total_calls > best.max_total_calls:
+            best = bucket
+    return best
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One run's view of the hour: every 5-minute slot up to `now`, the newest maybe in progress."""
+
+    buckets: tuple[ConcurrencyBucket, ...]
+    limit: int
+    thresholds: Thresholds
+    now: datetime
+
+    @property
+    def completed(self) -> tuple[ConcurrencyBucket, ...]:
+        return tuple(b for b in self.buckets if b.completed_by(self.now))
+
+    @property
+    def in_progress(self) -> ConcurrencyBucket | None:
+        newest = self.buckets[-1] if self.buckets else None
+        return newest if newest is not None and not newest.completed_by(self.now) else None
+
+    @property
+    def peak(self) -> ConcurrencyBucket:
+        """The hour's highest bucket, for context: what the sparkline and the headline show."""
+        best = highest(self.buckets)
+        assert best is not None, "an evaluation always holds at least one bucket"
+        return best
+
+    def fresh(self, seen_through: datetime | None) -> tuple[ConcurrencyBucket, ...]:
+        """Buckets not yet judged, plus the one in progress last time: it may have grown since."""
+        if seen_through is None:
+            return self.buckets
+        return tuple(b for b in self.buckets if b.start >= seen_through)
+
+    def recent(self, completed_buckets: int) -> tuple[ConcurrencyBucket, ...]:
+        """The last N completed buckets and the one in progress: what a recovery is judged on."""
+        recent = self.completed[-completed_buckets:]
+        return recent + ((self.in_progress,) if self.in_progress is not None else ())
+
+    def level_of(self, buckets: tuple[ConcurrencyBucket, ...]) -> Level:
+        top = highest(buckets)
+        return (
+            Level.OK if top is None else classify(top.max_total_calls, self.limit, self.thresholds)
+        )
+
+    @property
+    def newest_start(self) -> datetime:
+        return self.buckets[-1].start
+
+    def headroom(self, calls: int) -> int:
+        return self.limit - calls
+
+    def trend(self) -> str:
+        """Rising, falling or steady: the last three completed peaks against the three before."""
+        peaks = [b.max_total_calls for b in self.completed]
+        if len(peaks) < 6:
+            return "steady"
+        before, after = sum(peaks[-6:-3]) / 3, sum(peaks[-3:]) / 3
+        # A change of under 5 % of the limit is noise at these call counts.
+        if after - before >= self.limit * 0.05:
+            return "rising"
+        if before - after >= self.limit * 0.05:
+            return "falling"
+        return "steady"

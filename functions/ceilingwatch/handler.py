@@ -1,0 +1,97 @@
+"""The Lambda entry point: wire dependencies once, run one tick, log and measure the decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ceilingwatch.errors import MonitorError
+from ceilingwatch.monitor import Dependencies, RunResult, Tick, deadline_from, run
+from ceilingwatch.observability import logger, metrics, redact, tracer
+
+_dependencies: Dependencies | None = None
+
+
+def build_dependencies() -> Dependencies:
+    """Clients for the real services, from the environment; boto3 honours AWS_ENDPOINT_URL."""
+    import boto3  # here, not at import time: a cold start pays for it once, inside the handler
+
+    from ceilingwatch.adapters.parameters import ParameterStore
+    from ceilingwatch.adapters.slack import SlackNotifier
+    from ceilingwatch.adapters.sns import SnsNotifier
+    from ceilingwatch.adapters.state_store import StateStore
+    from ceilingwatch.adapters.ultravox import UltravoxClient
+    from ceilingwatch.settings import Settings
+
+    settings = Settings.from_env()
+    return Dependencies(
+        settings=settings,
+        parameters=ParameterStore(
+            boto3.client("ssm"), settings.parameter_prefix, settings.config_max_age_seconds
+        ),
+        ultravox=UltravoxClient(settings.ultravox_base_url),
+        states=StateStore(boto3.client("dynamodb"), settings.state_table_name),
+        email=SnsNotifier(boto3.client("sns"), settings.alert_topic_arn),
+        slack=SlackNotifier(allowed_prefixes=settings.slack_webhook_prefixes),
+        on_secrets=redact,
+    )
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, dependencies: Dependencies | None = None
+) -> dict[str, Any]:
+    global _dependencies
+    if dependencies is None:
+        _dependencies = _dependencies or build_dependencies()
+        dependencies = _dependencies
+    tick = Tick.from_event(event, dependencies.clock())
+    logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
+    metrics.add_dimension(name="monitor", value=tick.monitor)
+    try:
+        result = run(
+            tick, dependencies, deadline=deadline_from(context.get_remaining_time_in_millis())
+        )
+    except MonitorError as error:
+        # Nothing could be judged or stored (the state table itself failed): say what to fix.
+        metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
+        logger.error("run failed", extra={"problem": error.problem, "fix": error.what_to_fix})
+        raise
+    except Exception:
+        metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
+        logger.exception("run failed")
+        raise
+    _record(result)
+    if result.error is not None:
+        # Judged and stored as ERROR; failing the invocation makes Lambda's Errors metric count it.
+        raise result.error
+    return result.summary()
+
+
+def _record(result: RunResult) -> None:
+    summary = result.summary()
+    if result.error is not None:
+        summary |= {"problem": result.error.problem, "fix": result.error.what_to_fix}
+        metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
+    logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
+    if result.peak is not None and result.limit:
+        metrics.add_metric(name="PeakCalls", unit=MetricUnit.Count, value=result.peak)
+        metrics.add_metric(name="ConcurrencyLimit", unit=MetricUnit.Count, value=result.limit)
+        metrics.add_metric(
+            name="UtilizationPercent", unit=MetricUnit.Percent, value=summary["utilization"]
+        )
+    if result.level_value is not None:
+        metrics.add_metric(name="AlertLevel", unit=MetricUnit.Count, value=result.level_value)
+    sent = sum(1 for d in result.deliveries for outcome in d.channels.values() if outcome == "sent")
+    failed = sum(
+        1
+        for d in result.deliveries
+        for outcome in d.channels.values()
+        if outcome.startswith("failed")
+    )
+    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=sent)
+    metrics.add_metric(name="NotificationFailures", unit=MetricUnit.Count, value=failed)

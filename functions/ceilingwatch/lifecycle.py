@@ -1,0 +1,485 @@
+"""The alert state machine: raise fast, resolve slow, remind, never repeat, never stay silent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from ceilingwatch.config import MonitorConfig, Thresholds
+from ceilingwatch.errors import MonitorError
+from ceilingwatch.evaluation import Evaluation, Level, highest, lowered, percent, recovery_percent
+from ceilingwatch.series import ConcurrencyBucket
+
+ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
+DEFAULT_ERROR_AFTER_RUNS = 3
+DEFAULT_RENOTIFY_ERROR = timedelta(hours=4)
+
+
+class Health(StrEnum):
+    """Whether the monitor could judge at all; kept apart from the level it last judged."""
+
+    HEALTHY = "HEALTHY"
+    NO_DATA = "NO_DATA"
+    ERROR = "ERROR"
+
+
+class Kind(StrEnum):
+    """What a notification tells people."""
+
+    RAISED = "raised"
+    ESCALATED = "escalated"
+    IMPROVED = "improved"
+    RESOLVED = "resolved"
+    REMINDER = "reminder"
+    LIMIT_CHANGED = "limit-changed"
+    ACCOUNT_CEILING = "account-ceiling"
+    MONITOR_ERROR = "monitor-error"
+    NO_DATA = "no-data"
+    MONITOR_RECOVERED = "monitor-recovered"
+    TEST = "test"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The figures a message shows: one bucket held against the limit, and the hour around it."""
+
+    calls: int
+    limit: int
+    at: datetime
+    in_progress: bool
+    joined_calls: int
+    series: tuple[int, ...]
+    trend: str
+    thresholds: Thresholds
+
+    @property
+    def percent(self) -> float:
+        return percent(self.calls, self.limit)
+
+    @property
+    def headroom(self) -> int:
+        return self.limit - self.calls
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to every channel; `severity` is what subscription filters and colours key on."""
+
+    kind: Kind
+    monitor: str
+    severity: str
+    why: str
+    at: datetime
+    reading: Reading | None = None
+    fix: str = ""
+    previous_severity: str = ""
+    episode: str = ""
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """What the monitor remembers between runs, one item per monitor."""
+
+    monitor: str
+    level: Level = Level.OK
+    level_since: datetime | None = None
+    health: Health = Health.HEALTHY
+    notified_level: Level = Level.OK
+    notified_at: datetime | None = None
+    episode_started_at: datetime | None = None
+    episode_peak: int = 0
+    episode_peak_at: datetime | None = None
+    peak: int = 0
+    peak_at: datetime | None = None
+    limit: int | None = None
+    seen_through: datetime | None = None
+    last_tick: datetime | None = None
+    last_execution_id: str = ""
+    unhealthy_runs: int = 0
+    unhealthy_tick: datetime | None = None
+    health_notified_at: datetime | None = None
+    last_error: str = ""
+    account_ceiling: int | None = None
+    account_checked_at: datetime | None = None
+    account_ceiling_notified: str = ""
+    reason: str = ""
+    version: int = 0
+
+    @property
+    def status(self) -> str:
+        """The one word a dashboard shows: the health problem if any, else the level."""
+        return self.health.value if self.health is not Health.HEALTHY else self.level.name
+
+    def already_judged(self, tick: datetime) -> bool:
+        return self.last_tick is not None and tick <= self.last_tick
+
+
+class NotChecked:
+    """The account's own ceiling was not fetched this run (it is fetched at most hourly)."""
+
+
+NOT_CHECKED = NotChecked()
+
+
+@dataclass(frozen=True)
+class Measured:
+    evaluation: Evaluation
+    account_ceiling: int | NotChecked | None = NOT_CHECKED
+
+
+@dataclass(frozen=True)
+class NoData:
+    """Ultravox answered, but no bucket fell inside the hour."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: MonitorError
+
+
+Observation = Measured | NoData | Failed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The next state, what must be sent, and what a mute or a dry run held back."""
+
+    state: AlertState
+    notifications: tuple[Notification, ...]
+    reason: str
+    suppressed: tuple[Notification, ...] = field(default=())
+
+
+def account_check_due(state: AlertState | None, now: datetime) -> bool:
+    checked = state.account_checked_at if state else None
+    return checked is None or now - checked >= ACCOUNT_CHECK_INTERVAL
+
+
+def advance(
+    previous: AlertState | None,
+    observation: Observation,
+    *,
+    monitor: str,
+    tick: datetime,
+    execution_id: str = "",
+    config: MonitorConfig | None,
+) -> Outcome:
+    """Hold one run's observation against the stored state: the heart of ceilingwatch."""
+    state = previous or AlertState(monitor=monitor)
+    state = replace(state, version=state.version + 1, last_execution_id=execution_id)
+    if isinstance(observation, Failed):
+        return _on_failure(state, observation.error, tick, config)
+    assert config is not None, "only a failed run can lack its configuration"
+    if isinstance(observation, NoData):
+        return _on_no_data(state, tick, config)
+    return _on_measured(state, observation, tick, config)
+
+
+def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: MonitorConfig) -> Outcome:
+    ev = seen.evaluation
+    limit = cfg.concurrency_limit
+    fresh = ev.fresh(state.seen_through)
+    fresh_top = highest(fresh) or ev.peak
+    fresh_level = ev.level_of(fresh)
+    recent = ev.recent(cfg.recovery_buckets)
+    recent_top = highest(recent) or ev.peak
+    limit_changed = state.limit is not None and state.limit != limit
+
+    if limit_changed:
+        # A new limit is a deliberate act, not noise: judge the recent buckets at once.
+        level, basis = ev.level_of(recent), recent_top
+        reason = f"limit changed from {state.limit} to {limit}; " + _headline(basis, ev, limit)
+    elif fresh_level > state.level:
+        level, basis = fresh_level, fresh_top
+        reason = _headline(basis, ev, limit) + _thresholds_clause(cfg.thresholds)
+    elif state.level.alerting:
+        level = max(
+            lowered(state.level, recent_top.max_total_calls, limit, cfg.thresholds), fresh_level
+        )
+        basis = recent_top if level < state.level else ev.peak
+        reason = _recovery_reason(state.level, level, recent_top, ev, cfg)
+    else:
+        level, basis = fresh_level, ev.peak
+        reason = _headline(basis, ev, limit) + _thresholds_clause(cfg.thresholds)
+
+    reading = _reading(basis, ev)
+    next_state = _with_episode(state, level, fresh_top, tick)
+    next_state = replace(
+        next_state,
+        level=level,
+        level_since=tick
+        if level != state.level or state.level_since is None
+        else state.level_since,
+        health=Health.HEALTHY,
+        unhealthy_runs=0,
+        unhealthy_tick=None,
+        health_notified_at=None,
+        last_error="",
+        peak=ev.peak.max_total_calls,
+        peak_at=ev.peak.start,
+        limit=limit,
+        seen_through=ev.newest_start,
+        last_tick=tick,
+        reason=reason,
+    )
+    notes: list[Notification] = []
+    if state.health_notified_at is not None:
+        notes.append(
+            Notification(
+                Kind.MONITOR_RECOVERED,
+                state.monitor,
+                level.name,
+                f"ceilingwatch can judge again after {state.unhealthy_runs} runs in "
+                f"{state.health.value}; now: {_headline(basis, ev, limit)}",
+                tick,
+                reading,
+                previous_severity=state.health.value,
+            )
+        )
+    change = _level_notification(state, level, reason, reading, tick, cfg, limit_changed)
+    if change is not None:
+        notes.append(change)
+        next_state = replace(next_state, notified_level=level, notified_at=tick)
+    next_state, ceiling_note = _account_ceiling(
+        next_state, seen.account_ceiling, tick, cfg, reading
+    )
+    if ceiling_note is not None:
+        notes.append(ceiling_note)
+    return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+
+
+def _level_notification(
+    state: AlertState,
+    level: Level,
+    reason: str,
+    reading: Reading,
+    tick: datetime,
+    cfg: MonitorConfig,
+    limit_changed: bool,
+) -> Notification | None:
+    told = state.notified_level
+
+    def note(kind: Kind, **extra: str) -> Notification:
+        return Notification(kind, state.monitor, level.name, reason, tick, reading, **extra)
+
+    if limit_changed:
+        return note(Kind.LIMIT_CHANGED, previous_severity=told.name)
+    if level > told:
+        return note(
+            Kind.RAISED if told is Level.OK else Kind.ESCALATED, previous_severity=told.name
+        )
+    if level < told:
+        kind = Kind.RESOLVED if level is Level.OK else Kind.IMPROVED
+        return note(kind, previous_severity=told.name, episode=_episode_summary(state, tick))
+    interval = cfg.renotify_critical if level >= Level.CRITICAL else cfg.renotify_warning
+    last = state.notified_at
+    if level.alerting and interval and last is not None and tick - last >= interval:
+        return note(Kind.REMINDER, episode=_episode_summary(state, tick))
+    return None
+
+
+def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcome:
+    runs = _count_unhealthy(state, Health.NO_DATA, tick)
+    reason = (
+        f"Ultravox returned no buckets for the hour before {_clock(tick)} UTC "
+        f"({runs} run{'s' if runs != 1 else ''} in a row); "
+        f"{state.level.name} holds until data returns"
+    )
+    next_state = replace(
+        state,
+        health=Health.NO_DATA,
+        unhealthy_runs=runs,
+        unhealthy_tick=tick,
+        last_tick=tick,
+        reason=reason,
+        # A problem of another kind (ERROR) was told; this one is told on its own terms.
+        health_notified_at=state.health_notified_at if state.health is Health.NO_DATA else None,
+    )
+    notes = []
+    if cfg.no_data_policy == "alert":
+        note = _health_notification(next_state, Kind.NO_DATA, reason, "", tick, cfg)
+        if note is not None:
+            notes.append(note)
+            next_state = replace(next_state, health_notified_at=tick)
+    return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+
+
+def _on_failure(
+    state: AlertState, error: MonitorError, tick: datetime, cfg: MonitorConfig | None
+) -> Outcome:
+    runs = _count_unhealthy(state, Health.ERROR, tick)
+    threshold = cfg.error_after_runs if cfg else DEFAULT_ERROR_AFTER_RUNS
+    reason = f"{error.problem} ({runs} failed run{'s' if runs != 1 else ''} in a row)"
+    # last_tick stays: a retry of this tick must run again, not be skipped as a duplicate.
+    next_state = replace(
+        state,
+        health=Health.ERROR,
+        unhealthy_runs=runs,
+        unhealthy_tick=tick,
+        last_error=error.problem,
+        reason=reason,
+        health_notified_at=state.health_notified_at if state.health is Health.ERROR else None,
+    )
+    notes = []
+    if runs >= threshold:
+        note = _health_notification(
+            next_state, Kind.MONITOR_ERROR, reason, error.what_to_fix, tick, cfg
+        )
+        if note is not None:
+            notes.append(note)
+            next_state = replace(next_state, health_notified_at=tick)
+    return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+
+
+def _count_unhealthy(state: AlertState, health: Health, tick: datetime) -> int:
+    """Consecutive runs with this problem; a retried or repeated tick is not counted twice."""
+    if state.health is not health:
+        return 1
+    return state.unhealthy_runs + (0 if state.unhealthy_tick == tick else 1)
+
+
+def _health_notification(
+    state: AlertState, kind: Kind, why: str, fix: str, tick: datetime, cfg: MonitorConfig | None
+) -> Notification | None:
+    last = state.health_notified_at
+    interval = cfg.renotify_error if cfg else DEFAULT_RENOTIFY_ERROR
+    if last is not None and (not interval or tick - last < interval):
+        return None
+    severity = Health.ERROR.value if kind is Kind.MONITOR_ERROR else Health.NO_DATA.value
+    return Notification(kind, state.monitor, severity, why, tick, fix=fix)
+
+
+def _account_ceiling(
+    state: AlertState,
+    observed: int | NotChecked | None,
+    tick: datetime,
+    cfg: MonitorConfig,
+    reading: Reading,
+) -> tuple[AlertState, Notification | None]:
+    if not isinstance(observed, NotChecked):
+        state = replace(state, account_ceiling=observed, account_checked_at=tick)
+    allowed, limit = state.account_ceiling, cfg.concurrency_limit
+    if allowed is None or allowed >= limit:
+        return replace(state, account_ceiling_notified=""), None
+    key = f"{allowed}<{limit}"
+    if state.account_ceiling_notified == key:
+        return state, None
+    why = (
+        f"Ultravox allows this account {allowed} concurrent calls, below the configured limit "
+        f"of {limit}: calls past {allowed} will get HTTP 429 before any alert fires"
+    )
+    note = Notification(
+        Kind.ACCOUNT_CEILING,
+        state.monitor,
+        "WARNING",
+        why,
+        tick,
+        reading,
+        fix=f"lower {cfg.parameter('concurrency-limit')} to {allowed} or raise the account's plan",
+    )
+    return replace(state, account_ceiling_notified=key), note
+
+
+def _deliver_or_hold(
+    before: AlertState,
+    after: AlertState,
+    notes: list[Notification],
+    reason: str,
+    tick: datetime,
+    cfg: MonitorConfig | None,
+) -> Outcome:
+    """While muted, keep judging but tell nobody: the 'told' fields stay, so expiry tells."""
+    if cfg is None or not cfg.muted(tick) or not notes:
+        return Outcome(after, tuple(notes), reason)
+    held = replace(
+        after,
+        notified_level=before.notified_level,
+        notified_at=before.notified_at,
+        health_notified_at=before.health_notified_at if after.health is before.health else None,
+        account_ceiling_notified=before.account_ceiling_notified,
+    )
+    return Outcome(held, (), reason, suppressed=tuple(notes))
+
+
+def _with_episode(
+    state: AlertState, level: Level, fresh_top: ConcurrencyBucket, tick: datetime
+) -> AlertState:
+    if not level.alerting:
+        return replace(state, episode_started_at=None, episode_peak=0, episode_peak_at=None)
+    started = state.episode_started_at or tick
+    if fresh_top.max_total_calls > state.episode_peak:
+        return replace(
+            state,
+            episode_started_at=started,
+            episode_peak=fresh_top.max_total_calls,
+            episode_peak_at=fresh_top.start,
+        )
+    return replace(state, episode_started_at=started)
+
+
+def _episode_summary(state: AlertState, tick: datetime) -> str:
+    if state.episode_started_at is None:
+        return ""
+    lasted = _duration(tick - state.episode_started_at)
+    peak_at = f" at {_clock(state.episode_peak_at)} UTC" if state.episode_peak_at else ""
+    limit = state.limit or 0
+    return f"episode lasted {lasted}, peak {state.episode_peak}/{limit}{peak_at}"
+
+
+def _reading(bucket: ConcurrencyBucket, ev: Evaluation) -> Reading:
+    return Reading(
+        calls=bucket.max_total_calls,
+        limit=ev.limit,
+        at=bucket.start,
+        in_progress=not bucket.completed_by(ev.now),
+        joined_calls=bucket.max_joined_calls,
+        series=tuple(b.max_total_calls for b in ev.buckets),
+        trend=ev.trend(),
+        thresholds=ev.thresholds,
+    )
+
+
+def _headline(bucket: ConcurrencyBucket, ev: Evaluation, limit: int) -> str:
+    calls = bucket.max_total_calls
+    progress = " (bucket in progress)" if not bucket.completed_by(ev.now) else ""
+    room = limit - calls
+    headroom = f"{room} call{'s' if room != 1 else ''} of headroom" if room > 0 else "no headroom"
+    return (
+        f"peak {calls} of {limit} calls ({percent(calls, limit):.0f}%) at "
+        f"{_clock(bucket.start)} UTC{progress}; {headroom}"
+    )
+
+
+def _thresholds_clause(t: Thresholds) -> str:
+    return f"; warning at {t.warning:g}%, critical at {t.critical:g}%"
+
+
+def _recovery_reason(
+    was: Level, now_level: Level, top: ConcurrencyBucket, ev: Evaluation, cfg: MonitorConfig
+) -> str:
+    n = cfg.recovery_buckets
+    if now_level < was:
+        below = recovery_percent(Level(now_level + 1), cfg.thresholds)
+        return (
+            f"last {n} completed bucket{'s' if n != 1 else ''} below {below:g}% "
+            f"(highest {top.max_total_calls}/{ev.limit} at {_clock(top.start)} UTC)"
+        )
+    needed = recovery_percent(was, cfg.thresholds)
+    return (
+        _headline(ev.peak, ev, ev.limit)
+        + f"; {was.name} holds until {n} completed bucket{'s' if n != 1 else ''} "
+        f"{'are' if n != 1 else 'is'} below {needed:g}%"
+    )
+
+
+def _clock(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M") if moment else "?"
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"

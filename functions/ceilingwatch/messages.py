@@ -1,0 +1,169 @@
+"""What people read: an email (subject, plain text) and a Slack message, as pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ceilingwatch.lifecycle import Kind, Notification, Reading
+
+SPARK = "▁▂▃▄▅▆▇█"
+SUBJECT_LIMIT = 100  # SNS rejects longer email subjects
+
+EMOJI = {
+    "OK": "✅",
+    "WARNING": "🟡",
+    "CRITICAL": "🟠",
+    "AT_LIMIT": "🔴",
+    "ERROR": "⚠️",
+    "NO_DATA": "❔",
+    "TEST": "🧪",
+}
+
+TITLES = {
+    Kind.RAISED: "{severity}: {monitor} at {percent} of its Ultravox call limit",
+    Kind.ESCALATED: "{severity}: {monitor} escalated from {previous} at {percent} of its limit",
+    Kind.IMPROVED: "{severity}: {monitor} eased from {previous} to {percent} of its limit",
+    Kind.RESOLVED: "Resolved: {monitor} is back under its call limit ({percent})",
+    Kind.REMINDER: "Reminder, still {severity}: {monitor} at {percent} of its limit",
+    Kind.LIMIT_CHANGED: "Limit changed: {monitor} now {severity} at {percent}",
+    Kind.ACCOUNT_CEILING: "{monitor}: Ultravox's own ceiling is below the configured limit",
+    Kind.MONITOR_ERROR: "ERROR: ceilingwatch cannot judge {monitor}",
+    Kind.NO_DATA: "NO DATA: Ultravox returns no concurrency data for {monitor}",
+    Kind.MONITOR_RECOVERED: "Recovered: ceilingwatch is judging {monitor} again",
+    Kind.TEST: "Test alert for {monitor}: this channel works",
+}
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    body: str
+    attributes: dict[str, str]
+
+
+def sparkline(series: tuple[int, ...], limit: int) -> str:
+    """Bars scaled to the limit, not to the hour's maximum: a full bar means at the ceiling."""
+    top = len(SPARK) - 1
+    return "".join(SPARK[min(top, max(0, round(top * calls / limit)))] for calls in series)
+
+
+def subject(note: Notification) -> str:
+    tag = f"[{note.severity}]" + ("[reminder]" if note.kind is Kind.REMINDER else "")
+    if note.kind is Kind.TEST:
+        tag = "[TEST]"
+    text = f"{tag} {note.monitor}: {_subject_tail(note)}"
+    # SNS wants printable ASCII on one line; the monitor name is already restricted to that.
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
+
+
+def _subject_tail(note: Notification) -> str:
+    r = note.reading
+    figures = f"{r.calls}/{r.limit} concurrent calls ({r.percent:.0f}%)" if r else ""
+    tails = {
+        Kind.RESOLVED: f"resolved, {figures}",
+        Kind.MONITOR_ERROR: "ceilingwatch cannot judge the ceiling",
+        Kind.NO_DATA: "no concurrency data from Ultravox",
+        Kind.MONITOR_RECOVERED: f"ceilingwatch is judging again, {figures}",
+        Kind.ACCOUNT_CEILING: "Ultravox's own ceiling is below the configured limit",
+        Kind.LIMIT_CHANGED: f"limit changed, {figures}",
+        Kind.TEST: "test alert from ceilingwatch",
+    }
+    return tails.get(note.kind, figures)
+
+
+def title(note: Notification) -> str:
+    r = note.reading
+    return TITLES[note.kind].format(
+        severity=note.severity.replace("_", " "),
+        previous=note.previous_severity.replace("_", " "),
+        monitor=note.monitor,
+        percent=f"{r.percent:.0f}%" if r else "n/a",
+    )
+
+
+def plain_text(note: Notification, links: Mapping[str, str]) -> str:
+    """The one line a phone's lock screen shows: severity, figures and the why."""
+    return f"{EMOJI.get(note.severity, '')} {subject(note)}: {note.why}".strip()
+
+
+def format_email(note: Notification, links: Mapping[str, str]) -> Email:
+    lines = [title(note), "", f"Why: {note.why}"]
+    if note.episode:
+        lines.append(f"Episode: {note.episode}")
+    if note.fix:
+        lines.append(f"What to do: {note.fix}")
+    lines.append("")
+    for label, value in _facts(note):
+        lines.append(f"{label:<12}{value}")
+    if links:
+        lines += ["", *(f"{name}: {url}" for name, url in links.items())]
+    lines += [
+        "",
+        "--",
+        f"ceilingwatch monitor {note.monitor!r}, run of {note.at:%Y-%m-%d %H:%M} UTC. "
+        "To silence it for a while, set its mute-until parameter.",
+    ]
+    attributes = {"severity": note.severity, "monitor": note.monitor, "kind": note.kind.value}
+    return Email(subject(note), "\n".join(lines) + "\n", attributes)
+
+
+def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]:
+    header = f"{EMOJI.get(note.severity, '')} {title(note)}".strip()
+    why = f"*Why:* {_escape(note.why)}"
+    if note.episode:
+        why += f"\n*Episode:* {_escape(note.episode)}"
+    if note.fix:
+        why += f"\n*What to do:* {_escape(note.fix)}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header[:150], "emoji": True}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": why[:3000]}},
+    ]
+    facts = _facts(note)
+    if facts:
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    {"type": "mrkdwn", "text": f"*{label}*\n{_escape(value)}"}
+                    for label, value in facts[:10]
+                ],
+            }
+        )
+    footer = [f"<{url}|{_escape(name)}>" for name, url in links.items()]
+    footer.append(f"monitor `{_escape(note.monitor)}` · run of {note.at:%H:%M} UTC")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]})
+    return {"text": plain_text(note, links), "blocks": blocks}
+
+
+def _facts(note: Notification) -> list[tuple[str, str]]:
+    r = note.reading
+    if r is None:
+        return []
+    progress = ", bucket in progress" if r.in_progress else ""
+    facts = [
+        ("Peak", f"{r.calls} of {r.limit} calls ({r.percent:.0f}%) at {r.at:%H:%M} UTC{progress}"),
+        ("Headroom", _headroom(r)),
+        ("Joined", f"{r.joined_calls} calls joined at the peak"),
+        ("Last hour", f"{sparkline(r.series, r.limit)} {r.trend}"),
+        (
+            "Thresholds",
+            f"warning {r.thresholds.warning:g}%, critical {r.thresholds.critical:g}%, "
+            f"limit {r.limit}",
+        ),
+    ]
+    if note.previous_severity and note.previous_severity != note.severity:
+        facts.append(("Was", note.previous_severity))
+    return facts
+
+
+def _headroom(r: Reading) -> str:
+    if r.headroom <= 0:
+        return "none: new calls get HTTP 429"
+    return f"{r.headroom} call{'s' if r.headroom != 1 else ''}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,143 @@
+"""Ultravox concurrency buckets: parsed, validated and put in order before anything judges them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ceilingwatch.errors import InvalidResponseError
+
+BUCKET = timedelta(minutes=5)
+FIELDS = ("timestamp", "maxTotalCalls", "maxJoinedCalls", "avgTotalCalls", "avgJoinedCalls")
+
+
+@dataclass(frozen=True, slots=True)
+class ConcurrencyBucket:
+    """One 5-minute bucket; `start` is its opening instant, as Ultravox stamps it."""
+
+    start: datetime
+    max_total_calls: int
+    max_joined_calls: int = 0
+    avg_total_calls: float = 0.0
+    avg_joined_calls: float = 0.0
+
+    @property
+    def end(self) -> datetime:
+        return self.start + BUCKET
+
+    def completed_by(self, now: datetime) -> bool:
+        return self.end <= now
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSeries:
+    """The buckets of one window, ascending and one per slot, with what validation set aside."""
+
+    buckets: tuple[ConcurrencyBucket, ...]
+    ignored_outside_window: int = 0
+    merged_duplicates: int = 0
+
+
+def floor_to_bucket(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+
+
+def parse_time_series(payload: object, window_start: datetime, window_end: datetime) -> TimeSeries:
+    """Validate a `/usage/concurrency` body and keep the buckets that open inside the window.
+
+    Sort order and duplicates are not documented, so both are handled: buckets are sorted, and
+    two buckets for one slot are merged by their maxima (the cautious reading for alerting).
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("timeSeries"), list):
+        raise InvalidResponseError("the body has no 'timeSeries' list")
+    by_start: dict[datetime, ConcurrencyBucket] = {}
+    ignored = merged = 0
+    for index, row in enumerate(payload["timeSeries"]):
+        bucket = _parse_bucket(index, row)
+        if not window_start <= bucket.start < window_end:
+            ignored += 1
+            continue
+        earlier = by_start.get(bucket.start)
+        if earlier is not None:
+            merged += 1
+            bucket = _merge(earlier, bucket)
+        by_start[bucket.start] = bucket
+    return TimeSeries(tuple(sorted(by_start.values(), key=lambda b: b.start)), ignored, merged)
+
+
+def fill_gaps(
+    buckets: Iterable[ConcurrencyBucket], window_start: datetime, now: datetime
+) -> tuple[ConcurrencyBucket, ...]:
+    """One bucket per slot up to `now`: the API may leave out buckets that had no calls."""
+    known = {b.start: b for b in buckets}
+    slots = []
+    slot = floor_to_bucket(window_start)
+    while slot < now:
+        slots.append(known.get(slot, ConcurrencyBucket(slot, 0)))
+        slot += BUCKET
+    return tuple(slots)
+
+
+def _parse_bucket(index: int, row: object) -> ConcurrencyBucket:
+    if not isinstance(row, dict):
+        raise InvalidResponseError(f"timeSeries[{index}] is not an object")
+    missing = [field for field in FIELDS if field not in row]
+    if missing:
+        raise InvalidResponseError(f"timeSeries[{index}] lacks {', '.join(missing)}")
+    start = _parse_timestamp(index, row["timestamp"])
+    return ConcurrencyBucket(
+        start=start,
+        max_total_calls=_count(index, row, "maxTotalCalls"),
+        max_joined_calls=_count(index, row, "maxJoinedCalls"),
+        avg_total_calls=_average(index, row, "avgTotalCalls"),
+        avg_joined_calls=_average(index, row, "avgJoinedCalls"),
+    )
+
+
+def _parse_timestamp(index: int, value: object) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidResponseError(f"timeSeries[{index}].timestamp is not a string")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidResponseError(
+            f"timeSeries[{index}].timestamp is not an ISO-8601 time: {value[:40]!r}"
+        ) from None
+    # Ultravox speaks UTC; a bare timestamp is read as UTC rather than as the host's zone.
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment != floor_to_bucket(moment):
+        raise InvalidResponseError(
+            f"timeSeries[{index}].timestamp {value[:40]!r} is not on a 5-minute boundary"
+        )
+    return moment
+
+
+def _count(index: int, row: dict[str, object], field: str) -> int:
+    value = row[field]
+    # bool is an int in Python, but never a call count.
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise InvalidResponseError(f"timeSeries[{index}].{field} is not an integer: {value!r:.40}")
+    if value < 0:
+        raise InvalidResponseError(f"timeSeries[{index}].{field} is negative: {value}")
+    return int(value)
+
+
+def _average(index: int, row: dict[str, object], field: str) -> float:
+    value = row[field]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidResponseError(f"timeSeries[{index}].{field} is not a number: {value!r:.40}")
+    if value < 0 or value != value:  # NaN is the only value unequal to itself
+        raise InvalidResponseError(f"timeSeries[{index}].{field} is negative or NaN: {value}")
+    return float(value)
+
+
+def _merge(a: ConcurrencyBucket, b: ConcurrencyBucket) -> ConcurrencyBucket:
+    return ConcurrencyBucket(
+        start=a.start,
+        max_total_calls=max(a.max_total_calls, b.max_total_calls),
+        max_joined_calls=max(a.max_joined_calls, b.max_joined_calls),
+        avg_total_calls=max(a.avg_total_calls, b.avg_total_calls),
+        avg_joined_calls=max(a.avg_joined_calls, b.avg_joined_calls),
+    )

@@ -1,0 +1,51 @@
+"""The function's environment, parsed once into one frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ceilingwatch.adapters.slack import SLACK_WEBHOOK_PREFIX
+from ceilingwatch.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment-wide, non-secret settings; per-monitor ones live in SSM."""
+
+    state_table_name: str
+    alert_topic_arn: str
+    parameter_prefix: str = "/ceilingwatch"
+    ultravox_base_url: str = "https://api.ultravox.ai"
+    slack_webhook_prefixes: tuple[str, ...] = (SLACK_WEBHOOK_PREFIX,)
+    config_max_age_seconds: int = 60
+    region: str = "us-east-1"
+    dashboard_name: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        missing = [name for name in ("STATE_TABLE_NAME", "ALERT_TOPIC_ARN") if not env.get(name)]
+        if missing:
+            raise ConfigurationError(
+                f"the function's environment lacks {', '.join(missing)}",
+                "deploy with template.yaml, which sets them, or export them when running locally",
+            )
+        max_age = env.get("CEILINGWATCH_CONFIG_MAX_AGE", "60")
+        if not max_age.isdigit():
+            raise ConfigurationError(
+                f"CEILINGWATCH_CONFIG_MAX_AGE is not whole seconds: {max_age[:20]!r}",
+                "set it to a number of seconds such as 60",
+            )
+        prefixes = env.get("CEILINGWATCH_SLACK_WEBHOOK_PREFIXES", SLACK_WEBHOOK_PREFIX)
+        return cls(
+            state_table_name=env["STATE_TABLE_NAME"],
+            alert_topic_arn=env["ALERT_TOPIC_ARN"],
+            parameter_prefix=env.get("CEILINGWATCH_PARAMETER_PREFIX", "/ceilingwatch"),
+            ultravox_base_url=env.get("ULTRAVOX_API_BASE_URL", "https://api.ultravox.ai"),
+            slack_webhook_prefixes=tuple(p.strip() for p in prefixes.split(",") if p.strip()),
+            config_max_age_seconds=int(max_age),
+            region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            dashboard_name=env.get("CEILINGWATCH_DASHBOARD_NAME", ""),
+        )
