@@ -297,7 +297,7 @@ def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcom
         health_notified_at=state.health_notified_at if state.health is Health.NO_DATA else None,
     )
     notes = []
-    if cfg.no_data_policy == "alert":
+    if cfg.no_data_policy == "alert" and runs >= cfg.error_after_runs:
         note = _health_notification(next_state, Kind.NO_DATA, reason, "", tick, cfg)
         if note is not None:
             notes.append(note)
@@ -424,7 +424,7 @@ def _episode_summary(state: AlertState, tick: datetime) -> str:
     lasted = _duration(tick - state.episode_started_at)
     peak_at = f" at {_clock(state.episode_peak_at)} UTC" if state.episode_peak_at else ""
     limit = state.limit or 0
-    return f"episode lasted {lasted}, peak {state.episode_peak}/{limit}{peak_at}"
+    return f"lasted {lasted}, peak {state.episode_peak}/{limit}{peak_at}"
 
 
 def _reading(bucket: ConcurrencyBucket, ev: Evaluation) -> Reading:

@@ -143,8 +143,9 @@ def _facts(note: Notification) -> list[tuple[str, str]]:
     if r is None:
         return []
     progress = ", bucket in progress" if r.in_progress else ""
+    label = "Recent peak" if note.kind in (Kind.RESOLVED, Kind.IMPROVED) else "Peak"
     facts = [
-        ("Peak", f"{r.calls} of {r.limit} calls ({r.percent:.0f}%) at {r.at:%H:%M} UTC{progress}"),
+        (label, f"{r.calls} of {r.limit} calls ({r.percent:.0f}%) at {r.at:%H:%M} UTC{progress}"),
         ("Headroom", _headroom(r)),
         ("Joined", f"{r.joined_calls} calls joined at the peak"),
         ("Last hour", f"{sparkline(r.series, r.limit)} {r.trend}"),

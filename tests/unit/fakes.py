@@ -1,0 +1,135 @@
+"""In-memory fakes of every outside system, with the semantics the orchestration relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from ceilingwatch.adapters.ultravox import Account
+from ceilingwatch.config import MonitorConfig, Secret
+from ceilingwatch.errors import ChannelError, MonitorError, StateConflictError
+from ceilingwatch.lifecycle import AlertState
+from ceilingwatch.messages import Email
+from ceilingwatch.monitor import Dependencies
+from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
+from ceilingwatch.settings import Settings
+
+from .builders import config
+
+
+@dataclass
+class FakeParameters:
+    cfg: MonitorConfig | None = field(default_factory=config)
+    error: MonitorError | None = None
+    calls: int = 0
+
+    def load(self, monitor: str) -> MonitorConfig:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        assert self.cfg is not None
+        return self.cfg
+
+
+@dataclass
+class FakeUltravox:
+    """Serves a per-bucket peak function; `errors` are raised first, one per call."""
+
+    peak_at: Callable[[datetime], int] = lambda start: 10
+    errors: list[MonitorError] = field(default_factory=list)
+    allowed: int | None = None
+    series_calls: int = 0
+    account_calls: int = 0
+    key_parameter: str = ""
+
+    def concurrency(
+        self, key: Secret, start: datetime, end: datetime, *, deadline: float
+    ) -> TimeSeries:
+        self.series_calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        buckets = []
+        slot = floor_to_bucket(start)
+        while slot < end:
+            buckets.append(ConcurrencyBucket(slot, self.peak_at(slot)))
+            slot += BUCKET
+        return TimeSeries(tuple(buckets))
+
+    def account(self, key: Secret, *, deadline: float) -> Account:
+        self.account_calls += 1
+        return Account(self.allowed, 0, "scale")
+
+
+@dataclass
+class FakeStates:
+    """DynamoDB's conditional put, in a dict."""
+
+    items: dict[str, AlertState] = field(default_factory=dict)
+    reads: int = 0
+    writes: int = 0
+    conflict_next: bool = False
+
+    def load(self, monitor: str) -> AlertState | None:
+        self.reads += 1
+        return self.items.get(monitor)
+
+    def save(self, state: AlertState, expected_version: int) -> None:
+        current = self.items.get(state.monitor)
+        if self.conflict_next or (current.version if current else 0) != expected_version:
+            self.conflict_next = False
+            raise StateConflictError("changed")
+        self.writes += 1
+        self.items[state.monitor] = state
+
+
+@dataclass
+class FakeEmail:
+    name: str = "email"
+    sent: list[Email] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, email: Email) -> str:
+        if self.fail:
+            raise ChannelError("SNS refused the message (AuthorizationError)")
+        self.sent.append(email)
+        return "message-id"
+
+
+@dataclass
+class FakeSlack:
+    name: str = "slack"
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, webhook: Secret, payload: dict[str, Any]) -> str:
+        if self.fail:
+            raise ChannelError("Slack answered HTTP 500")
+        self.sent.append(payload)
+        return "ok"
+
+
+@dataclass
+class World:
+    parameters: FakeParameters = field(default_factory=FakeParameters)
+    ultravox: FakeUltravox = field(default_factory=FakeUltravox)
+    states: FakeStates = field(default_factory=FakeStates)
+    email: FakeEmail = field(default_factory=FakeEmail)
+    slack: FakeSlack = field(default_factory=FakeSlack)
+    secrets_seen: list[str] = field(default_factory=list)
+
+    def dependencies(self) -> Dependencies:
+        return Dependencies(
+            settings=Settings(state_table_name="state", alert_topic_arn="arn:aws:sns:x:1:t"),
+            parameters=self.parameters,  # type: ignore[arg-type]
+            ultravox=self.ultravox,  # type: ignore[arg-type]
+            states=self.states,  # type: ignore[arg-type]
+            email=self.email,
+            slack=self.slack,
+            clock=lambda: datetime(2026, 11, 24, 14, 36, 30, tzinfo=UTC),
+            on_secrets=lambda *values: self.secrets_seen.extend(values),
+        )
+
+    def set_state(self, monitor: str, **fields: Any) -> None:
+        self.states.items[monitor] = replace(AlertState(monitor=monitor, version=1), **fields)

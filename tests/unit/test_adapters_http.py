@@ -1,0 +1,279 @@
+"""The Ultravox and Slack adapters against scripted HTTP answers: retries, budgets, and errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+from ceilingwatch.adapters.slack import SlackNotifier
+from ceilingwatch.adapters.ultravox import UltravoxClient, retry_after
+from ceilingwatch.config import Secret
+from ceilingwatch.errors import (
+    ChannelError,
+    InvalidResponseError,
+    UltravoxAuthError,
+    UltravoxUnavailableError,
+)
+
+from .builders import API_KEY, WEBHOOK
+
+START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)
+END = datetime(2026, 11, 24, 14, 36, tzinfo=UTC)
+GOOD = {
+    "timeSeries": [
+        {
+            "timestamp": "2026-11-24T14:30:00Z",
+            "maxTotalCalls": 7,
+            "maxJoinedCalls": 6,
+            "avgTotalCalls": 3.5,
+            "avgJoinedCalls": 3.0,
+        }
+    ]
+}
+
+
+def answer(
+    status: int, body: Any = None, headers: dict[str, str] | None = None
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = (
+        (body if isinstance(body, bytes) else json.dumps(body).encode())
+        if body is not None
+        else b""
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+@dataclass
+class ScriptedSession:
+    """Answers each request with the next scripted item; an exception is raised instead."""
+
+    script: list[Any]
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def _next(self, **request: Any) -> requests.Response:
+        self.calls.append(request)
+        item = self.script.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._next(url=url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._next(url=url, **kwargs)
+
+
+@dataclass
+class FakeTime:
+    now: float = 0.0
+    slept: list[float] = field(default_factory=list)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def client(
+    script: list[Any], clock: FakeTime | None = None
+) -> tuple[UltravoxClient, ScriptedSession, FakeTime]:
+    session, time = ScriptedSession(script), clock or FakeTime()
+    uv = UltravoxClient(
+        "http://uv.test/",
+        session,
+        sleep=time.sleep,
+        clock=time.clock,  # type: ignore[arg-type]
+        key_parameter="/ceilingwatch/prod/ultravox-api-key",
+    )
+    return uv, session, time
+
+
+def fetch(uv: UltravoxClient, deadline: float = 25.0) -> Any:
+    return uv.concurrency(Secret(API_KEY), START, END, deadline=deadline)
+
+
+def test_the_request_is_explicit_and_authenticated() -> None:
+    uv, session, _ = client([answer(200, GOOD)])
+    series = fetch(uv)
+    assert [b.max_total_calls for b in series.buckets] == [7]
+    call = session.calls[0]
+    assert call["url"] == "http://uv.test/api/accounts/me/usage/concurrency"
+    assert call["params"] == {
+        "bucket": "5min",
+        "start": "2026-11-24T13:35:00Z",
+        "end": "2026-11-24T14:36:00Z",
+    }
+    assert call["headers"]["X-API-Key"] == API_KEY
+    assert call["timeout"][0] > 0 and call["timeout"][1] > 0
+
+
+@pytest.mark.parametrize(
+    ("first", "waited"),
+    [
+        (answer(429, {"detail": "slow down"}, {"Retry-After": "2"}), 2.0),
+        (
+            answer(503, {"detail": "capacity"}, {"Retry-After": "Tue, 24 Nov 2099 14:36:00 GMT"}),
+            None,
+        ),
+        (answer(500), None),
+        (requests.ConnectionError("Connection refused"), None),
+        (requests.ReadTimeout("slow"), None),
+    ],
+)
+def test_transient_failures_are_retried(first: Any, waited: float | None) -> None:
+    uv, session, time = client([first, answer(200, GOOD)])
+    if waited is None and isinstance(first, requests.Response) and "Retry-After" in first.headers:
+        # An HTTP-date far in the future is past the budget: no retry, a clear error.
+        with pytest.raises(UltravoxUnavailableError, match="time budget"):
+            fetch(uv)
+        return
+    assert len(fetch(uv).buckets) == 1
+    assert len(session.calls) == 2
+    if waited is not None:
+        assert time.slept == [waited]
+
+
+def test_retries_are_bounded_and_the_error_says_what_happened() -> None:
+    uv, session, _ = client([answer(503, {"detail": "no capacity"})] * 3)
+    with pytest.raises(UltravoxUnavailableError) as caught:
+        fetch(uv)
+    assert len(session.calls) == 3
+    assert "HTTP 503" in str(caught.value) and "no capacity" in str(caught.value)
+
+
+def test_retry_after_past_the_budget_is_not_waited_for() -> None:
+    uv, session, time = client([answer(429, None, {"Retry-After": "120"})])
+    with pytest.raises(UltravoxUnavailableError, match="time budget"):
+        fetch(uv, deadline=20.0)
+    assert time.slept == [] and len(session.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "fix"),
+    [
+        (401, UltravoxAuthError, "put a valid key in /ceilingwatch/prod/ultravox-api-key"),
+        (403, UltravoxAuthError, "put a key with account access"),
+        (404, InvalidResponseError, "check ULTRAVOX_API_BASE_URL"),
+        (400, InvalidResponseError, ""),
+    ],
+)
+def test_client_errors_are_not_retried_and_say_what_to_fix(
+    status: int, error: type, fix: str
+) -> None:
+    uv, session, _ = client([answer(status, {"detail": "nope"})])
+    with pytest.raises(error) as caught:
+        fetch(uv)
+    assert len(session.calls) == 1
+    assert fix in caught.value.what_to_fix
+    assert API_KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"<html><body>502 Bad Gateway</body></html>", "not JSON"),
+        (b"", "not JSON"),
+        (b'{"timeSeries": [{"timestamp": "2026', "not JSON"),
+        (json.dumps({"timeSeries": [{"timestamp": "2026-11-24T14:30:00Z"}]}).encode(), "lacks"),
+    ],
+)
+def test_bad_bodies_are_invalid_responses(body: bytes, problem: str) -> None:
+    uv, _, _ = client([answer(200, body, {"Content-Type": "text/html"})])
+    with pytest.raises(InvalidResponseError, match=problem):
+        fetch(uv)
+
+
+def test_account_reads_the_ceiling_and_accepts_null() -> None:
+    uv, _, _ = client(
+        [answer(200, {"allowedConcurrentCalls": None, "activeCalls": 3, "subscriptionTier": "PRO"})]
+    )
+    account = uv.account(Secret(API_KEY), deadline=25.0)
+    assert account.allowed_concurrent_calls is None and account.active_calls == 3
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [(None, None), ("5", 5.0), ("Tue, 24 Nov 2026 14:36:10 GMT", 10.0), ("soon", None)],
+)
+def test_retry_after_reads_seconds_and_http_dates(
+    header: str | None, seconds: float | None
+) -> None:
+    assert retry_after(header, datetime(2026, 11, 24, 14, 36, tzinfo=UTC)) == seconds
+
+
+def slack(script: list[Any]) -> tuple[SlackNotifier, ScriptedSession, FakeTime]:
+    session, time = ScriptedSession(script), FakeTime()
+    return SlackNotifier(session, sleep=time.sleep), session, time  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "problem"),
+    [
+        (400, b"invalid_payload", "rejected the payload"),
+        (403, b"action_prohibited", "lost its rights"),
+        (404, b"no_service", "revoked"),
+        (410, b"channel_is_archived", "archived"),
+    ],
+)
+def test_slack_permanent_errors_are_not_retried(status: int, body: bytes, problem: str) -> None:
+    notifier, session, _ = slack([answer(status, body)])
+    with pytest.raises(ChannelError, match=problem) as caught:
+        notifier.send(Secret(WEBHOOK), {"text": "x"})
+    assert len(session.calls) == 1
+    assert WEBHOOK not in str(caught.value)
+
+
+def test_slack_429_waits_as_asked_then_delivers() -> None:
+    notifier, session, time = slack(
+        [answer(429, b"rate_limited", {"Retry-After": "1"}), answer(200, b"ok")]
+    )
+    assert notifier.send(Secret(WEBHOOK), {"text": "x"}) == "ok"
+    assert time.slept == [1.0] and len(session.calls) == 2
+
+
+def test_slack_5xx_twice_fails_without_the_url() -> None:
+    notifier, session, _ = slack([answer(500), answer(503)])
+    with pytest.raises(ChannelError, match="HTTP 503") as caught:
+        notifier.send(Secret(WEBHOOK), {"text": "x"})
+    assert len(session.calls) == 2 and WEBHOOK not in str(caught.value)
+
+
+def test_slack_timeout_is_not_retried_to_avoid_a_double_post() -> None:
+    notifier, session, _ = slack([requests.ReadTimeout(f"HTTPSConnectionPool {WEBHOOK}")])
+    with pytest.raises(ChannelError, match="did not answer") as caught:
+        notifier.send(Secret(WEBHOOK), {"text": "x"})
+    assert len(session.calls) == 1 and WEBHOOK not in str(caught.value)
+
+
+def test_slack_connection_errors_never_carry_the_url() -> None:
+    notifier, _, _ = slack([requests.ConnectionError(f"refused {WEBHOOK}")] * 2)
+    with pytest.raises(ChannelError) as caught:
+        notifier.send(Secret(WEBHOOK), {"text": "x"})
+    assert WEBHOOK not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/hooks.slack.com/x",
+        "http://hooks.slack.com/services/x",
+        "https://hooks.slack.com.evil.io/x",
+    ],
+)
+def test_slack_posts_only_to_slack(url: str) -> None:
+    notifier, session, _ = slack([answer(200, b"ok")])
+    with pytest.raises(
+        ChannelError, match=r"does not start with https://hooks\.slack\.com/"
+    ) as caught:
+        notifier.send(Secret(url), {"text": "x"})
+    assert session.calls == [] and url not in str(caught.value)

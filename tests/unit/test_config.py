@@ -1,0 +1,106 @@
+"""Monitor configuration from SSM values: defaults, and one clear error naming each bad value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ceilingwatch.config import Secret, parse_config
+from ceilingwatch.errors import ConfigurationError
+
+from .builders import API_KEY, WEBHOOK
+
+PATH = "/ceilingwatch/prod/"
+GOOD = {"concurrency-limit": "50", "ultravox-api-key": API_KEY}
+
+
+def test_defaults_a_team_can_live_with() -> None:
+    cfg = parse_config("prod", PATH, GOOD)
+    assert cfg.concurrency_limit == 50
+    t = cfg.thresholds
+    assert (t.warning, t.critical, t.warning_recovery, t.critical_recovery) == (80, 95, 70, 90)
+    assert cfg.recovery_buckets == 2
+    assert (cfg.renotify_warning, cfg.renotify_critical) == (timedelta(hours=4), timedelta(hours=1))
+    assert cfg.error_after_runs == 3
+    assert cfg.no_data_policy == "quiet"
+    assert cfg.slack_webhook_url is None and cfg.mute_until is None and not cfg.dry_run
+
+
+def test_every_option_is_read() -> None:
+    cfg = parse_config(
+        "prod",
+        PATH,
+        GOOD
+        | {
+            "slack-webhook-url": WEBHOOK,
+            "warning-percent": "60",
+            "critical-percent": "85%",
+            "warning-recovery-percent": "50",
+            "critical-recovery-percent": "75",
+            "recovery-buckets": "3",
+            "renotify-warning-minutes": "0",
+            "renotify-critical-minutes": "30",
+            "renotify-error-minutes": "120",
+            "error-after-runs": "5",
+            "no-data-policy": "alert",
+            "mute-until": "2026-11-24T18:00:00Z",
+            "dry-run": "true",
+        },
+    )
+    assert cfg.thresholds.critical == 85
+    assert cfg.recovery_buckets == 3
+    assert cfg.renotify_warning == timedelta(0)
+    assert cfg.renotify_critical == timedelta(minutes=30)
+    assert cfg.mute_until == datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    assert cfg.dry_run and cfg.no_data_policy == "alert" and cfg.error_after_runs == 5
+    assert cfg.slack_webhook_url == Secret(WEBHOOK)
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        pytest.param({"ultravox-api-key": API_KEY}, "concurrency-limit is missing", id="no limit"),
+        pytest.param(
+            GOOD | {"concurrency-limit": "fifty"}, "concurrency-limit must be a positive", id="nan"
+        ),
+        pytest.param(GOOD | {"concurrency-limit": "0"}, "not 0", id="zero limit"),
+        pytest.param(GOOD | {"concurrency-limit": "-5"}, "not -5", id="negative limit"),
+        pytest.param({"concurrency-limit": "50"}, "ultravox-api-key is missing", id="no key"),
+        pytest.param(
+            GOOD | {"warning-percent": "96"},
+            "warning-percent (96) must be below critical-percent (95)",
+            id="warning above critical",
+        ),
+        pytest.param(
+            GOOD | {"warning-recovery-percent": "85"},
+            "warning-recovery-percent (85) must be below warning-percent (80)",
+            id="recovery above its level",
+        ),
+        pytest.param(GOOD | {"critical-percent": "120"}, "between 1 and 100", id="over 100"),
+        pytest.param(GOOD | {"recovery-buckets": "13"}, "between 1 and 12", id="too many buckets"),
+        pytest.param(GOOD | {"no-data-policy": "panic"}, "one of quiet, alert", id="policy"),
+        pytest.param(GOOD | {"mute-until": "tomorrow"}, "ISO-8601", id="mute"),
+        pytest.param(GOOD | {"dry-run": "maybe"}, "true or false", id="dry run"),
+        pytest.param(GOOD | {"renotify-critical-minutes": "-1"}, "whole minutes", id="renotify"),
+    ],
+)
+def test_bad_values_name_the_parameter(values: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_config("prod", PATH, values)
+    assert named in str(caught.value)
+    assert PATH in str(caught.value)
+
+
+def test_all_problems_are_reported_together() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_config("prod", PATH, {"warning-percent": "x"})
+    text = str(caught.value)
+    for name in ("concurrency-limit", "ultravox-api-key", "warning-percent"):
+        assert f"{PATH}{name}" in text
+
+
+def test_secrets_never_print() -> None:
+    cfg = parse_config("prod", PATH, GOOD | {"slack-webhook-url": WEBHOOK})
+    assert API_KEY not in repr(cfg) and WEBHOOK not in repr(cfg)
+    assert API_KEY not in f"{cfg.ultravox_api_key}"
+    assert cfg.secrets() == (API_KEY, WEBHOOK)

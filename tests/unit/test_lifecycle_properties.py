@@ -1,0 +1,71 @@
+"""Properties of the state machine over random bucket series (hypothesis)."""
+
+from __future__ import annotations
+
+from ceilingwatch.evaluation import Level
+from ceilingwatch.lifecycle import Kind
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from .builders import Replay
+
+LEVEL_KINDS = {Kind.RAISED, Kind.ESCALATED, Kind.IMPROVED, Kind.RESOLVED}
+series = st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=80)
+
+
+def replayed(peaks: list[int]) -> Replay:
+    replay = Replay()
+    replay.run_series(peaks)
+    return replay
+
+
+@settings(max_examples=300, deadline=None)
+@given(series)
+def test_never_two_messages_for_one_transition(peaks: list[int]) -> None:
+    told = "OK"
+    for _, note in replayed(peaks).sent:
+        if note.kind in LEVEL_KINDS:
+            assert note.severity != told, "a level was announced twice in a row"
+            told = note.severity
+
+
+@settings(max_examples=300, deadline=None)
+@given(series)
+def test_never_a_resolve_without_an_earlier_alert(peaks: list[int]) -> None:
+    alerted = False
+    for _, note in replayed(peaks).sent:
+        if note.kind in (Kind.RAISED, Kind.ESCALATED):
+            alerted = True
+        if note.kind is Kind.RESOLVED:
+            assert alerted
+            alerted = False
+
+
+@settings(max_examples=300, deadline=None)
+@given(series)
+def test_every_rise_to_critical_is_told_within_the_tick(peaks: list[int]) -> None:
+    replay = Replay()
+    for index, calls in enumerate(peaks):
+        replay.measure(index, peaks)
+        if calls >= 48:  # 96 % of 50, at or above critical
+            assert replay.state is not None
+            assert replay.state.notified_level >= Level.CRITICAL
+
+
+@settings(max_examples=300, deadline=None)
+@given(series)
+def test_messages_are_bounded_by_transitions_plus_reminders(peaks: list[int]) -> None:
+    replay = replayed(peaks)
+    transitions = sum(
+        1
+        for before, after in zip(
+            [Level.OK] + [o.state.level for o in replay.outcomes],
+            [o.state.level for o in replay.outcomes],
+            strict=False,
+        )
+        if before != after
+    )
+    reminders = sum(1 for _, n in replay.sent if n.kind is Kind.REMINDER)
+    # A reminder waits an hour at least: never more than one per 12 ticks.
+    assert reminders <= len(peaks) // 12
+    assert len(replay.sent) <= transitions + reminders

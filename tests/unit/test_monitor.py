@@ -1,0 +1,184 @@
+"""One run end to end with in-memory fakes: what is read, stored and sent, and when it fails."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ceilingwatch.errors import ConfigurationError, DeliveryError, UltravoxUnavailableError
+from ceilingwatch.evaluation import Level
+from ceilingwatch.monitor import Tick, run
+
+from .builders import API_KEY, WEBHOOK, config
+from .fakes import World
+
+T0 = datetime(2026, 11, 24, 14, 36, tzinfo=UTC)
+
+
+def tick(minutes: int = 0, **fields: str) -> Tick:
+    return Tick(
+        "prod",
+        T0 + timedelta(minutes=minutes),
+        fields.get("execution_id", "e"),
+        fields.get("action", "check"),
+    )
+
+
+def go(world: World, t: Tick | None = None):
+    return run(t or tick(), world.dependencies(), deadline=time.monotonic() + 20)
+
+
+def critical_world() -> World:
+    world = World()
+    world.ultravox.peak_at = lambda start: 48
+    return world
+
+
+def test_a_rise_is_sent_to_both_channels_and_stored() -> None:
+    world = critical_world()
+    result = go(world)
+    assert result.status == "CRITICAL"
+    assert [e.subject for e in world.email.sent] == [
+        "[CRITICAL] prod: 48/50 concurrent calls (96%)"
+    ]
+    assert len(world.slack.sent) == 1
+    assert world.states.items["prod"].notified_level is Level.CRITICAL
+    assert world.secrets_seen == [API_KEY, WEBHOOK]
+
+
+def test_steady_state_costs_one_fetch_one_read_one_write() -> None:
+    world = critical_world()
+    go(world)
+    before = (world.ultravox.series_calls, world.states.reads, world.states.writes)
+    go(world, tick(5))
+    after = (world.ultravox.series_calls, world.states.reads, world.states.writes)
+    assert tuple(b - a for a, b in zip(before, after, strict=True)) == (1, 1, 1)
+    assert world.ultravox.account_calls == 1  # the cross-check runs hourly, not every tick
+    assert len(world.email.sent) == 1
+
+
+def test_a_duplicate_tick_sends_nothing_and_calls_nobody() -> None:
+    world = critical_world()
+    go(world)
+    result = go(world)
+    assert result.skipped.startswith("tick already judged")
+    assert world.ultravox.series_calls == 1
+    assert len(world.email.sent) == 1
+
+
+def test_losing_the_conditional_write_sends_nothing() -> None:
+    world = critical_world()
+    world.states.conflict_next = True
+    result = go(world)
+    assert result.skipped == "another run judged this monitor first"
+    assert world.email.sent == [] and world.slack.sent == []
+
+
+def test_slack_failing_does_not_stop_the_email() -> None:
+    world = critical_world()
+    world.slack.fail = True
+    result = go(world)
+    assert len(world.email.sent) == 1
+    assert result.deliveries[0].channels == {
+        "email": "sent",
+        "slack": "failed: Slack answered HTTP 500",
+    }
+    assert world.states.items["prod"].notified_level is Level.CRITICAL
+
+
+def test_sns_failing_does_not_stop_slack() -> None:
+    world = critical_world()
+    world.email.fail = True
+    go(world)
+    assert len(world.slack.sent) == 1
+
+
+def test_every_channel_failing_fails_the_run_and_rolls_the_state_back() -> None:
+    world = critical_world()
+    world.email.fail = world.slack.fail = True
+    with pytest.raises(DeliveryError, match="no channel delivered the raised notification"):
+        go(world)
+    stored = world.states.items["prod"]
+    assert stored.notified_level is Level.OK and stored.last_tick is None
+    # Lambda's retry of the same tick now sends it.
+    world.email.fail = world.slack.fail = False
+    go(world)
+    assert len(world.email.sent) == 1 and len(world.slack.sent) == 1
+
+
+def test_api_errors_become_an_error_alert_on_the_third_run() -> None:
+    world = World()
+    world.ultravox.errors = [UltravoxUnavailableError("HTTP 503", "wait")] * 3
+    results = [go(world, tick(5 * i)) for i in range(3)]
+    assert all(r.error is not None and r.status == "ERROR" for r in results)
+    assert [e.subject for e in world.email.sent] == [
+        "[ERROR] prod: ceilingwatch cannot judge the ceiling"
+    ]
+    assert world.states.items["prod"].unhealthy_runs == 3
+
+
+def test_configuration_errors_alert_by_email_and_say_what_to_fix() -> None:
+    world = World()
+    world.parameters.error = ConfigurationError("concurrency-limit is missing", "put it")
+    for i in range(3):
+        result = go(world, tick(5 * i))
+    assert result.error is world.parameters.error
+    assert len(world.email.sent) == 1 and world.slack.sent == []
+    assert "What to do: put it" in world.email.sent[0].body
+
+
+def test_dry_run_neither_stores_nor_sends() -> None:
+    world = critical_world()
+    world.parameters.cfg = config(dry_run="true")
+    result = go(world)
+    assert result.skipped.startswith("dry run")
+    assert [d.notification.kind.value for d in result.deliveries] == ["raised"]
+    assert world.email.sent == [] and world.slack.sent == [] and world.states.items == {}
+
+
+def test_test_action_sends_through_every_channel_and_changes_no_state() -> None:
+    world = World()
+    result = go(world, tick(action="test"))
+    assert result.status == "TEST"
+    assert world.email.sent[0].subject == "[TEST] prod: test alert from ceilingwatch"
+    assert world.slack.sent[0]["text"].startswith("🧪 [TEST]")
+    assert world.states.items == {} and world.states.reads == 0
+
+
+def test_test_action_fails_when_a_channel_fails() -> None:
+    world = World()
+    world.slack.fail = True
+    with pytest.raises(DeliveryError, match="slack"):
+        go(world, tick(action="test"))
+
+
+def test_without_a_slack_webhook_only_email_is_used() -> None:
+    world = critical_world()
+    world.parameters.cfg = config(slack_webhook_url="")
+    result = go(world)
+    assert result.deliveries[0].channels == {"email": "sent"}
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({}, "names no valid monitor"),
+        ({"monitor": "../etc"}, "names no valid monitor"),
+        ({"monitor": "prod", "scheduledTime": "soon"}, "scheduledTime is not an ISO-8601 time"),
+        ({"monitor": "prod", "action": "explode"}, "unknown action"),
+    ],
+)
+def test_bad_events_are_refused_with_what_to_fix(event: dict[str, str], problem: str) -> None:
+    with pytest.raises(ConfigurationError, match=problem):
+        Tick.from_event(event, T0)
+
+
+def test_the_run_clock_is_the_schedule_not_the_wall() -> None:
+    t = Tick.from_event(
+        {"monitor": "prod", "scheduledTime": "2026-11-24T14:36:00Z", "executionId": "x"},
+        T0 + timedelta(days=3),
+    )
+    assert t.scheduled_time == T0 and t.execution_id == "x"
+    manual = Tick.from_event({"monitor": "prod"}, datetime(2026, 11, 24, 9, 7, 41, tzinfo=UTC))
+    assert manual.scheduled_time == datetime(2026, 11, 24, 9, 7, tzinfo=UTC)
