@@ -86,7 +86,8 @@ class Evaluation:
     def peak(self) -> ConcurrencyBucket:
         """The hour's highest bucket, for context: what the sparkline and the headline show."""
         best = highest(self.buckets)
-        assert best is not None, "an evaluation always holds at least one bucket"
+        if best is None:
+            raise ValueError("an evaluation needs at least one bucket")
         return best
 
     def fresh(self, seen_through: datetime | None) -> tuple[ConcurrencyBucket, ...]:

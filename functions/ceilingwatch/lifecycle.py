@@ -170,7 +170,8 @@ def advance(
     state = replace(state, version=state.version + 1, last_execution_id=execution_id)
     if isinstance(observation, Failed):
         return _on_failure(state, observation.error, tick, config)
-    assert config is not None, "only a failed run can lack its configuration"
+    if config is None:
+        raise ValueError("only a failed run can lack its configuration")
     if isinstance(observation, NoData):
         return _on_no_data(state, tick, config)
     return _on_measured(state, observation, tick, config)

@@ -64,6 +64,7 @@ def _subject_tail(note: Notification) -> str:
     figures = f"{r.calls}/{r.limit} concurrent calls ({r.percent:.0f}%)" if r else ""
     tails = {
         Kind.RESOLVED: f"resolved, {figures}",
+        Kind.IMPROVED: f"eased, {figures}",
         Kind.MONITOR_ERROR: "ceilingwatch cannot judge the ceiling",
         Kind.NO_DATA: "no concurrency data from Ultravox",
         Kind.MONITOR_RECOVERED: f"ceilingwatch is judging again, {figures}",

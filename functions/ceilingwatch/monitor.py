@@ -123,6 +123,7 @@ class RunResult:
     reason: str = ""
     skipped: str = ""
     peak: int | None = None
+    current: int | None = None
     limit: int | None = None
     level_value: int | None = None
     deliveries: list[Delivery] = field(default_factory=list)
@@ -137,6 +138,7 @@ class RunResult:
             "reason": self.reason,
             "skipped": self.skipped,
             "peak": self.peak,
+            "current": self.current,
             "limit": self.limit,
             "utilization": round(percent(self.peak, self.limit), 1)
             if self.peak is not None and self.limit
@@ -191,9 +193,12 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     result.level_value = int(outcome.state.level)
     result.limit = config.concurrency_limit if config else None
     if isinstance(observation, Measured):
-        result.peak = observation.evaluation.peak.max_total_calls
+        evaluation = observation.evaluation
+        result.peak = evaluation.peak.max_total_calls
+        # The newest completed bucket and the one in progress: "now", beside the hour's peak.
+        result.current = max(b.max_total_calls for b in evaluation.recent(1))
     elif isinstance(observation, NoData):
-        result.peak = 0
+        result.peak = result.current = 0
     result.suppressed = [n.kind.value for n in outcome.suppressed]
     if isinstance(observation, Failed):
         result.error = observation.error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 from typing import ClassVar
@@ -35,7 +36,10 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# The X-Ray SDK pulls in its own botocore (+17 MB), so the package leaves it out: Lambda still
+# traces each invocation (Tracing: Active); Powertools adds subsegments where the SDK is present.
+_without_xray = importlib.util.find_spec("aws_xray_sdk") is None
+tracer = Tracer(service=SERVICE, disabled=True) if _without_xray else Tracer(service=SERVICE)
 
 
 def redact(*secrets: str) -> None:

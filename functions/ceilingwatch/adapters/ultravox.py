@@ -102,7 +102,7 @@ class UltravoxClient:
                 if wait is not None
                 else min(4.0, 0.5 * 2 ** (attempt - 1))
                 * (
-                    0.5 + random.random()  # noqa: S311 - jitter, not cryptography
+                    0.5 + random.random()  # noqa: S311  # nosec B311 - jitter, not cryptography
                 )
             )
             if self._clock() + wait + 1.0 > deadline:

@@ -1,0 +1,53 @@
+"""`make demo` as a test: the lifecycle it shows, and no secret in any log line or metric."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from infra.demo import run_demo
+
+
+@pytest.fixture(scope="module")
+def rising() -> object:
+    return run_demo("rising-to-ceiling", out=io.StringIO())
+
+
+def test_the_rising_scenario_shows_the_whole_lifecycle_and_nothing_in_between(rising) -> None:
+    assert rising.failed_runs == 0
+    assert rising.kinds("email") == [
+        "[WARNING] demo: 41/50 concurrent calls (82%)",
+        "[CRITICAL] demo: 48/50 concurrent calls (96%)",
+        "[AT_LIMIT] demo: 50/50 concurrent calls (100%)",
+        "[CRITICAL] demo: eased, 49/50 concurrent calls (98%)",
+        "[CRITICAL][reminder] demo: 48/50 concurrent calls (96%)",
+        "[WARNING] demo: eased, 44/50 concurrent calls (88%)",
+        "[OK] demo: resolved, 34/50 concurrent calls (68%)",
+    ]
+    assert len(rising.kinds("slack")) == 7
+    # Hysteresis: one WARNING despite the traffic wobbling around 80 % for twenty minutes.
+    assert rising.statuses.count("WARNING") >= 5
+
+
+def test_no_secret_reaches_a_log_line_an_exception_or_a_metric(rising) -> None:
+    api_key, webhook = rising.secrets
+    assert rising.log_text.count("\n") > rising.ticks  # a decision line and EMF per tick at least
+    for line in rising.log_text.splitlines():
+        json.loads(line)  # every line is structured
+        assert api_key not in line and webhook not in line
+    for message in rising.messages:
+        assert api_key not in message.body and webhook not in message.body
+
+
+def test_the_outage_scenario_alerts_once_then_says_it_recovered() -> None:
+    report = run_demo("api-outage", out=io.StringIO())
+    assert report.failed_runs == 5
+    assert report.kinds("email") == [
+        "[ERROR] demo: ceilingwatch cannot judge the ceiling",
+        "[OK] demo: ceilingwatch is judging again, 28/50 concurrent calls (56%)",
+    ]
+    api_key, webhook = report.secrets
+    assert api_key not in report.log_text and webhook not in report.log_text
+    assert "HTTP 503" in report.log_text

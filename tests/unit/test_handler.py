@@ -1,0 +1,92 @@
+"""The Lambda handler: thin wiring, one decision line, EMF metrics, visible failures, no secrets."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ceilingwatch.errors import UltravoxAuthError
+from ceilingwatch.handler import lambda_handler
+from ceilingwatch.observability import logger, redact
+
+from .builders import API_KEY, WEBHOOK
+from .fakes import World
+
+EVENTS = Path(__file__).parents[2] / "events"
+
+
+@dataclass
+class Context:
+    function_name: str = "ceilingwatch-check"
+    memory_limit_in_mb: int = 128
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ceilingwatch-check"
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def log() -> Iterator[io.StringIO]:
+    """The logger's output; its handler keeps the stdout it was built with, so swap its stream."""
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    yield buffer
+    handler.setStream(previous)
+
+
+def lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_scheduled_event_is_judged_logged_and_measured(
+    log: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = World()
+    world.ultravox.peak_at = lambda start: 48
+    event = json.loads((EVENTS / "scheduled-tick.json").read_text())
+    result = lambda_handler(event, Context(), dependencies=world.dependencies())
+    assert result["status"] == "CRITICAL" and result["utilization"] == 96.0
+    decisions = [line for line in lines(log.getvalue()) if line["message"].startswith("decision")]
+    assert len(decisions) == 1
+    assert decisions[0]["decision"]["reason"].startswith("peak 48 of 50 calls (96%)")
+    emf = [line for line in lines(capsys.readouterr().out) if "_aws" in line]
+    assert len(emf) == 1
+    metrics = {m["Name"] for m in emf[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"PeakCalls", "ConcurrencyLimit", "UtilizationPercent", "AlertLevel"} <= metrics
+    assert emf[0]["monitor"] == "demo" and emf[0]["UtilizationPercent"] in (96.0, [96.0])
+
+
+def test_an_error_run_is_stored_then_fails_visibly(log: io.StringIO) -> None:
+    world = World()
+    world.ultravox.errors = [
+        UltravoxAuthError("Ultravox rejected the API key (HTTP 401)", "put a valid key")
+    ]
+    with pytest.raises(UltravoxAuthError):
+        lambda_handler(
+            {"monitor": "prod", "scheduledTime": "2026-11-24T14:36:00Z"},
+            Context(),
+            dependencies=world.dependencies(),
+        )
+    assert world.states.items["prod"].status == "ERROR"
+    decision = next(line for line in lines(log.getvalue()) if "decision" in line)
+    assert decision["decision"]["fix"] == "put a valid key"
+
+
+def test_secrets_never_reach_the_log(log: io.StringIO) -> None:
+    redact(API_KEY, WEBHOOK)
+    logger.info(f"oops {API_KEY}", extra={"url": WEBHOOK})
+    try:
+        raise RuntimeError(WEBHOOK)
+    except RuntimeError:
+        logger.exception("boom")
+    out = log.getvalue()
+    assert API_KEY not in out and WEBHOOK not in out
+    assert out.count("****") >= 3
