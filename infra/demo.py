@@ -61,9 +61,10 @@ class Context:
     memory_limit_in_mb: int = 128
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ceilingwatch"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_ms: int = 30_000  # the template's Timeout
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return self.remaining_ms
 
 
 def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> DemoReport:

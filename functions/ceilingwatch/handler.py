@@ -17,6 +17,7 @@ _dependencies: Dependencies | None = None
 def build_dependencies() -> Dependencies:
     """Clients for the real services, from the environment; boto3 honours AWS_ENDPOINT_URL."""
     import boto3  # here, not at import time: a cold start pays for it once, inside the handler
+    from botocore.config import Config
 
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.slack import SlackNotifier
@@ -26,14 +27,18 @@ def build_dependencies() -> Dependencies:
     from ceilingwatch.settings import Settings
 
     settings = Settings.from_env()
+    # Bounded by the function's 30 s: a hung AWS call must not eat the Ultravox retry budget.
+    aws = Config(connect_timeout=3, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
     return Dependencies(
         settings=settings,
         parameters=ParameterStore(
-            boto3.client("ssm"), settings.parameter_prefix, settings.config_max_age_seconds
+            boto3.client("ssm", config=aws),
+            settings.parameter_prefix,
+            settings.config_max_age_seconds,
         ),
         ultravox=UltravoxClient(settings.ultravox_base_url),
-        states=StateStore(boto3.client("dynamodb"), settings.state_table_name),
-        email=SnsNotifier(boto3.client("sns"), settings.alert_topic_arn),
+        states=StateStore(boto3.client("dynamodb", config=aws), settings.state_table_name),
+        email=SnsNotifier(boto3.client("sns", config=aws), settings.alert_topic_arn),
         slack=SlackNotifier(allowed_prefixes=settings.slack_webhook_prefixes),
         on_secrets=redact,
     )

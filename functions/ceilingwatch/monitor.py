@@ -325,7 +325,8 @@ def _links(settings: Settings, config: MonitorConfig | None, monitor: str) -> di
         f"?region={region}&tab=Table#list_parameter_filters=Path:Recursive:{path.rstrip('/')}",
         "Ultravox": "https://app.ultravox.ai",
     }
-    if settings.dashboard_name:
+    # The stack's dashboard charts its own monitor; monitors added later have none of their own.
+    if settings.dashboard_name == f"ceilingwatch-{monitor}":
         links["Dashboard"] = (
             f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
             f"#dashboards/dashboard/{settings.dashboard_name}"

@@ -125,11 +125,12 @@ def test_function_environment_holds_no_secret() -> None:
     variables = function()["Environment"]["Variables"]
     for name, value in variables.items():
         assert not SECRET_WORDS.search(name), name
-        # Plain values are fixed settings; everything else is a reference to a stack resource.
-        assert isinstance(value, str) or set(value) == {"Ref"}, name
+        # Plain values are fixed settings; the rest refer to stack resources or parameters.
+        assert isinstance(value, str) or set(value) <= {"Ref", "Fn::Sub"}, name
     assert variables["CEILINGWATCH_PARAMETER_PREFIX"] == "/ceilingwatch"
     assert variables["STATE_TABLE_NAME"] == {"Ref": "StateTable"}
     assert variables["ALERT_TOPIC_ARN"] == {"Ref": "AlertTopic"}
+    assert variables["CEILINGWATCH_DASHBOARD_NAME"] == {"Fn::Sub": "ceilingwatch-${MonitorName}"}
 
 
 def test_function_settings() -> None:

@@ -15,6 +15,7 @@ class ParameterStore:
     """Reads `/ceilingwatch/<monitor>/*` with SecureStrings decrypted; the cache spares retries."""
 
     def __init__(self, client: Any, prefix: str, max_age_seconds: int = 60) -> None:
+        self.client = client
         self._provider = SSMProvider(boto3_client=client)
         self.prefix = prefix
         self.max_age_seconds = max_age_seconds
