@@ -51,18 +51,18 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, dependencies: Dependencies | None = None
 ) -> dict[str, Any]:
     global _dependencies
-    if dependencies is None:
-        _dependencies = _dependencies or build_dependencies()
-        dependencies = _dependencies
-    tick = Tick.from_event(event, dependencies.clock())
-    logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
-    metrics.add_dimension(name="monitor", value=tick.monitor)
     try:
+        if dependencies is None:
+            _dependencies = _dependencies or build_dependencies()
+            dependencies = _dependencies
+        tick = Tick.from_event(event, dependencies.clock())
+        logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
+        metrics.add_dimension(name="monitor", value=tick.monitor)
         result = run(
             tick, dependencies, deadline=deadline_from(context.get_remaining_time_in_millis())
         )
     except MonitorError as error:
-        # Nothing could be judged or stored (the state table itself failed): say what to fix.
+        # Nothing could be judged or stored (bad event or environment, state table down).
         metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
         logger.error("run failed", extra={"problem": error.problem, "fix": error.what_to_fix})
         raise

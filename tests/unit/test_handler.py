@@ -90,3 +90,13 @@ def test_secrets_never_reach_the_log(log: io.StringIO) -> None:
     out = log.getvalue()
     assert API_KEY not in out and WEBHOOK not in out
     assert out.count("****") >= 3
+
+
+def test_a_bad_event_is_logged_with_what_to_fix(log: io.StringIO) -> None:
+    from ceilingwatch.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        lambda_handler({"monitr": "typo"}, Context(), dependencies=World().dependencies())
+    failure = next(line for line in lines(log.getvalue()) if line["message"] == "run failed")
+    assert "names no valid monitor" in failure["problem"]
+    assert '{"monitor": "prod"}' in failure["fix"]
