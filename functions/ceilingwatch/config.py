@@ -171,7 +171,7 @@ def _percent(raw: str) -> float:
         value = float(raw.rstrip("%"))
     except ValueError:
         raise ValueError(f"must be a percentage between 1 and 100, not {raw[:20]!r}") from None
-    if not 0 < value <= 100:
+    if not 1 <= value <= 100:
         raise ValueError(f"must be a percentage between 1 and 100, not {value:g}")
     return value
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,8 +117,13 @@ def _parse_timestamp(index: int, value: object) -> datetime:
 
 def _count(index: int, row: dict[str, object], field: str) -> int:
     value = row[field]
-    # bool is an int in Python, but never a call count.
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    # bool is an int in Python, but never a call count; NaN and Infinity parse as JSON floats.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
         raise InvalidResponseError(f"timeSeries[{index}].{field} is not an integer: {value!r:.40}")
     if value < 0:
         raise InvalidResponseError(f"timeSeries[{index}].{field} is negative: {value}")
@@ -128,8 +134,10 @@ def _average(index: int, row: dict[str, object], field: str) -> float:
     value = row[field]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidResponseError(f"timeSeries[{index}].{field} is not a number: {value!r:.40}")
-    if value < 0 or value != value:  # NaN is the only value unequal to itself
-        raise InvalidResponseError(f"timeSeries[{index}].{field} is negative or NaN: {value}")
+    if value < 0 or not math.isfinite(value):
+        raise InvalidResponseError(
+            f"timeSeries[{index}].{field} is negative or not finite: {value}"
+        )
     return float(value)
 
 

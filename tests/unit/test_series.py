@@ -54,8 +54,15 @@ def row(ts: str = "2026-11-24T14:00:00Z", **fields: Any) -> dict[str, Any]:
         pytest.param(
             {"timeSeries": [row(avgTotalCalls="2")]}, "avgTotalCalls is not a number", id="avg str"
         ),
+        pytest.param({"timeSeries": [row(avgTotalCalls=float("nan"))]}, "not finite", id="avg nan"),
         pytest.param(
-            {"timeSeries": [row(avgTotalCalls=float("nan"))]}, "negative or NaN", id="avg nan"
+            {"timeSeries": [row(avgTotalCalls=float("inf"))]}, "not finite", id="avg infinity"
+        ),
+        pytest.param(
+            {"timeSeries": [row(maxTotalCalls=float("nan"))]}, "not an integer", id="count nan"
+        ),
+        pytest.param(
+            {"timeSeries": [row(maxTotalCalls=float("inf"))]}, "not an integer", id="count inf"
         ),
         pytest.param({"timeSeries": [row(ts=3)]}, "timestamp is not a string", id="ts number"),
         pytest.param({"timeSeries": [row(ts="yesterday")]}, "not an ISO-8601 time", id="ts text"),
