@@ -111,9 +111,6 @@ class Evaluation:
     def newest_start(self) -> datetime:
         return self.buckets[-1].start
 
-    def headroom(self, calls: int) -> int:
-        return self.limit - calls
-
     def trend(self) -> str:
         """Rising, falling or steady: the last three completed peaks against the three before."""
         peaks = [b.max_total_calls for b in self.completed]

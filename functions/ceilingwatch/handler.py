@@ -16,7 +16,7 @@ _dependencies: Dependencies | None = None
 
 def build_dependencies() -> Dependencies:
     """Clients for the real services, from the environment; boto3 honours AWS_ENDPOINT_URL."""
-    import boto3  # here, not at import time: a cold start pays for it once, inside the handler
+    import boto3  # clients are built on the first invocation, never at import time
     from botocore.config import Config
 
     from ceilingwatch.adapters.parameters import ParameterStore
@@ -83,6 +83,12 @@ def _record(result: RunResult) -> None:
         summary |= {"problem": result.error.problem, "fix": result.error.what_to_fix}
         metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
     logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
+    if result.suppressed:
+        # A mute or a dry run left on by mistake silences alerting: say so at every run.
+        logger.warning(
+            "notifications held back by mute-until or dry-run",
+            extra={"held": result.suppressed, "skipped": result.skipped},
+        )
     if result.peak is not None and result.limit:
         metrics.add_metric(name="PeakCalls", unit=MetricUnit.Count, value=result.peak)
         metrics.add_metric(name="ConcurrencyLimit", unit=MetricUnit.Count, value=result.limit)

@@ -29,7 +29,6 @@ class Kind(StrEnum):
 
     RAISED = "raised"
     ESCALATED = "escalated"
-    IMPROVED = "improved"
     RESOLVED = "resolved"
     REMINDER = "reminder"
     LIMIT_CHANGED = "limit-changed"
@@ -189,7 +188,9 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
 
     if limit_changed:
         # A new limit is a deliberate act, not noise: judge the recent buckets at once.
-        level, basis = ev.level_of(recent), recent_top
+        # Buckets not yet judged (say, after an outage) count too: the new limit applies to them.
+        level = max(ev.level_of(recent), fresh_level)
+        basis = recent_top if ev.level_of(recent) >= fresh_level else fresh_top
         reason = f"limit changed from {state.limit} to {limit}; " + _headline(basis, ev, limit)
     elif fresh_level > state.level:
         level, basis = fresh_level, fresh_top
@@ -198,7 +199,8 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
         level = max(
             lowered(state.level, recent_top.max_total_calls, limit, cfg.thresholds), fresh_level
         )
-        basis = recent_top if level < state.level else ev.peak
+        # What holds the level now: the recent buckets, not an hour-old peak.
+        basis = recent_top
         reason = _recovery_reason(state.level, level, recent_top, ev, cfg)
     else:
         level, basis = fresh_level, ev.peak
@@ -241,7 +243,8 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
     change = _level_notification(state, level, reason, reading, tick, cfg, limit_changed)
     if change is not None:
         notes.append(change)
-        next_state = replace(next_state, notified_level=level, notified_at=tick)
+        told = level if change.kind is not Kind.REMINDER else max(level, state.notified_level)
+        next_state = replace(next_state, notified_level=told, notified_at=tick)
     next_state, ceiling_note = _account_ceiling(
         next_state, seen.account_ceiling, tick, cfg, reading
     )
@@ -270,18 +273,25 @@ def _level_notification(
         return note(
             Kind.RAISED if told is Level.OK else Kind.ESCALATED, previous_severity=told.name
         )
-    if level < told:
-        kind = Kind.RESOLVED if level is Level.OK else Kind.IMPROVED
-        return note(kind, previous_severity=told.name, episode=_episode_summary(state, tick))
+    if level is Level.OK and told.alerting:
+        return note(
+            Kind.RESOLVED, previous_severity=told.name, episode=_episode_summary(state, tick)
+        )
+    # Easing within an episode is not news: telling it would turn flapping at a threshold into
+    # a message per bucket. People hear the highest level told, reminders, and the resolve.
     interval = cfg.renotify_critical if level >= Level.CRITICAL else cfg.renotify_warning
     last = state.notified_at
     if level.alerting and interval and last is not None and tick - last >= interval:
+        if level < told:
+            return note(
+                Kind.REMINDER, previous_severity=told.name, episode=_episode_summary(state, tick)
+            )
         return note(Kind.REMINDER, episode=_episode_summary(state, tick))
     return None
 
 
 def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcome:
-    runs = _count_unhealthy(state, Health.NO_DATA, tick)
+    runs = _count_unhealthy(state, tick)
     reason = (
         f"Ultravox returned no buckets for the hour before {_clock(tick)} UTC "
         f"({runs} run{'s' if runs != 1 else ''} in a row); "
@@ -294,8 +304,6 @@ def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcom
         unhealthy_tick=tick,
         last_tick=tick,
         reason=reason,
-        # A problem of another kind (ERROR) was told; this one is told on its own terms.
-        health_notified_at=state.health_notified_at if state.health is Health.NO_DATA else None,
     )
     notes = []
     if cfg.no_data_policy == "alert" and runs >= cfg.error_after_runs:
@@ -309,7 +317,7 @@ def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcom
 def _on_failure(
     state: AlertState, error: MonitorError, tick: datetime, cfg: MonitorConfig | None
 ) -> Outcome:
-    runs = _count_unhealthy(state, Health.ERROR, tick)
+    runs = _count_unhealthy(state, tick)
     threshold = cfg.error_after_runs if cfg else DEFAULT_ERROR_AFTER_RUNS
     reason = f"{error.problem} ({runs} failed run{'s' if runs != 1 else ''} in a row)"
     # last_tick stays: a retry of this tick must run again, not be skipped as a duplicate.
@@ -320,7 +328,6 @@ def _on_failure(
         unhealthy_tick=tick,
         last_error=error.problem,
         reason=reason,
-        health_notified_at=state.health_notified_at if state.health is Health.ERROR else None,
     )
     notes = []
     if runs >= threshold:
@@ -333,9 +340,10 @@ def _on_failure(
     return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
 
 
-def _count_unhealthy(state: AlertState, health: Health, tick: datetime) -> int:
-    """Consecutive runs with this problem; a retried or repeated tick is not counted twice."""
-    if state.health is not health:
+def _count_unhealthy(state: AlertState, tick: datetime) -> int:
+    """Consecutive runs that could not judge, of either kind: alternating 503s and empty answers
+    are one outage. A retried or repeated tick is not counted twice."""
+    if state.health is Health.HEALTHY:
         return 1
     return state.unhealthy_runs + (0 if state.unhealthy_tick == tick else 1)
 
@@ -468,7 +476,7 @@ def _recovery_reason(
         )
     needed = recovery_percent(was, cfg.thresholds)
     return (
-        _headline(ev.peak, ev, ev.limit)
+        _headline(top, ev, ev.limit)
         + f"; {was.name} holds until {n} completed bucket{'s' if n != 1 else ''} "
         f"{'are' if n != 1 else 'is'} below {needed:g}%"
     )

@@ -24,7 +24,6 @@ EMOJI = {
 TITLES = {
     Kind.RAISED: "{severity}: {monitor} at {percent} of its Ultravox call limit",
     Kind.ESCALATED: "{severity}: {monitor} escalated from {previous} at {percent} of its limit",
-    Kind.IMPROVED: "{severity}: {monitor} eased from {previous} to {percent} of its limit",
     Kind.RESOLVED: "Resolved: {monitor} is back under its call limit ({percent})",
     Kind.REMINDER: "Reminder, still {severity}: {monitor} at {percent} of its limit",
     Kind.LIMIT_CHANGED: "Limit changed: {monitor} now {severity} at {percent}",
@@ -64,7 +63,6 @@ def _subject_tail(note: Notification) -> str:
     figures = f"{r.calls}/{r.limit} concurrent calls ({r.percent:.0f}%)" if r else ""
     tails = {
         Kind.RESOLVED: f"resolved, {figures}",
-        Kind.IMPROVED: f"eased, {figures}",
         Kind.MONITOR_ERROR: "ceilingwatch cannot judge the ceiling",
         Kind.NO_DATA: "no concurrency data from Ultravox",
         Kind.MONITOR_RECOVERED: f"ceilingwatch is judging again, {figures}",
@@ -85,7 +83,7 @@ def title(note: Notification) -> str:
     )
 
 
-def plain_text(note: Notification, links: Mapping[str, str]) -> str:
+def plain_text(note: Notification) -> str:
     """The one line a phone's lock screen shows: severity, figures and the why."""
     return f"{EMOJI.get(note.severity, '')} {subject(note)}: {note.why}".strip()
 
@@ -136,7 +134,7 @@ def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
     footer = [f"<{url}|{_escape(name)}>" for name, url in links.items()]
     footer.append(f"monitor `{_escape(note.monitor)}` · run of {note.at:%H:%M} UTC")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]})
-    return {"text": plain_text(note, links), "blocks": blocks}
+    return {"text": plain_text(note), "blocks": blocks}
 
 
 def _facts(note: Notification) -> list[tuple[str, str]]:
@@ -144,7 +142,7 @@ def _facts(note: Notification) -> list[tuple[str, str]]:
     if r is None:
         return []
     progress = ", bucket in progress" if r.in_progress else ""
-    label = "Recent peak" if note.kind in (Kind.RESOLVED, Kind.IMPROVED) else "Peak"
+    label = "Recent peak" if note.kind is Kind.RESOLVED else "Peak"
     facts = [
         (label, f"{r.calls} of {r.limit} calls ({r.percent:.0f}%) at {r.at:%H:%M} UTC{progress}"),
         ("Headroom", _headroom(r)),

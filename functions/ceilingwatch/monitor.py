@@ -36,10 +36,12 @@ from ceilingwatch.lifecycle import (
     advance,
 )
 from ceilingwatch.messages import Email, format_email, format_slack
+from ceilingwatch.observability import logger
 from ceilingwatch.series import fill_gaps, floor_to_bucket
 from ceilingwatch.settings import Settings
 
 WINDOW = timedelta(hours=1)
+MAX_CLOCK_SKEW = timedelta(minutes=10)
 RESERVE_SECONDS = 6.0  # kept back from Ultravox retries for the state write and the messages
 MONITOR_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -90,6 +92,12 @@ class Tick:
                 ) from None
             if scheduled.tzinfo is None:
                 scheduled = scheduled.replace(tzinfo=UTC)
+            if scheduled - now > MAX_CLOCK_SKEW:
+                # A tick from the future would make every real tick until then "already judged".
+                raise ConfigurationError(
+                    f"scheduledTime {scheduled:%Y-%m-%dT%H:%M}Z is in the future",
+                    "invoke without scheduledTime, or with a time that has passed",
+                )
         else:
             # A manual invocation has no schedule: judge the current minute.
             scheduled = now.replace(second=0, microsecond=0)
@@ -147,6 +155,7 @@ class RunResult:
                 {
                     "kind": d.notification.kind.value,
                     "severity": d.notification.severity,
+                    "why": d.notification.why,
                     **d.channels,
                 }
                 for d in self.deliveries
@@ -263,7 +272,11 @@ def _account_ceiling(
         return deps.ultravox.account(
             config.ultravox_api_key, deadline=deadline
         ).allowed_concurrent_calls
-    except MonitorError:
+    except MonitorError as error:
+        logger.warning(
+            "account cross-check skipped; retried next run",
+            extra={"problem": error.problem, "fix": error.what_to_fix},
+        )
         return NOT_CHECKED
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,6 +130,3 @@ class World:
             clock=lambda: datetime(2026, 11, 24, 14, 36, 30, tzinfo=UTC),
             on_secrets=lambda *values: self.secrets_seen.extend(values),
         )
-
-    def set_state(self, monitor: str, **fields: Any) -> None:
-        self.states.items[monitor] = replace(AlertState(monitor=monitor, version=1), **fields)

@@ -104,3 +104,10 @@ def test_secrets_never_print() -> None:
     assert API_KEY not in repr(cfg) and WEBHOOK not in repr(cfg)
     assert API_KEY not in f"{cfg.ultravox_api_key}"
     assert cfg.secrets() == (API_KEY, WEBHOOK)
+
+
+def test_a_value_that_fails_to_parse_is_never_echoed() -> None:
+    pasted = "uvx-secret-pasted-in-the-wrong-place"
+    with pytest.raises(ConfigurationError) as caught:
+        parse_config("prod", PATH, GOOD | {"concurrency-limit": pasted, "mute-until": pasted})
+    assert "secret" not in str(caught.value)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from .builders import Replay
 
-LEVEL_KINDS = {Kind.RAISED, Kind.ESCALATED, Kind.IMPROVED, Kind.RESOLVED}
+LEVEL_KINDS = {Kind.RAISED, Kind.ESCALATED, Kind.RESOLVED}
 series = st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=80)
 
 
@@ -69,3 +69,37 @@ def test_messages_are_bounded_by_transitions_plus_reminders(peaks: list[int]) ->
     # A reminder waits an hour at least: never more than one per 12 ticks.
     assert reminders <= len(peaks) // 12
     assert len(replay.sent) <= transitions + reminders
+
+
+steps = st.lists(
+    st.one_of(st.integers(min_value=0, max_value=60), st.sampled_from(["fail", "empty"])),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_a_broken_monitor_is_never_quiet(sequence: list[int | str]) -> None:
+    from ceilingwatch.errors import UltravoxUnavailableError
+
+    replay = Replay()
+    peaks = [s if isinstance(s, int) else 0 for s in sequence]
+    unhealthy = 0
+    alerted = False
+    for index, step in enumerate(sequence):
+        if step == "fail":
+            replay.fail(index, UltravoxUnavailableError("down"))
+        elif step == "empty":
+            replay.no_data(index)
+        else:
+            replay.measure(index, peaks)
+        kinds = {n.kind for i, n in replay.sent if i == index}
+        if step in ("fail", "empty"):
+            unhealthy += 1
+            alerted = alerted or Kind.MONITOR_ERROR in kinds
+            if step == "fail" and unhealthy >= 3:
+                assert alerted, "three runs that could not judge, and no ERROR alert"
+        else:
+            assert (Kind.MONITOR_RECOVERED in kinds) == alerted, "recovery told iff error told"
+            unhealthy, alerted = 0, False

@@ -55,7 +55,6 @@ def test_every_kind_of_notification_has_a_snapshot() -> None:
         "raised-warning",
         "escalated-critical",
         "escalated-at_limit",
-        "improved-warning",
         "resolved-ok",
         "reminder-critical",
         "monitor-error",

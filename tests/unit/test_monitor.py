@@ -182,3 +182,20 @@ def test_the_run_clock_is_the_schedule_not_the_wall() -> None:
     assert t.scheduled_time == T0 and t.execution_id == "x"
     manual = Tick.from_event({"monitor": "prod"}, datetime(2026, 11, 24, 9, 7, 41, tzinfo=UTC))
     assert manual.scheduled_time == datetime(2026, 11, 24, 9, 7, tzinfo=UTC)
+
+
+def test_a_tick_from_the_future_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="is in the future"):
+        Tick.from_event({"monitor": "prod", "scheduledTime": "2027-01-01T00:00:00Z"}, T0)
+
+
+def test_a_failing_account_cross_check_never_fails_the_run() -> None:
+    from ceilingwatch.errors import UltravoxUnavailableError
+
+    world = critical_world()
+
+    def broken(key: object, *, deadline: float) -> None:
+        raise UltravoxUnavailableError("HTTP 503 on /api/accounts/me")
+
+    world.ultravox.account = broken  # type: ignore[method-assign]
+    assert go(world).status == "CRITICAL"

@@ -180,7 +180,7 @@ def test_every_statement_names_its_resources() -> None:
 def test_function_policy_is_least_privilege() -> None:
     by_sid = {s["Sid"]: s for owner, s in statements() if owner == "CheckFunction"}
     ssm = by_sid["ReadMonitorConfiguration"]
-    assert sorted(ssm["Action"]) == ["ssm:GetParameters", "ssm:GetParametersByPath"]
+    assert ssm["Action"] == ["ssm:GetParametersByPath"]
     assert ssm["Resource"]["Fn::Sub"].endswith(":parameter/ceilingwatch/*")
     decrypt = by_sid["DecryptSecureStringParameters"]
     assert decrypt["Action"] == "kms:Decrypt"
@@ -235,7 +235,12 @@ def test_heartbeat_alarm_watches_the_metric_powertools_emits() -> None:
 
 def test_every_alarm_notifies_the_topic_both_ways() -> None:
     alarms = resources("AWS::CloudWatch::Alarm")
-    assert set(alarms) == {"FunctionErrorsAlarm", "DeadLetterQueueAlarm", "HeartbeatAlarm"}
+    assert set(alarms) == {
+        "FunctionErrorsAlarm",
+        "DeadLetterQueueAlarm",
+        "HeartbeatAlarm",
+        "NotificationFailuresAlarm",
+    }
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlertTopic"}], name
         assert alarm["Properties"]["OKActions"] == [{"Ref": "AlertTopic"}], name

@@ -34,9 +34,6 @@ class ParameterStore:
             ) from None
         return parse_config(monitor, path, {name: str(value) for name, value in values.items()})
 
-    def clear_cache(self) -> None:
-        self._provider.clear_cache()  # type: ignore[no-untyped-call]
-
 
 def _aws_code(error: Exception) -> str:
     cause = error.__cause__ or error.__context__

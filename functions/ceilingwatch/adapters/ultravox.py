@@ -82,6 +82,8 @@ class UltravoxClient:
                     params=params,
                     headers={"X-API-Key": key.reveal(), "Accept": "application/json"},
                     timeout=timeout,
+                    # requests keeps custom headers across hosts on a redirect: the key with them.
+                    allow_redirects=False,
                 )
             except requests.Timeout:
                 problem = f"Ultravox did not answer {path} within {timeout[1]:.0f} s"
