@@ -52,8 +52,10 @@ class StateConflictError(Exception):
     """Another run stored the monitor's state first: that run owns this tick's notifications."""
 
 
-class DeliveryError(Exception):
+class DeliveryError(MonitorError):
     """No channel delivered a notification: the run fails so Lambda retries it."""
+
+    kind = "delivery"
 
 
 class AwsServiceError(MonitorError):

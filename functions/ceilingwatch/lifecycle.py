@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import json
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from ceilingwatch.config import MonitorConfig, Thresholds
 from ceilingwatch.errors import MonitorError
@@ -103,6 +105,8 @@ class AlertState:
     account_checked_at: datetime | None = None
     account_ceiling_notified: str = ""
     reason: str = ""
+    outbox: str = ""
+    outbox_since: datetime | None = None
     version: int = 0
 
     @property
@@ -492,3 +496,35 @@ def _duration(span: timedelta) -> str:
     if hours and minutes:
         return f"{hours} h {minutes} min"
     return f"{hours} h" if hours else f"{minutes} min"
+
+
+def encode_outbox(notes: tuple[Notification, ...]) -> str:
+    """Notifications as JSON for the state item: claimed with the state, cleared once delivered."""
+    if not notes:
+        return ""
+    return json.dumps([_plain(asdict(note)) for note in notes], separators=(",", ":"))
+
+
+def decode_outbox(text: str) -> tuple[Notification, ...]:
+    if not text:
+        return ()
+    notes = []
+    for raw in json.loads(text):
+        reading = raw.pop("reading")
+        if reading is not None:
+            reading["at"] = datetime.fromisoformat(reading["at"])
+            reading["series"] = tuple(reading["series"])
+            reading["thresholds"] = Thresholds(**reading["thresholds"])
+            reading = Reading(**reading)
+        raw["kind"] = Kind(raw["kind"])
+        raw["at"] = datetime.fromisoformat(raw["at"])
+        notes.append(Notification(reading=reading, **raw))
+    return tuple(notes)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value.isoformat() if isinstance(value, datetime) else value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -31,9 +30,10 @@ from ceilingwatch.lifecycle import (
     NotChecked,
     Notification,
     Observation,
-    Outcome,
     account_check_due,
     advance,
+    decode_outbox,
+    encode_outbox,
 )
 from ceilingwatch.messages import Email, format_email, format_slack
 from ceilingwatch.observability import logger
@@ -184,6 +184,17 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         return _send_test(tick, deps)
     result = RunResult(monitor=tick.monitor, tick=tick.scheduled_time)
     previous = deps.states.load(tick.monitor)
+    if previous is not None and previous.outbox:
+        if deps.clock() - (previous.outbox_since or deps.clock()) < deps.settings.outbox_grace:
+            # A run is delivering right now (an overlap or a duplicate delivery): it owns them.
+            result.skipped = "another run is delivering this monitor's notifications"
+            result.status = previous.status
+            return result
+        # The run that claimed these crashed, timed out or found every channel down.
+        previous = _deliver_outbox(previous, deps, result)
+        if result.error is not None:
+            result.status = previous.status
+            return result
     if previous is not None and previous.already_judged(tick.scheduled_time):
         result.skipped = f"tick already judged (last judged {previous.last_tick:%H:%M} UTC)"
         result.status = previous.status
@@ -218,23 +229,62 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         result.deliveries = [Delivery(n, {"dry-run": "not sent"}) for n in outcome.notifications]
         return result
 
+    notes = outcome.notifications
+    claimed = replace(
+        outcome.state,
+        outbox=encode_outbox(notes),
+        outbox_since=deps.clock() if notes else None,
+    )
     try:
-        deps.states.save(outcome.state, expected_version=previous.version if previous else 0)
+        deps.states.save(claimed, expected_version=previous.version if previous else 0)
     except StateConflictError:
         # Another run (a duplicate delivery or an overlap) stored first and owns the messages.
         result.skipped = "another run judged this monitor first"
         return result
-
-    result.deliveries = [_deliver(n, config, deps) for n in outcome.notifications]
-    undelivered = [d for d in result.deliveries if not d.delivered]
-    if undelivered:
-        _roll_back(previous, outcome, deps)
-        kinds = ", ".join(d.notification.kind.value for d in undelivered)
-        raise DeliveryError(
-            f"no channel delivered the {kinds} notification for {tick.monitor}; "
-            "the state was rolled back so the retry sends it"
-        )
+    if notes:
+        result.deliveries = [_deliver(n, config, deps) for n in notes]
+        _, undelivered = _settle(claimed, result.deliveries, deps)
+        result.error = undelivered or result.error
     return result
+
+
+def _deliver_outbox(state: AlertState, deps: Dependencies, result: RunResult) -> AlertState:
+    """Send what an earlier run claimed but did not deliver, before judging anything new."""
+    try:
+        config: MonitorConfig | None = deps.parameters.load(state.monitor)
+    except MonitorError:
+        config = None  # email still works without the configuration
+    deliveries = [_deliver(n, config, deps) for n in decode_outbox(state.outbox)]
+    result.deliveries += deliveries
+    settled, undelivered = _settle(state, deliveries, deps)
+    result.error = undelivered
+    return settled
+
+
+def _settle(
+    claimed: AlertState, deliveries: list[Delivery], deps: Dependencies
+) -> tuple[AlertState, DeliveryError | None]:
+    """Clear what was delivered from the outbox; the error, if anything found no channel.
+
+    The state never says a notification went out while it sits undelivered in the outbox:
+    the Lambda retry, or the next tick, sends it.
+    """
+    undelivered = tuple(d.notification for d in deliveries if not d.delivered)
+    settled = replace(
+        claimed,
+        outbox=encode_outbox(undelivered),
+        outbox_since=claimed.outbox_since if undelivered else None,
+        version=claimed.version + 1,
+    )
+    deps.states.save(settled, expected_version=claimed.version)
+    if not undelivered:
+        return settled, None
+    kinds = ", ".join(n.kind.value for n in undelivered)
+    return settled, DeliveryError(
+        f"no channel delivered the {kinds} notification for {claimed.monitor}; "
+        "it stays in the outbox for the retry",
+        "see each channel's error in this run's decision line; the retry sends it",
+    )
 
 
 def _observe(
@@ -296,16 +346,6 @@ def _deliver(note: Notification, config: MonitorConfig | None, deps: Dependencie
         except ChannelError as error:
             delivery.channels[deps.slack.name] = f"failed: {error}"
     return delivery
-
-
-def _roll_back(previous: AlertState | None, outcome: Outcome, deps: Dependencies) -> None:
-    """Put the old state back, so the state never records a notification nobody received."""
-    restored = replace(
-        previous or AlertState(monitor=outcome.state.monitor), version=outcome.state.version + 1
-    )
-    # A conflict means a newer run has already moved on; it judges afresh.
-    with contextlib.suppress(StateConflictError):
-        deps.states.save(restored, expected_version=outcome.state.version)
 
 
 def _send_test(tick: Tick, deps: Dependencies) -> RunResult:

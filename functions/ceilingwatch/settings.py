@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ceilingwatch.adapters.slack import SLACK_WEBHOOK_PREFIX
 from ceilingwatch.errors import ConfigurationError
@@ -22,6 +23,9 @@ class Settings:
     config_max_age_seconds: int = 60
     region: str = "us-east-1"
     dashboard_name: str = ""
+    # How long a claimed notification may wait before another run takes over its delivery:
+    # longer than the function's 30 s timeout, so only a dead run's outbox is taken over.
+    outbox_grace: timedelta = timedelta(seconds=60)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -38,6 +42,12 @@ class Settings:
                 f"CEILINGWATCH_CONFIG_MAX_AGE is not whole seconds: {max_age[:20]!r}",
                 "set it to a number of seconds such as 60",
             )
+        grace = env.get("CEILINGWATCH_OUTBOX_GRACE", "60")
+        if not grace.isdigit():
+            raise ConfigurationError(
+                f"CEILINGWATCH_OUTBOX_GRACE is not whole seconds: {grace[:20]!r}",
+                "set it to a number of seconds above the function's timeout, such as 60",
+            )
         prefixes = env.get("CEILINGWATCH_SLACK_WEBHOOK_PREFIXES", SLACK_WEBHOOK_PREFIX)
         return cls(
             state_table_name=env["STATE_TABLE_NAME"],
@@ -48,4 +58,5 @@ class Settings:
             config_max_age_seconds=int(max_age),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             dashboard_name=env.get("CEILINGWATCH_DASHBOARD_NAME", ""),
+            outbox_grace=timedelta(seconds=int(grace)),
         )

@@ -203,6 +203,15 @@ ROWS = [
         slack="sent",
         **CRITICAL_SENT,
     ),
+    Row(
+        "every channel fails",
+        lambda h: (aws_error("sns", "Publish", "Throttling")(h), slack(500)(h)),
+        log="no channel delivered the raised notification",
+        raises=True,
+        email="failed",
+        slack="failed",
+        **CRITICAL_SENT,
+    ),
     # Slack: email still delivers.
     Row(
         "slack 400",

@@ -118,6 +118,7 @@ class World:
     email: FakeEmail = field(default_factory=FakeEmail)
     slack: FakeSlack = field(default_factory=FakeSlack)
     secrets_seen: list[str] = field(default_factory=list)
+    now: datetime = datetime(2026, 11, 24, 14, 36, 30, tzinfo=UTC)
 
     def dependencies(self) -> Dependencies:
         return Dependencies(
@@ -127,6 +128,6 @@ class World:
             states=self.states,  # type: ignore[arg-type]
             email=self.email,
             slack=self.slack,
-            clock=lambda: datetime(2026, 11, 24, 14, 36, 30, tzinfo=UTC),
+            clock=lambda: self.now,
             on_secrets=lambda *values: self.secrets_seen.extend(values),
         )

@@ -121,3 +121,11 @@ def test_sparkline_is_scaled_to_the_limit(
     series: tuple[int, ...], limit: int, expected: str
 ) -> None:
     assert sparkline(series, limit) == expected
+
+
+def test_every_notification_survives_the_outbox_round_trip() -> None:
+    from ceilingwatch.lifecycle import decode_outbox, encode_outbox
+
+    notes = tuple(NOTES.values())
+    assert decode_outbox(encode_outbox(notes)) == notes
+    assert encode_outbox(()) == "" and decode_outbox("") == ()

@@ -94,17 +94,60 @@ def test_sns_failing_does_not_stop_slack() -> None:
     assert len(world.slack.sent) == 1
 
 
-def test_every_channel_failing_fails_the_run_and_rolls_the_state_back() -> None:
+def test_every_channel_failing_keeps_the_message_in_the_outbox_for_the_retry() -> None:
     world = critical_world()
     world.email.fail = world.slack.fail = True
-    with pytest.raises(DeliveryError, match="no channel delivered the raised notification"):
-        go(world)
+    failed = go(world)
+    assert isinstance(failed.error, DeliveryError)
+    assert "no channel delivered the raised notification" in str(failed.error)
     stored = world.states.items["prod"]
-    assert stored.notified_level is Level.OK and stored.last_tick is None
-    # Lambda's retry of the same tick now sends it.
+    assert stored.outbox and stored.notified_level is Level.CRITICAL
+    # Lambda retries the same event a minute later, with the channels back.
     world.email.fail = world.slack.fail = False
-    go(world)
+    world.now += timedelta(minutes=1, seconds=5)
+    result = go(world)
+    assert [e.subject for e in world.email.sent] == [
+        "[CRITICAL] prod: 48/50 concurrent calls (96%)"
+    ]
+    assert len(world.slack.sent) == 1
+    assert world.states.items["prod"].outbox == ""
+    assert result.skipped.startswith("tick already judged")
+
+
+def test_a_run_that_died_mid_delivery_is_finished_by_the_next() -> None:
+    world = critical_world()
+
+    def crash(email: object) -> str:
+        raise RuntimeError("Lambda timed out")
+
+    world.email.send = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        go(world)
+    assert world.slack.sent == [] and world.states.items["prod"].outbox
+    del world.email.send  # the channel works again
+    world.now += timedelta(minutes=5)
+    go(world, tick(5))
     assert len(world.email.sent) == 1 and len(world.slack.sent) == 1
+    assert world.states.items["prod"].outbox == ""
+
+
+def test_a_run_overlapping_a_delivery_in_flight_leaves_it_alone() -> None:
+    world = critical_world()
+    world.email.fail = world.slack.fail = True
+    assert isinstance(go(world).error, DeliveryError)
+    world.email.fail = world.slack.fail = False
+    world.now += timedelta(seconds=10)  # still within the grace: the first run may be sending
+    result = go(world, tick(5))
+    assert result.skipped == "another run is delivering this monitor's notifications"
+    assert world.email.sent == []
+
+
+def test_a_notifying_run_writes_twice_and_a_quiet_one_once() -> None:
+    world = critical_world()
+    go(world)
+    assert world.states.writes == 2
+    go(world, tick(5))
+    assert world.states.writes == 3
 
 
 def test_api_errors_become_an_error_alert_on_the_third_run() -> None:
