@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import os
+import py_compile
 import shutil
 import subprocess  # nosec B404
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,6 +22,8 @@ ZIP_PATH = REPO_ROOT / ".aws-sam" / "check-function.zip"
 MAX_ZIP_BYTES = 10 * 1024 * 1024
 # The Lambda runtime ships the AWS SDK; a copy in the package only adds size and cold start.
 FORBIDDEN = ("boto3", "botocore")
+# What the python3.13 runtime ships beside the package.
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 # What the handler imports at run time.
 REQUIRED = ("ceilingwatch", "aws_lambda_powertools", "requests")
 # A fixed timestamp makes the zip depend on its contents only (zip cannot store 1970).
@@ -67,13 +73,54 @@ def sam_build(template: Path, build_dir: Path) -> Path:
     return function_dir
 
 
+def compile_bytecode(function_dir: Path) -> bool:
+    """Ship .pyc: /var/task is read-only, so Lambda would compile every module at each cold
+    start. Unchecked-hash, because the zip's fixed timestamps would fail the mtime check."""
+    return compileall.compile_dir(
+        function_dir,
+        quiet=1,
+        force=True,  # never keep a .pyc copied from a developer's tree
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+
+
+def import_problem(function_dir: Path) -> str:
+    """Import the handler as Lambda would: the package first, then only the SDK the runtime
+    ships, no site-packages. Returns why it failed, or "" when it imports."""
+    with tempfile.TemporaryDirectory() as sdk:
+        for name in RUNTIME_SDK:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.origin is None:
+                return f"{name} (shipped by the Lambda runtime) is not installed here"
+            origin = Path(spec.origin)
+            source = origin.parent if origin.name == "__init__.py" else origin
+            (Path(sdk) / source.name).symlink_to(source)
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": f"{function_dir}{os.pathsep}{sdk}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "AWS_LAMBDA_FUNCTION_NAME": "ceilingwatch-check",
+            "AWS_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "ceilingwatch",
+        }
+        result = subprocess.run(  # nosec B603 - our own interpreter and code
+            [sys.executable, "-S", "-c", "import ceilingwatch.handler"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    lines = result.stderr.strip().splitlines()
+    return "" if result.returncode == 0 else (lines[-1] if lines else f"exit {result.returncode}")
+
+
 def zip_directory(source: Path, target: Path) -> None:
     """Zips source's contents (not the directory itself), in a stable order."""
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for path in sorted(source.rglob("*")):
-            if path.is_dir() or "__pycache__" in path.parts:
+            if path.is_dir():
                 continue
             info = zipfile.ZipInfo(path.relative_to(source).as_posix(), ZIP_TIMESTAMP)
             # Readable by the Lambda runtime's user whatever the builder's umask was.
@@ -111,11 +158,19 @@ def check(package: Path, sizes: dict[str, int]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--template", type=Path, default=REPO_ROOT / "template.yaml")
+    parser.add_argument(
+        "--compile-only", type=Path, metavar="DIR", help="only add bytecode to a built function"
+    )
     args = parser.parse_args()
+    if args.compile_only:
+        return 0 if compile_bytecode(args.compile_only) else 1
     try:
         function_dir = sam_build(args.template.resolve(), BUILD_DIR)
     except PackageError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    if not compile_bytecode(function_dir):
+        print("error: the package does not compile", file=sys.stderr)
         return 1
     zip_directory(function_dir, ZIP_PATH)
     sizes = top_level(ZIP_PATH)
@@ -123,6 +178,11 @@ def main() -> int:
     for name, size in sorted(sizes.items(), key=lambda item: -item[1]):
         print(f"  {size / 1024:9.0f} KB  {name}")
     problems = check(ZIP_PATH, sizes)
+    problem = import_problem(function_dir)
+    if problem:
+        problems.append(f"the handler does not import as Lambda would load it: {problem}")
+    else:
+        print("the handler imports from the package with only the runtime's SDK beside it")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -13,6 +14,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 SERVICE = "ceilingwatch"
 NAMESPACE = "Ceilingwatch"
 MASK = "****"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):
@@ -36,10 +38,23 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-# The X-Ray SDK pulls in its own botocore (+17 MB), so the package leaves it out: Lambda still
-# traces each invocation (Tracing: Active); Powertools adds subsegments where the SDK is present.
-_without_xray = importlib.util.find_spec("aws_xray_sdk") is None
-tracer = Tracer(service=SERVICE, disabled=True) if _without_xray else Tracer(service=SERVICE)
+
+
+class UntracedHandler:
+    """Stands in for Powertools' Tracer where the X-Ray SDK is absent (Tracer imports it even
+    when disabled). The SDK pulls in its own botocore (+17 MB), so the package leaves it out:
+    Lambda still traces each invocation (Tracing: Active), without Powertools' subsegments."""
+
+    def capture_lambda_handler(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        return lambda handler: handler
+
+
+# The handler uses only capture_lambda_handler, which the stand-in provides.
+tracer: Tracer = (
+    Tracer(service=SERVICE)
+    if importlib.util.find_spec("aws_xray_sdk") is not None
+    else cast(Tracer, UntracedHandler())
+)
 
 
 def redact(*secrets: str) -> None:
