@@ -100,3 +100,13 @@ def test_a_bad_event_is_logged_with_what_to_fix(log: io.StringIO) -> None:
     failure = next(line for line in lines(log.getvalue()) if line["message"] == "run failed")
     assert "names no valid monitor" in failure["problem"]
     assert '{"monitor": "prod"}' in failure["fix"]
+
+
+def test_without_the_xray_sdk_the_handler_is_left_as_it_is() -> None:
+    from ceilingwatch.observability import UntracedHandler
+
+    def handler(event: dict, context: object) -> str:
+        return "judged"
+
+    wrapped = UntracedHandler().capture_lambda_handler(capture_response=False)(handler)
+    assert wrapped is handler
