@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 
-from infra.demo import Context, _captured_lambda_output
+from infra.demo import Context, captured_function_output
 from infra.local_stack import LocalStack
 from infra.slack_catcher import SlackCatcher
 from infra.ultravox_sim import CONCURRENCY_PATH, SCENARIO_DIR, Scenario, UltravoxSimulator
@@ -158,7 +158,7 @@ class WarmBench:
         # The venv has the X-Ray SDK, which would trace; the tests and the demo turn it off too.
         os.environ.update(self.env | {"POWERTOOLS_TRACE_DISABLED": "true"})
         try:
-            with _captured_lambda_output(self.logs):
+            with captured_function_output(self.logs):
                 yield
         finally:
             os.environ.clear()

@@ -99,7 +99,7 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
         say("")
         say(f"{'time':5}  {'now/limit':>10}  {'':{BAR}}  {'level':9}  sent")
         logs = io.StringIO()
-        with _environment(env), _captured_lambda_output(logs):
+        with _environment(env), captured_function_output(logs):
             from ceilingwatch.handler import build_dependencies, lambda_handler
 
             # Built from this demo's environment, as a fresh execution environment would.
@@ -227,7 +227,7 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _captured_lambda_output(sink: io.StringIO) -> Iterator[None]:
+def captured_function_output(sink: io.StringIO) -> Iterator[None]:
     """The function's log lines and EMF metrics, kept for the report instead of the terminal."""
     from ceilingwatch.observability import logger
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 from ceilingwatch.handler import lambda_handler
-from ceilingwatch.observability import logger
 
 from infra.demo import Context
 from infra.local_stack import LocalStack
@@ -255,16 +253,6 @@ ROWS = [
 def stack() -> Iterator[LocalStack]:
     with LocalStack(parameters={"MonitorName": "matrix", "ConcurrencyLimit": "50"}) as local:
         yield local
-
-
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(previous)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])

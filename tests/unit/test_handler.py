@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,17 +29,6 @@ class Context:
         return 30_000
 
 
-@pytest.fixture
-def log() -> Iterator[io.StringIO]:
-    """The logger's output; its handler keeps the stdout it was built with, so swap its stream."""
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous = handler.setStream(buffer)
-    yield buffer
-    handler.setStream(previous)
-
-
 def lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
@@ -57,6 +44,7 @@ def test_scheduled_event_is_judged_logged_and_measured(
     decisions = [line for line in lines(log.getvalue()) if line["message"].startswith("decision")]
     assert len(decisions) == 1
     assert decisions[0]["decision"]["reason"].startswith("peak 48 of 50 calls (96%)")
+    # Metrics print to stdout, which pytest takes back from the fixture for the test itself.
     emf = [line for line in lines(capsys.readouterr().out) if "_aws" in line]
     assert len(emf) == 1
     metrics = {m["Name"] for m in emf[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}

@@ -1,0 +1,18 @@
+"""Fixtures for every suite: the function's own output, as Lambda would log it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from infra.demo import captured_function_output
+
+
+@pytest.fixture
+def log() -> Iterator[io.StringIO]:
+    """The function's log lines and EMF metrics of one test."""
+    buffer = io.StringIO()
+    with captured_function_output(buffer):
+        yield buffer
