@@ -96,7 +96,10 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "AlertEmail",
         "ScheduleExpression",
         "UltravoxApiBaseUrl",
+        "TopicKmsArn",
     }
+    # Only the monitor's name and its limit have no default: `sam deploy --guided` asks for them.
+    assert parameters["TopicKmsArn"]["Default"] == ""
     assert parameters["ConcurrencyLimit"]["Type"] == "Number"
     assert parameters["ConcurrencyLimit"]["MinValue"] == 1
     assert parameters["AlertEmail"]["Default"] == ""
@@ -191,7 +194,10 @@ def test_function_policy_is_least_privilege() -> None:
     assert sorted(state["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem"]
     assert state["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
     assert by_sid["PublishAlerts"]["Resource"] == {"Ref": "AlertTopic"}
-    assert by_sid["EncryptAlertsForTopic"]["Resource"] == {"Fn::GetAtt": ["AlertKey", "Arn"]}
+    # The key the stack creates, or the one the user names instead: never any other.
+    assert by_sid["EncryptAlertsForTopic"]["Resource"] == {
+        "Fn::If": ["CreateAlertKey", {"Fn::GetAtt": ["AlertKey", "Arn"]}, {"Ref": "TopicKmsArn"}]
+    }
 
 
 def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None:
@@ -272,7 +278,7 @@ def test_stored_data_is_encrypted() -> None:
     assert table["SSESpecification"]["SSEEnabled"] is True
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert template()["Resources"]["AlertTopic"]["Properties"]["KmsMasterKeyId"] == {
-        "Ref": "AlertKey"
+        "Fn::If": ["CreateAlertKey", {"Ref": "AlertKey"}, {"Ref": "TopicKmsArn"}]
     }
     assert template()["Resources"]["AlertKey"]["Properties"]["EnableKeyRotation"] is True
     queue = template()["Resources"]["DeadLetterQueue"]["Properties"]
