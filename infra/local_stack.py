@@ -11,7 +11,6 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import boto3
@@ -24,6 +23,8 @@ from samtranslator.internal.managed_policies import get_bundled_managed_policy_m
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
+
+from infra.loopback import LoopbackService
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG = logging.getLogger("ceilingwatch.local_stack")
@@ -39,7 +40,7 @@ LOCAL_PARAMETERS: dict[str, str] = {"MonitorName": "demo", "ConcurrencyLimit": "
 PLACEHOLDER_CODE = "def lambda_handler(event, context):\n    return None\n"
 
 
-class LocalStack:
+class LocalStack(LoopbackService):
     """The template's stack in moto's server mode, plus the clients and env to reach it.
 
     One at a time per process: moto's server keeps its state in process-wide backends (which
@@ -70,17 +71,6 @@ class LocalStack:
             aws_access_key_id=FAKE_ACCESS_KEY_ID,
             aws_secret_access_key=FAKE_SECRET_ACCESS_KEY,
         )
-
-    def __enter__(self) -> LocalStack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> LocalStack:
         """Starts the moto server and creates the stack from the template; returns self."""

@@ -10,9 +10,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
+
+from infra.loopback import LoopbackService, QuietServer, serve_in_background
 
 DEFAULT_WEBHOOK_PATH = "/services/T0CEILING/B0WATCH/localcatcher"
 MESSAGES_PATH = "/_catcher/messages"
@@ -43,6 +44,7 @@ BLOCK_TYPES = frozenset(
         "video",
     }
 )
+
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_SECTION_FIELDS = 10
@@ -133,17 +135,10 @@ def judge(payload: Any) -> tuple[int, str]:
     return 200, "ok"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(QuietServer):
     def __init__(self, address: tuple[str, int], catcher: SlackCatcher) -> None:
         self.catcher = catcher
         super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up on a slow answer is part of the game, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -188,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class SlackCatcher:
+class SlackCatcher(LoopbackService):
     """Records webhook posts, refuses what Slack would refuse, and plays scripted failures."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> None:
@@ -205,7 +200,7 @@ class SlackCatcher:
         self._stopping.clear()
         self._server = _Server(self._address, self)
         self.base_url = f"http://{self._address[0]}:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
+        serve_in_background(self._server)
         return self
 
     def stop(self) -> None:
@@ -214,17 +209,6 @@ class SlackCatcher:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def webhook_url(self, path: str = DEFAULT_WEBHOOK_PATH) -> str:
         return f"{self.base_url}{path}"

@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, Self, get_args
 from urllib.parse import parse_qsl, urlsplit
+
+from infra.loopback import LoopbackService, QuietServer, serve_in_background
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -377,19 +378,12 @@ def _detail(message: str) -> bytes:
     return json.dumps({"detail": message}).encode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _Server(QuietServer):
     def __init__(self, address: tuple[str, int], simulator: UltravoxSimulator) -> None:
         self.simulator = simulator
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients hanging up (timeouts, our own resets) are expected here, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -448,7 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
 
-class UltravoxSimulator:
+class UltravoxSimulator(LoopbackService):
     """Serves the Ultravox concurrency and account endpoints on loopback from a scenario."""
 
     def __init__(
@@ -478,8 +472,7 @@ class UltravoxSimulator:
         self._stopping.clear()
         self._server = _Server(self._address, self)
         self.base_url = f"http://{self._address[0]}:{self._server.server_port}"
-        # A short poll interval keeps stop() quick: test fixtures start a server per test.
-        threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
+        serve_in_background(self._server)
         return self
 
     def stop(self) -> None:
@@ -493,17 +486,6 @@ class UltravoxSimulator:
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
         self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # controls
 
