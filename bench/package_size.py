@@ -19,8 +19,10 @@ SOURCES = ("functions", "template.yaml")
 BUILD_SCRIPT = """
 import sys
 from pathlib import Path
-from infra.package import sam_build, zip_directory
-zip_directory(sam_build(Path(sys.argv[1]), Path(sys.argv[2])), Path(sys.argv[3]))
+from infra.package import compile_bytecode, sam_build, zip_directory
+function_dir = sam_build(Path(sys.argv[1]), Path(sys.argv[2]))
+compile_bytecode(function_dir)
+zip_directory(function_dir, Path(sys.argv[3]))
 """
 
 
