@@ -5,7 +5,7 @@ BIN       := $(VENV)/bin
 SCENARIO  ?= rising-to-ceiling
 STAMP     := $(VENV)/.installed
 
-.PHONY: dev demo test lint typecheck unit integration contract template security package bench build clean
+.PHONY: dev demo test lint typecheck unit integration contract e2e template security package bench build clean
 
 dev: $(STAMP)
 
@@ -34,6 +34,10 @@ contract: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
+
+# Opt-in, against a deployed stack: make e2e AWS_SAM_STACK_NAME=ceilingwatch
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
 
 template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml

@@ -298,6 +298,15 @@ def _observe(
         now = tick.scheduled_time
         start = floor_to_bucket(now - WINDOW)
         series = deps.ultravox.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
+        if series.ignored_outside_window or series.merged_duplicates:
+            # Put right, not refused: but a change in the API's answers should be seen.
+            logger.warning(
+                "Ultravox sent buckets outside the window or twice",
+                extra={
+                    "outside_window": series.ignored_outside_window,
+                    "merged_duplicates": series.merged_duplicates,
+                },
+            )
         if not series.buckets:
             return config, NoData()
         account: int | NotChecked | None = NOT_CHECKED
