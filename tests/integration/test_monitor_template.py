@@ -37,6 +37,7 @@ SCHEDULE_NAME = f"{MONITOR_STACK}-Schedule"
 SKIPPED_BY_MOTO = {
     "Schedule": "AWS::Scheduler::Schedule",
     "HeartbeatAlarm": "AWS::CloudWatch::Alarm",
+    "NotificationFailuresAlarm": "AWS::CloudWatch::Alarm",
 }
 
 

@@ -162,7 +162,7 @@ def test_schedule_runs_like_the_main_one() -> None:
     theirs = main_schedule()
     assert ours["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
     for field in ("ScheduleExpressionTimezone", "FlexibleTimeWindow"):
-        assert ours[field] == theirs[field], field
+        assert ours.get(field) == theirs.get(field), field
     assert ours["Target"]["RetryPolicy"] == theirs["RetryPolicy"]
     assert ours["Target"]["Arn"] == {"Ref": "CheckFunctionArn"}
     assert ours["Target"]["DeadLetterConfig"] == {"Arn": {"Ref": "DeadLetterQueueArn"}}
@@ -190,10 +190,15 @@ def test_scheduler_role_may_only_invoke_the_function_and_dead_letter_the_tick() 
     }
 
 
-def test_heartbeat_alarm_matches_the_main_templates() -> None:
-    ours = only(monitor(), "AWS::CloudWatch::Alarm")
-    theirs = main()["Resources"]["HeartbeatAlarm"]["Properties"]
+@pytest.mark.parametrize("alarm", ["HeartbeatAlarm", "NotificationFailuresAlarm"])
+def test_each_alarm_matches_the_main_templates(alarm: str) -> None:
+    assert set(resources(monitor(), "AWS::CloudWatch::Alarm")) == {
+        "HeartbeatAlarm",
+        "NotificationFailuresAlarm",
+    }
+    ours = monitor()["Resources"][alarm]["Properties"]
+    theirs = main()["Resources"][alarm]["Properties"]
     for field in ALARM_FIELDS:
-        assert ours[field] == theirs[field], field
+        assert ours.get(field) == theirs.get(field), field
     assert ours["AlarmActions"] == [{"Ref": "AlertTopicArn"}]
     assert ours["OKActions"] == [{"Ref": "AlertTopicArn"}]
