@@ -309,13 +309,8 @@ def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcom
         last_tick=tick,
         reason=reason,
     )
-    notes = []
-    if cfg.no_data_policy == "alert" and runs >= cfg.error_after_runs:
-        note = _health_notification(next_state, Kind.NO_DATA, reason, "", tick, cfg)
-        if note is not None:
-            notes.append(note)
-            next_state = replace(next_state, health_notified_at=tick)
-    return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+    due = cfg.no_data_policy == "alert" and runs >= cfg.error_after_runs
+    return _health_outcome(state, next_state, Kind.NO_DATA, "", due, tick, cfg)
 
 
 def _on_failure(
@@ -333,15 +328,8 @@ def _on_failure(
         last_error=error.problem,
         reason=reason,
     )
-    notes = []
-    if runs >= threshold:
-        note = _health_notification(
-            next_state, Kind.MONITOR_ERROR, reason, error.what_to_fix, tick, cfg
-        )
-        if note is not None:
-            notes.append(note)
-            next_state = replace(next_state, health_notified_at=tick)
-    return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+    due = runs >= threshold
+    return _health_outcome(state, next_state, Kind.MONITOR_ERROR, error.what_to_fix, due, tick, cfg)
 
 
 def _count_unhealthy(state: AlertState, tick: datetime) -> int:
@@ -352,15 +340,24 @@ def _count_unhealthy(state: AlertState, tick: datetime) -> int:
     return state.unhealthy_runs + (0 if state.unhealthy_tick == tick else 1)
 
 
-def _health_notification(
-    state: AlertState, kind: Kind, why: str, fix: str, tick: datetime, cfg: MonitorConfig | None
-) -> Notification | None:
-    last = state.health_notified_at
+def _health_outcome(
+    before: AlertState,
+    after: AlertState,
+    kind: Kind,
+    fix: str,
+    due: bool,
+    tick: datetime,
+    cfg: MonitorConfig | None,
+) -> Outcome:
+    """Tell a run that could not judge once it is due, then again at the reminder interval."""
+    last = after.health_notified_at
     interval = cfg.renotify_error if cfg else DEFAULT_RENOTIFY_ERROR
-    if last is not None and (not interval or tick - last < interval):
-        return None
+    if not due or (last is not None and (not interval or tick - last < interval)):
+        return _deliver_or_hold(before, after, [], after.reason, tick, cfg)
     severity = Health.ERROR.value if kind is Kind.MONITOR_ERROR else Health.NO_DATA.value
-    return Notification(kind, state.monitor, severity, why, tick, fix=fix)
+    note = Notification(kind, after.monitor, severity, after.reason, tick, fix=fix)
+    told = replace(after, health_notified_at=tick)
+    return _deliver_or_hold(before, told, [note], after.reason, tick, cfg)
 
 
 def _account_ceiling(
