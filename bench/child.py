@@ -63,7 +63,9 @@ def handler() -> dict[str, Any]:
     import boto3  # noqa: F401  # the handler defers it to build_dependencies(); the cold start does not
 
     with_boto3_ms = since_ms(start)
-    ceilingwatch.handler.build_dependencies()
+    import ceilingwatch.bootstrap
+
+    ceilingwatch.bootstrap.build_dependencies()
     return {
         "import_ms": handler_ms,
         "with_boto3_ms": with_boto3_ms,

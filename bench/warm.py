@@ -167,7 +167,8 @@ class WarmBench:
     def warm_up(self) -> None:
         """Wires the handler as a Lambda execution environment does, then runs a few ticks."""
         with self._function_env():
-            from ceilingwatch.handler import build_dependencies, lambda_handler
+            from ceilingwatch.bootstrap import build_dependencies
+            from ceilingwatch.handler import lambda_handler
 
             # Clients made from this session carry the counter: every AWS request is seen.
             boto3.setup_default_session()

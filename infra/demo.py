@@ -100,7 +100,8 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
         say(f"{'time':5}  {'now/limit':>10}  {'':{BAR}}  {'level':9}  sent")
         logs = io.StringIO()
         with _environment(env), captured_function_output(logs):
-            from ceilingwatch.handler import build_dependencies, lambda_handler
+            from ceilingwatch.bootstrap import build_dependencies
+            from ceilingwatch.handler import lambda_handler
 
             # Built from this demo's environment, as a fresh execution environment would.
             dependencies = build_dependencies()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import getpass
 import os
@@ -22,15 +21,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ceilingwatch import chart
 from ceilingwatch.adapters.parameters import ParameterStore
-from ceilingwatch.adapters.slack import SLACK_ERRORS, SLACK_WEBHOOK_PREFIX, SlackNotifier
-from ceilingwatch.adapters.sns import SnsNotifier
-from ceilingwatch.adapters.state_store import StateStore
 from ceilingwatch.adapters.ultravox import Account, UltravoxClient
+from ceilingwatch.bootstrap import build_dependencies
+from ceilingwatch.channels.base import Context
+from ceilingwatch.channels.http import Poster
+from ceilingwatch.channels.slack_webhook import SLACK, SlackWebhookChannel
 from ceilingwatch.config import MonitorConfig, Secret, parse_config
+from ceilingwatch.delivery import Status
 from ceilingwatch.errors import (
     ChannelError,
     ConfigurationError,
-    DeliveryError,
     MonitorError,
     UltravoxAuthError,
 )
@@ -45,10 +45,9 @@ from ceilingwatch.lifecycle import (
     Outcome,
     advance,
 )
-from ceilingwatch.messages import format_slack
-from ceilingwatch.monitor import MONITOR_NAME_CHARS, WINDOW, Dependencies, Tick, run
+from ceilingwatch.monitor import MONITOR_NAME_CHARS, WINDOW, Tick, run
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
-from ceilingwatch.settings import Settings
+from ceilingwatch.settings import SLACK_WEBHOOK_PREFIX, Settings
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_ERROR = 0, 1, 2, 3
 EXIT_CODES = {
@@ -385,10 +384,10 @@ def _post(outcome: Outcome, webhook: Secret) -> None:
     if not notes:
         print("slack     nothing to post: the monitor sends no message while all is OK")
         return
-    notifier = SlackNotifier(allowed_prefixes=_webhook_prefixes())
+    channel = SlackWebhookChannel(webhook, Poster(), allowed_prefixes=_webhook_prefixes())
     for note in notes:
         try:
-            notifier.send(webhook, format_slack(note, LINKS))
+            channel.deliver(note, Context(LINKS, time.monotonic() + TIME_BUDGET_SECONDS))
         except ChannelError as error:
             raise CliError(f"Slack did not take the message: {error}") from None
         print(f"slack     posted the {note.kind.value} {note.severity} message")
@@ -701,10 +700,10 @@ def _doctor_slack(config: MonitorConfig) -> Finding:
     answer = response.text.strip()[:40]
     if response.status_code == 400 and answer in SLACK_PROBE_ANSWERS:
         return Finding(True, f"Slack webhook exists (an empty probe got 400 {answer}; not posted)")
-    if response.status_code in SLACK_ERRORS and response.status_code != 400:
+    if response.status_code in SLACK.meanings and response.status_code != 400:
         return Finding(
             False,
-            f"Slack webhook: {SLACK_ERRORS[response.status_code]}",
+            f"Slack webhook: {SLACK.meanings[response.status_code]}",
             "create a new incoming webhook and store it: ceilingwatch put-secrets",
         )
     return Finding(
@@ -768,24 +767,6 @@ def _topic_arn(args: argparse.Namespace) -> str:
 # --- test-alert -------------------------------------------------------------------------------
 
 
-class _Recorded:
-    """A channel that remembers its outcome, so each channel's result prints even on failure."""
-
-    def __init__(self, channel: Any, results: dict[str, str]) -> None:
-        self.channel = channel
-        self.name: str = channel.name
-        self.results = results
-
-    def send(self, *message: Any) -> str:
-        try:
-            answer = str(self.channel.send(*message))
-        except ChannelError as error:
-            self.results[self.name] = f"failed: {error}"
-            raise
-        self.results[self.name] = "sent" + (f" ({answer})" if answer and answer != "ok" else "")
-        return answer
-
-
 def test_alert_command(args: argparse.Namespace) -> int:
     _check_monitor_name(args.monitor)
     env = dict(os.environ)
@@ -798,31 +779,19 @@ def test_alert_command(args: argparse.Namespace) -> int:
     if args.region:
         env["AWS_REGION"] = args.region
     settings = Settings.from_env(env)
-    results: dict[str, str] = {}
-    deps = dependencies(settings, args.region, results)
+    deps = build_dependencies(settings, region=args.region, on_secrets=lambda *secrets: None)
     tick = Tick(monitor=args.monitor, scheduled_time=datetime.now(UTC), action="test")
-    # A failed channel raises DeliveryError after the others were tried; each result prints.
-    with contextlib.suppress(DeliveryError):
-        run(tick, deps, deadline=time.monotonic() + TIME_BUDGET_SECONDS)
-    for name, result in results.items():
-        print(f"{'✔' if result.startswith('sent') else '✘'} {name}: {result}")
-    if "slack" not in results:
-        print("· slack: no slack-webhook-url parameter, so only email was tried")
-    return 0 if results and all(r.startswith("sent") for r in results.values()) else 1
-
-
-def dependencies(settings: Settings, region: str | None, results: dict[str, str]) -> Dependencies:
-    """Built as handler.build_dependencies() builds them, with channels that record outcomes."""
-    return Dependencies(
-        settings=settings,
-        parameters=ParameterStore(
-            _aws_client("ssm", region), settings.parameter_prefix, settings.config_max_age_seconds
-        ),
-        ultravox=UltravoxClient(settings.ultravox_base_url),
-        states=StateStore(_aws_client("dynamodb", region), settings.state_table_name),
-        email=_Recorded(SnsNotifier(_aws_client("sns", region), settings.alert_topic_arn), results),
-        slack=_Recorded(SlackNotifier(allowed_prefixes=settings.slack_webhook_prefixes), results),
-    )
+    result = run(tick, deps, deadline=time.monotonic() + TIME_BUDGET_SECONDS)
+    outcomes = {n: o for d in result.deliveries for n, o in d.channels.items()}
+    for name, outcome in outcomes.items():
+        print(f"{'✔' if outcome.status is Status.SENT else '✘'} {name}: {outcome}")
+    problems = result.error.problem.split("; ") if result.error else []
+    for problem in problems:
+        if not any(problem.startswith(name) for name in outcomes):
+            print(f"✘ {problem}")
+    if "slack" not in outcomes:
+        print("· slack: no slack-webhook-url parameter, so Slack was not tried")
+    return 0 if outcomes and result.error is None else 1
 
 
 # --- shared -----------------------------------------------------------------------------------

@@ -12,6 +12,14 @@ from ceilingwatch.errors import ConfigurationError
 T = TypeVar("T")
 
 NO_DATA_POLICIES = ("quiet", "alert")
+# Channels take a level's messages from this severity up; PagerDuty pages only for CRITICAL.
+ROUTED_SEVERITIES = ("WARNING", "CRITICAL", "AT_LIMIT")
+DEFAULT_MIN_SEVERITY = {
+    "email": "WARNING",
+    "slack": "WARNING",
+    "teams": "WARNING",
+    "pagerduty": "CRITICAL",
+}
 
 
 class Secret:
@@ -56,6 +64,9 @@ class MonitorConfig:
     concurrency_limit: int
     ultravox_api_key: Secret = field(repr=False)
     slack_webhook_url: Secret | None = field(default=None, repr=False)
+    teams_webhook_url: Secret | None = field(default=None, repr=False)
+    pagerduty_routing_key: Secret | None = field(default=None, repr=False)
+    min_severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MIN_SEVERITY))
     thresholds: Thresholds = Thresholds()
     recovery_buckets: int = 2
     renotify_warning: timedelta = timedelta(hours=4)
@@ -70,10 +81,13 @@ class MonitorConfig:
         return f"{self.parameter_path}{name}"
 
     def secrets(self) -> tuple[str, ...]:
-        values = [self.ultravox_api_key.reveal()]
-        if self.slack_webhook_url is not None:
-            values.append(self.slack_webhook_url.reveal())
-        return tuple(values)
+        held = (
+            self.ultravox_api_key,
+            self.slack_webhook_url,
+            self.teams_webhook_url,
+            self.pagerduty_routing_key,
+        )
+        return tuple(secret.reveal() for secret in held if secret is not None)
 
     def muted(self, now: datetime) -> bool:
         return self.mute_until is not None and now < self.mute_until
@@ -105,6 +119,10 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
     limit = read("concurrency-limit", _positive_int, 0, required=True)
     api_key = read("ultravox-api-key", Secret, Secret(""), required=True)
     webhook = read("slack-webhook-url", Secret, None)
+    min_severity = {
+        channel: read(f"{channel}-min-severity", _severity, default)
+        for channel, default in DEFAULT_MIN_SEVERITY.items()
+    }
     thresholds = Thresholds(
         warning=read("warning-percent", _percent, 80.0),
         critical=read("critical-percent", _percent, 95.0),
@@ -119,6 +137,9 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
         concurrency_limit=limit,
         ultravox_api_key=api_key,
         slack_webhook_url=webhook,
+        teams_webhook_url=read("teams-webhook-url", Secret, None),
+        pagerduty_routing_key=read("pagerduty-routing-key", Secret, None),
+        min_severity=min_severity,
         thresholds=thresholds,
         recovery_buckets=recovery_buckets,
         renotify_warning=read("renotify-warning-minutes", _minutes, timedelta(hours=4)),
@@ -201,6 +222,13 @@ def _no_data_policy(raw: str) -> str:
     if raw not in NO_DATA_POLICIES:
         raise ValueError(f"must be one of {', '.join(NO_DATA_POLICIES)}")
     return raw
+
+
+def _severity(raw: str) -> str:
+    value = raw.upper().replace("-", "_")
+    if value not in ROUTED_SEVERITIES:
+        raise ValueError(f"must be one of {', '.join(ROUTED_SEVERITIES)}")
+    return value
 
 
 def _instant(raw: str) -> datetime:

@@ -65,4 +65,19 @@ class AwsServiceError(MonitorError):
 
 
 class ChannelError(Exception):
-    """A channel did not deliver; the message never carries the channel's secret."""
+    """A channel did not deliver; the message never carries the channel's secret.
+
+    Transient by default: the notification stays owed to the channel and is sent again.
+    """
+
+    permanent = False
+
+
+class TransientChannelError(ChannelError):
+    """Worth another try: a timeout, a refused connection, a 429 or a 5xx."""
+
+
+class PermanentChannelError(ChannelError):
+    """Trying again cannot help (a rejected payload, a revoked webhook): the channel drops it."""
+
+    permanent = True

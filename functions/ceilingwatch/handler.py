@@ -7,41 +7,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ceilingwatch.delivery import Status
 from ceilingwatch.errors import MonitorError
 from ceilingwatch.monitor import Dependencies, RunResult, Tick, deadline_from, run
-from ceilingwatch.observability import logger, metrics, redact, tracer
+from ceilingwatch.observability import logger, metrics, tracer
 
 _dependencies: Dependencies | None = None
-
-
-def build_dependencies() -> Dependencies:
-    """Clients for the real services, from the environment; boto3 honours AWS_ENDPOINT_URL."""
-    import boto3  # clients are built on the first invocation, never at import time
-    from botocore.config import Config
-
-    from ceilingwatch.adapters.parameters import ParameterStore
-    from ceilingwatch.adapters.slack import SlackNotifier
-    from ceilingwatch.adapters.sns import SnsNotifier
-    from ceilingwatch.adapters.state_store import StateStore
-    from ceilingwatch.adapters.ultravox import UltravoxClient
-    from ceilingwatch.settings import Settings
-
-    settings = Settings.from_env()
-    # Bounded by the function's 30 s: a hung AWS call must not eat the Ultravox retry budget.
-    aws = Config(connect_timeout=3, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    return Dependencies(
-        settings=settings,
-        parameters=ParameterStore(
-            boto3.client("ssm", config=aws),
-            settings.parameter_prefix,
-            settings.config_max_age_seconds,
-        ),
-        ultravox=UltravoxClient(settings.ultravox_base_url),
-        states=StateStore(boto3.client("dynamodb", config=aws), settings.state_table_name),
-        email=SnsNotifier(boto3.client("sns", config=aws), settings.alert_topic_arn),
-        slack=SlackNotifier(allowed_prefixes=settings.slack_webhook_prefixes),
-        on_secrets=redact,
-    )
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -53,6 +24,8 @@ def lambda_handler(
     global _dependencies
     try:
         if dependencies is None:
+            from ceilingwatch.bootstrap import build_dependencies
+
             _dependencies = _dependencies or build_dependencies()
             dependencies = _dependencies
         tick = Tick.from_event(event, dependencies.clock())
@@ -97,12 +70,8 @@ def _record(result: RunResult) -> None:
         )
     if result.level_value is not None:
         metrics.add_metric(name="AlertLevel", unit=MetricUnit.Count, value=result.level_value)
-    sent = sum(1 for d in result.deliveries for outcome in d.channels.values() if outcome == "sent")
-    failed = sum(
-        1
-        for d in result.deliveries
-        for outcome in d.channels.values()
-        if outcome.startswith("failed")
-    )
+    outcomes = [outcome for d in result.deliveries for outcome in d.channels.values()]
+    sent = sum(1 for outcome in outcomes if outcome.status is Status.SENT)
+    failed = sum(1 for outcome in outcomes if outcome.status not in (Status.SENT, Status.HELD))
     metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=sent)
     metrics.add_metric(name="NotificationFailures", unit=MetricUnit.Count, value=failed)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from ceilingwatch.config import MonitorConfig, Thresholds
 from ceilingwatch.errors import MonitorError
@@ -38,7 +36,12 @@ class Kind(StrEnum):
     MONITOR_ERROR = "monitor-error"
     NO_DATA = "no-data"
     MONITOR_RECOVERED = "monitor-recovered"
+    CHANNEL_PROBLEM = "channel-problem"
     TEST = "test"
+
+
+# Kinds about the monitor itself: every configured channel hears them, whatever its routing.
+HEALTH_KINDS = frozenset({Kind.MONITOR_ERROR, Kind.NO_DATA, Kind.MONITOR_RECOVERED})
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,9 @@ class AlertState:
     reason: str = ""
     outbox: str = ""
     outbox_since: datetime | None = None
+    channel_memory: str = ""
+    channel_problems_notified: str = ""
+    channel_problems_notified_at: datetime | None = None
     version: int = 0
 
     @property
@@ -495,33 +501,28 @@ def _duration(span: timedelta) -> str:
     return f"{hours} h" if hours else f"{minutes} min"
 
 
-def encode_outbox(notes: tuple[Notification, ...]) -> str:
-    """Notifications as JSON for the state item: claimed with the state, cleared once delivered."""
-    if not notes:
-        return ""
-    return json.dumps([_plain(asdict(note)) for note in notes], separators=(",", ":"))
-
-
-def decode_outbox(text: str) -> tuple[Notification, ...]:
-    if not text:
-        return ()
-    notes = []
-    for raw in json.loads(text):
-        reading = raw.pop("reading")
-        if reading is not None:
-            reading["at"] = datetime.fromisoformat(reading["at"])
-            reading["series"] = tuple(reading["series"])
-            reading["thresholds"] = Thresholds(**reading["thresholds"])
-            reading = Reading(**reading)
-        raw["kind"] = Kind(raw["kind"])
-        raw["at"] = datetime.fromisoformat(raw["at"])
-        notes.append(Notification(reading=reading, **raw))
-    return tuple(notes)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value.isoformat() if isinstance(value, datetime) else value
+def channel_problems_notice(
+    state: AlertState, problems: tuple[str, ...], tick: datetime, cfg: MonitorConfig
+) -> tuple[AlertState, Notification | None]:
+    """A channel that cannot work is told through the channels that can: once, then as a reminder
+    at the ERROR interval while it lasts; fixing it quietly clears the memory."""
+    key = "; ".join(sorted(problems))
+    if not key:
+        return replace(state, channel_problems_notified="", channel_problems_notified_at=None), None
+    last = state.channel_problems_notified_at
+    interval = cfg.renotify_error
+    if state.channel_problems_notified == key and (
+        last is None or not interval or tick - last < interval
+    ):
+        return state, None
+    note = Notification(
+        Kind.CHANNEL_PROBLEM,
+        state.monitor,
+        "WARNING",
+        f"{len(problems)} channel{'s' if len(problems) != 1 else ''} cannot deliver: {key}",
+        tick,
+        fix=f"set the parameters named above under {cfg.parameter_path}; "
+        "the other channels keep working",
+    )
+    told = replace(state, channel_problems_notified=key, channel_problems_notified_at=tick)
+    return told, note

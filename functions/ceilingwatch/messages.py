@@ -31,6 +31,7 @@ TITLES = {
     Kind.MONITOR_ERROR: "ERROR: ceilingwatch cannot judge {monitor}",
     Kind.NO_DATA: "NO DATA: Ultravox returns no concurrency data for {monitor}",
     Kind.MONITOR_RECOVERED: "Recovered: ceilingwatch is judging {monitor} again",
+    Kind.CHANNEL_PROBLEM: "{monitor}: a channel cannot deliver; the others carry this",
     Kind.TEST: "Test alert for {monitor}: this channel works",
 }
 
@@ -68,6 +69,7 @@ def _subject_tail(note: Notification) -> str:
         Kind.MONITOR_RECOVERED: f"ceilingwatch is judging again, {figures}",
         Kind.ACCOUNT_CEILING: "Ultravox's own ceiling is below the configured limit",
         Kind.LIMIT_CHANGED: f"limit changed, {figures}",
+        Kind.CHANNEL_PROBLEM: "a channel cannot deliver",
         Kind.TEST: "test alert from ceilingwatch",
     }
     return tails.get(note.kind, figures)
@@ -95,7 +97,7 @@ def format_email(note: Notification, links: Mapping[str, str]) -> Email:
     if note.fix:
         lines.append(f"What to do: {note.fix}")
     lines.append("")
-    for label, value in _facts(note):
+    for label, value in facts(note):
         lines.append(f"{label:<12}{value}")
     if links:
         lines += ["", *(f"{name}: {url}" for name, url in links.items())]
@@ -120,14 +122,14 @@ def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
         {"type": "header", "text": {"type": "plain_text", "text": header[:150], "emoji": True}},
         {"type": "section", "text": {"type": "mrkdwn", "text": why[:3000]}},
     ]
-    facts = _facts(note)
-    if facts:
+    figures = facts(note)
+    if figures:
         blocks.append(
             {
                 "type": "section",
                 "fields": [
                     {"type": "mrkdwn", "text": f"*{label}*\n{_escape(value)}"}
-                    for label, value in facts[:10]
+                    for label, value in figures[:10]
                 ],
             }
         )
@@ -137,7 +139,7 @@ def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
     return {"text": plain_text(note), "blocks": blocks}
 
 
-def _facts(note: Notification) -> list[tuple[str, str]]:
+def facts(note: Notification) -> list[tuple[str, str]]:
     r = note.reading
     if r is None:
         return []

@@ -6,14 +6,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
 from ceilingwatch.adapters.ultravox import UltravoxClient
-from ceilingwatch.config import MonitorConfig, Secret
+from ceilingwatch.channels import Roster
+from ceilingwatch.config import MonitorConfig
+from ceilingwatch.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.errors import (
-    ChannelError,
     ConfigurationError,
     DeliveryError,
     MonitorError,
@@ -30,32 +31,27 @@ from ceilingwatch.lifecycle import (
     NotChecked,
     Notification,
     Observation,
+    Outcome,
     account_check_due,
     advance,
+    channel_problems_notice,
+)
+from ceilingwatch.observability import logger
+from ceilingwatch.outbox import (
+    Owed,
+    channel_memory,
     decode_outbox,
+    encode_channel_memory,
     encode_outbox,
 )
-from ceilingwatch.messages import Email, format_email, format_slack
-from ceilingwatch.observability import logger
 from ceilingwatch.series import fill_gaps, floor_to_bucket
 from ceilingwatch.settings import Settings
 
 WINDOW = timedelta(hours=1)
 MAX_CLOCK_SKEW = timedelta(minutes=10)
-RESERVE_SECONDS = 6.0  # kept back from Ultravox retries for the state write and the messages
+RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision line, the metrics
+SEND_SECONDS = 10.0  # kept back from Ultravox retries for the channels (a call and one retry)
 MONITOR_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-class EmailChannel(Protocol):
-    name: str
-
-    def send(self, email: Email) -> str: ...
-
-
-class SlackChannel(Protocol):
-    name: str
-
-    def send(self, webhook: Secret, payload: dict[str, Any]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -110,18 +106,6 @@ class Tick:
 
 
 @dataclass
-class Delivery:
-    """Where one notification went; `delivered` is true if any channel took it."""
-
-    notification: Notification
-    channels: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def delivered(self) -> bool:
-        return any(result == "sent" for result in self.channels.values())
-
-
-@dataclass
 class RunResult:
     """What a run did, as the handler returns it and the decision log line shows it."""
 
@@ -156,7 +140,7 @@ class RunResult:
                     "kind": d.notification.kind.value,
                     "severity": d.notification.severity,
                     "why": d.notification.why,
-                    **d.channels,
+                    **{name: str(outcome) for name, outcome in d.channels.items()},
                 }
                 for d in self.deliveries
             ],
@@ -172,35 +156,44 @@ class Dependencies:
     parameters: ParameterStore
     ultravox: UltravoxClient
     states: StateStore
-    email: EmailChannel
-    slack: SlackChannel
+    channels: Callable[[MonitorConfig | None], Roster]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_secrets: Callable[..., None] = field(default=lambda *secrets: None)
 
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
-    """Judge one tick; raises when the run must fail visibly (the state store or every channel)."""
+    """Judge one tick and deliver what it owes; `deadline` ends the send phase."""
     if tick.action == "test":
-        return _send_test(tick, deps)
+        return _send_test(tick, deps, deadline)
     result = RunResult(monitor=tick.monitor, tick=tick.scheduled_time)
     previous = deps.states.load(tick.monitor)
-    if previous is not None and previous.outbox:
-        if deps.clock() - (previous.outbox_since or deps.clock()) < deps.settings.outbox_grace:
-            # A run is delivering right now (an overlap or a duplicate delivery): it owns them.
-            result.skipped = "another run is delivering this monitor's notifications"
-            result.status = previous.status
-            return result
-        # The run that claimed these crashed, timed out or found every channel down.
-        previous = _deliver_outbox(previous, deps, result)
-        if result.error is not None:
-            result.status = previous.status
-            return result
+    if previous is not None and _delivering(previous, deps):
+        # A run is delivering right now (an overlap or a duplicate delivery): it owns them.
+        result.skipped = "another run is delivering this monitor's notifications"
+        result.status = previous.status
+        return result
+    # What an earlier run claimed and a channel has not taken yet goes out with this run's news.
+    carried = decode_outbox(previous.outbox) if previous else ()
+    config, config_error = _load_config(tick.monitor, deps)
+    roster = deps.channels(config)
     if previous is not None and previous.already_judged(tick.scheduled_time):
         result.skipped = f"tick already judged (last judged {previous.last_tick:%H:%M} UTC)"
         result.status = previous.status
+        if carried:
+            _claim_and_send(
+                previous,
+                replace(previous, version=previous.version + 1),
+                carried,
+                config,
+                roster,
+                deps,
+                deadline,
+                result,
+            )
         return result
 
-    config, observation = _observe(tick, previous, deps, deadline)
+    judge_by = max(time.monotonic() + 1.0, deadline - SEND_SECONDS)
+    observation = _observe(tick, previous, deps, judge_by, config, config_error)
     outcome = advance(
         previous,
         observation,
@@ -209,6 +202,31 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         execution_id=tick.execution_id,
         config=config,
     )
+    _describe(result, outcome, observation, config)
+    state, notes = outcome.state, list(outcome.notifications)
+    if config is not None and not config.muted(tick.scheduled_time):
+        state, notice = channel_problems_notice(state, roster.problems, tick.scheduled_time, config)
+        notes += [notice] if notice is not None else []
+
+    if config is not None and config.dry_run:
+        result.skipped = "dry run: state kept, nothing sent"
+        result.suppressed += [n.kind.value for n in notes]
+        result.deliveries = [Delivery(n, {"dry-run": ChannelOutcome(Status.HELD)}) for n in notes]
+        return result
+    owed = carried + claim(notes, roster.channels)
+    _claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
+    return result
+
+
+def _delivering(state: AlertState, deps: Dependencies) -> bool:
+    """An outbox younger than the grace belongs to a live run; an older one to a dead run."""
+    since = state.outbox_since or deps.clock()
+    return bool(state.outbox) and deps.clock() - since < deps.settings.outbox_grace
+
+
+def _describe(
+    result: RunResult, outcome: Outcome, observation: Observation, config: MonitorConfig | None
+) -> None:
     result.status, result.reason = outcome.state.status, outcome.reason
     result.level_value = int(outcome.state.level)
     result.limit = config.concurrency_limit if config else None
@@ -223,77 +241,83 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     if isinstance(observation, Failed):
         result.error = observation.error
 
-    if config is not None and config.dry_run:
-        result.skipped = "dry run: state kept, nothing sent"
-        result.suppressed += [n.kind.value for n in outcome.notifications]
-        result.deliveries = [Delivery(n, {"dry-run": "not sent"}) for n in outcome.notifications]
-        return result
 
-    notes = outcome.notifications
+def _claim_and_send(
+    previous: AlertState | None,
+    state: AlertState,
+    owed: tuple[Owed, ...],
+    config: MonitorConfig | None,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> None:
+    """Store the state with what it owes (the claim), deliver, then store what is still owed.
+
+    The claim is a conditional write: of two overlapping runs only one sends. The state never
+    says a channel took a notification it has not taken: a retry or the next tick sends it.
+    """
     claimed = replace(
-        outcome.state,
-        outbox=encode_outbox(notes),
-        outbox_since=deps.clock() if notes else None,
+        state,
+        outbox=encode_outbox(owed),
+        outbox_since=deps.clock() if owed else None,
     )
     try:
         deps.states.save(claimed, expected_version=previous.version if previous else 0)
     except StateConflictError:
         # Another run (a duplicate delivery or an overlap) stored first and owns the messages.
         result.skipped = "another run judged this monitor first"
-        return result
-    if notes:
-        result.deliveries = [_deliver(n, config, deps) for n in notes]
-        _, undelivered = _settle(claimed, result.deliveries, deps)
-        result.error = undelivered or result.error
-    return result
-
-
-def _deliver_outbox(state: AlertState, deps: Dependencies, result: RunResult) -> AlertState:
-    """Send what an earlier run claimed but did not deliver, before judging anything new."""
-    try:
-        config: MonitorConfig | None = deps.parameters.load(state.monitor)
-    except MonitorError:
-        config = None  # email still works without the configuration
-    deliveries = [_deliver(n, config, deps) for n in decode_outbox(state.outbox)]
-    result.deliveries += deliveries
-    settled, undelivered = _settle(state, deliveries, deps)
-    result.error = undelivered
-    return settled
-
-
-def _settle(
-    claimed: AlertState, deliveries: list[Delivery], deps: Dependencies
-) -> tuple[AlertState, DeliveryError | None]:
-    """Clear what was delivered from the outbox; the error, if anything found no channel.
-
-    The state never says a notification went out while it sits undelivered in the outbox:
-    the Lambda retry, or the next tick, sends it.
-    """
-    undelivered = tuple(d.notification for d in deliveries if not d.delivered)
+        return
+    if not owed:
+        return
+    settlement = send(
+        owed,
+        roster.channels,
+        links=_links(deps.settings, config, state.monitor),
+        memory=channel_memory(previous),
+        deadline=deadline,
+        roster_complete=roster.complete,
+    )
+    result.deliveries += settlement.deliveries
     settled = replace(
         claimed,
-        outbox=encode_outbox(undelivered),
-        outbox_since=claimed.outbox_since if undelivered else None,
+        outbox=encode_outbox(settlement.owed),
+        outbox_since=claimed.outbox_since if settlement.owed else None,
+        channel_memory=encode_channel_memory(settlement.memory),
         version=claimed.version + 1,
     )
     deps.states.save(settled, expected_version=claimed.version)
-    if not undelivered:
-        return settled, None
-    kinds = ", ".join(n.kind.value for n in undelivered)
-    return settled, DeliveryError(
-        f"no channel delivered the {kinds} notification for {claimed.monitor}; "
-        "it stays in the outbox for the retry",
-        "see each channel's error in this run's decision line; the retry sends it",
-    )
+    lost = [d.notification.kind.value for d in settlement.deliveries if not d.delivered]
+    if lost and settlement.owed and result.error is None:
+        result.error = DeliveryError(
+            f"no channel delivered the {', '.join(lost)} notification for {state.monitor}; "
+            "it stays owed for the retry",
+            "see each channel's error in this run's decision line; the retry sends it",
+        )
+
+
+def _load_config(
+    monitor: str, deps: Dependencies
+) -> tuple[MonitorConfig | None, MonitorError | None]:
+    try:
+        config = deps.parameters.load(monitor)
+    except MonitorError as error:
+        return None, error
+    deps.on_secrets(*config.secrets())
+    return config, None
 
 
 def _observe(
-    tick: Tick, previous: AlertState | None, deps: Dependencies, deadline: float
-) -> tuple[MonitorConfig | None, Observation]:
-    config: MonitorConfig | None = None
+    tick: Tick,
+    previous: AlertState | None,
+    deps: Dependencies,
+    deadline: float,
+    config: MonitorConfig | None,
+    config_error: MonitorError | None,
+) -> Observation:
+    if config is None:
+        return Failed(config_error or ConfigurationError("the configuration could not be read"))
     try:
-        config = deps.parameters.load(tick.monitor)
-        deps.on_secrets(*config.secrets())
         deps.ultravox.key_parameter = config.parameter("ultravox-api-key")
         now = tick.scheduled_time
         start = floor_to_bucket(now - WINDOW)
@@ -308,7 +332,7 @@ def _observe(
                 },
             )
         if not series.buckets:
-            return config, NoData()
+            return NoData()
         account: int | NotChecked | None = NOT_CHECKED
         if account_check_due(previous, now):
             account = _account_ceiling(config, deps, deadline)
@@ -318,9 +342,9 @@ def _observe(
             thresholds=config.thresholds,
             now=now,
         )
-        return config, Measured(evaluation, account)
+        return Measured(evaluation, account)
     except MonitorError as error:
-        return config, Failed(error)
+        return Failed(error)
 
 
 def _account_ceiling(
@@ -339,43 +363,37 @@ def _account_ceiling(
         return NOT_CHECKED
 
 
-def _deliver(note: Notification, config: MonitorConfig | None, deps: Dependencies) -> Delivery:
-    delivery = Delivery(note)
-    links = _links(deps.settings, config, note.monitor)
-    try:
-        deps.email.send(format_email(note, links))
-        delivery.channels[deps.email.name] = "sent"
-    except ChannelError as error:
-        delivery.channels[deps.email.name] = f"failed: {error}"
-    webhook = config.slack_webhook_url if config else None
-    if webhook is not None:
-        try:
-            deps.slack.send(webhook, format_slack(note, links))
-            delivery.channels[deps.slack.name] = "sent"
-        except ChannelError as error:
-            delivery.channels[deps.slack.name] = f"failed: {error}"
-    return delivery
-
-
-def _send_test(tick: Tick, deps: Dependencies) -> RunResult:
+def _send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     config = deps.parameters.load(tick.monitor)
     deps.on_secrets(*config.secrets())
-    channels = "email" + (" and Slack" if config.slack_webhook_url else "")
+    roster = deps.channels(config)
+    names = [c.name for c in roster.channels]
     note = Notification(
         Kind.TEST,
         tick.monitor,
         "TEST",
-        f"a test alert through {channels}, sent on request; nothing is wrong and no state changed",
+        f"a test alert through {', '.join(names)}, sent on request; "
+        "nothing is wrong and no state changed",
         tick.scheduled_time,
     )
-    delivery = _deliver(note, config, deps)
-    result = RunResult(tick.monitor, tick.scheduled_time, status="TEST", deliveries=[delivery])
-    failed = [name for name, outcome in delivery.channels.items() if outcome != "sent"]
+    settlement = send(
+        claim([note], roster.channels),
+        roster.channels,
+        links=_links(deps.settings, config, tick.monitor),
+        memory={},
+        deadline=deadline,
+    )
+    result = RunResult(
+        tick.monitor, tick.scheduled_time, status="TEST", deliveries=settlement.deliveries
+    )
+    failed = [
+        f"{name} ({outcome})"
+        for d in settlement.deliveries
+        for name, outcome in d.channels.items()
+        if outcome.status is not Status.SENT
+    ] + list(roster.problems)
     if failed:
-        raise DeliveryError(
-            "the test alert failed on "
-            + "; ".join(f"{name} ({delivery.channels[name]})" for name in failed)
-        )
+        result.error = DeliveryError("the test alert failed on " + "; ".join(failed))
     return result
 
 
@@ -397,4 +415,5 @@ def _links(settings: Settings, config: MonitorConfig | None, monitor: str) -> di
 
 
 def deadline_from(remaining_ms: int) -> float:
+    """When the send phase must end: the function's timeout, less the time to record the run."""
     return time.monotonic() + max(1.0, remaining_ms / 1000 - RESERVE_SECONDS)

@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ceilingwatch.adapters.slack import SLACK_WEBHOOK_PREFIX
 from ceilingwatch.errors import ConfigurationError
+
+SLACK_WEBHOOK_PREFIX = "https://hooks.slack.com/"
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,9 @@ class Settings:
     parameter_prefix: str = "/ceilingwatch"
     ultravox_base_url: str = "https://api.ultravox.ai"
     slack_webhook_prefixes: tuple[str, ...] = (SLACK_WEBHOOK_PREFIX,)
+    # Empty: Teams' own Workflows hosts; a local stand-in sets its own prefix.
+    teams_webhook_prefixes: tuple[str, ...] = ()
+    pagerduty_events_url: str = PAGERDUTY_EVENTS_URL
     config_max_age_seconds: int = 60
     region: str = "us-east-1"
     dashboard_name: str = ""
@@ -49,14 +54,26 @@ class Settings:
                 "set it to a number of seconds above the function's timeout, such as 60",
             )
         prefixes = env.get("CEILINGWATCH_SLACK_WEBHOOK_PREFIXES", SLACK_WEBHOOK_PREFIX)
+        pagerduty = env.get("CEILINGWATCH_PAGERDUTY_EVENTS_URL", "") or PAGERDUTY_EVENTS_URL
+        if not pagerduty.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigurationError(
+                "CEILINGWATCH_PAGERDUTY_EVENTS_URL is not an https URL",
+                f"set it to {PAGERDUTY_EVENTS_URL} or the EU host events.eu.pagerduty.com",
+            )
         return cls(
             state_table_name=env["STATE_TABLE_NAME"],
             alert_topic_arn=env["ALERT_TOPIC_ARN"],
             parameter_prefix=env.get("CEILINGWATCH_PARAMETER_PREFIX", "/ceilingwatch"),
             ultravox_base_url=env.get("ULTRAVOX_API_BASE_URL", "https://api.ultravox.ai"),
-            slack_webhook_prefixes=tuple(p.strip() for p in prefixes.split(",") if p.strip()),
+            slack_webhook_prefixes=_prefixes(prefixes),
+            teams_webhook_prefixes=_prefixes(env.get("CEILINGWATCH_TEAMS_WEBHOOK_PREFIXES", "")),
+            pagerduty_events_url=pagerduty,
             config_max_age_seconds=int(max_age),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             dashboard_name=env.get("CEILINGWATCH_DASHBOARD_NAME", ""),
             outbox_grace=timedelta(seconds=int(grace)),
         )
+
+
+def _prefixes(raw: str) -> tuple[str, ...]:
+    return tuple(prefix.strip() for prefix in raw.split(",") if prefix.strip())

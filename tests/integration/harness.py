@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from ceilingwatch.handler import build_dependencies, lambda_handler
+from ceilingwatch.bootstrap import build_dependencies
+from ceilingwatch.handler import lambda_handler
 from ceilingwatch.monitor import Dependencies
 
 from infra.demo import Context

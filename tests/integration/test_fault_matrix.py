@@ -61,7 +61,7 @@ def aws_error(
         client = {
             "ssm": h.deps.parameters.client,
             "dynamodb": h.deps.states.client,
-            "sns": getattr(h.deps.email, "client", None),
+            "sns": h.deps.channels.keywords["wiring"].sns(),  # type: ignore[attr-defined]
         }[service]
 
         def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
@@ -307,4 +307,4 @@ def _channel(h: Harness, output: str, name: str) -> str:
     if "sent" in outcomes:
         assert arrived, f"{name} said sent but nothing arrived"
         return "sent"
-    return "failed" if any(o.startswith("failed") for o in outcomes) else "none"
+    return "failed" if any(o.startswith(("failed", "refused")) for o in outcomes) else "none"

@@ -114,5 +114,13 @@ class Replay:
         return [(i, n.kind.value, n.severity) for i, n in self.sent]
 
 
+def notification(peaks: tuple[int, ...] = (10, 30, 41), **fields: Any) -> Notification:
+    """A real notification from the state machine: by default the WARNING raise."""
+    replay = Replay()
+    replay.run_series(list(peaks))
+    note = replay.sent[-1][1]
+    return replace(note, **fields) if fields else note
+
+
 def secret(value: str) -> Secret:
     return Secret(value)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from ceilingwatch.adapters.ultravox import Account
+from ceilingwatch.channels import Roster
+from ceilingwatch.channels.base import Channel, Context, routed
 from ceilingwatch.config import MonitorConfig, Secret
-from ceilingwatch.errors import ChannelError, MonitorError, StateConflictError
-from ceilingwatch.lifecycle import AlertState
-from ceilingwatch.messages import Email
+from ceilingwatch.errors import (
+    ChannelError,
+    MonitorError,
+    StateConflictError,
+    TransientChannelError,
+)
+from ceilingwatch.lifecycle import AlertState, Notification
+from ceilingwatch.messages import Email, format_email, format_slack
 from ceilingwatch.monitor import Dependencies
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from ceilingwatch.settings import Settings
@@ -85,29 +93,49 @@ class FakeStates:
 
 
 @dataclass
-class FakeEmail:
-    name: str = "email"
-    sent: list[Email] = field(default_factory=list)
-    fail: bool = False
+class FakeChannel:
+    """A channel with the real routing and formatting; `fail` raises, `hang` never answers."""
 
-    def send(self, email: Email) -> str:
-        if self.fail:
-            raise ChannelError("SNS refused the message (AuthorizationError)")
-        self.sent.append(email)
-        return "message-id"
+    name: str
+    min_severity: str = "WARNING"
+    sent: list[Notification] = field(default_factory=list)
+    fail: ChannelError | None = None
+    hang: threading.Event | None = None
+
+    def accepts(self, note: Notification) -> bool:
+        return routed(note, self.min_severity)
+
+    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
+        if self.hang is not None:
+            self.hang.wait(timeout=5)
+            raise TransientChannelError(f"{self.name} hung")
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(note)
+        return {**context.memory, "count": str(int(context.memory.get("count", "0")) + 1)}
 
 
 @dataclass
-class FakeSlack:
-    name: str = "slack"
-    sent: list[dict[str, Any]] = field(default_factory=list)
-    fail: bool = False
+class FakeEmail(FakeChannel):
+    name: str = "email"
+    links: list[Mapping[str, str]] = field(default_factory=list)
 
-    def send(self, webhook: Secret, payload: dict[str, Any]) -> str:
-        if self.fail:
-            raise ChannelError("Slack answered HTTP 500")
-        self.sent.append(payload)
-        return "ok"
+    @property
+    def emails(self) -> list[Email]:
+        return [format_email(note, {}) for note in self.sent]
+
+    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
+        self.links.append(context.links)
+        return super().deliver(note, context)
+
+
+@dataclass
+class FakeSlack(FakeChannel):
+    name: str = "slack"
+
+    @property
+    def payloads(self) -> list[dict[str, Any]]:
+        return [format_slack(note, {}) for note in self.sent]
 
 
 @dataclass
@@ -117,6 +145,7 @@ class World:
     states: FakeStates = field(default_factory=FakeStates)
     email: FakeEmail = field(default_factory=FakeEmail)
     slack: FakeSlack = field(default_factory=FakeSlack)
+    others: list[FakeChannel] = field(default_factory=list)
     secrets_seen: list[str] = field(default_factory=list)
     now: datetime = datetime(2026, 11, 24, 14, 36, 30, tzinfo=UTC)
 
@@ -126,8 +155,14 @@ class World:
             parameters=self.parameters,  # type: ignore[arg-type]
             ultravox=self.ultravox,  # type: ignore[arg-type]
             states=self.states,  # type: ignore[arg-type]
-            email=self.email,
-            slack=self.slack,
+            channels=self.roster,
             clock=lambda: self.now,
             on_secrets=lambda *values: self.secrets_seen.extend(values),
         )
+
+    def roster(self, cfg: MonitorConfig | None) -> Roster:
+        """The email channel always; Slack when the monitor has a webhook, as the registry does."""
+        channels: list[Channel] = [self.email]
+        if cfg is not None and cfg.slack_webhook_url is not None:
+            channels.append(self.slack)
+        return Roster((*channels, *self.others), complete=cfg is not None)

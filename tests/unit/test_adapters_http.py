@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 import requests
-from ceilingwatch.adapters.slack import SlackNotifier
 from ceilingwatch.adapters.ultravox import UltravoxClient, retry_after
+from ceilingwatch.channels.base import Context
+from ceilingwatch.channels.http import Poster
+from ceilingwatch.channels.slack_webhook import SlackWebhookChannel, webhook_problem
 from ceilingwatch.config import Secret
 from ceilingwatch.errors import (
     ChannelError,
@@ -19,7 +21,7 @@ from ceilingwatch.errors import (
     UltravoxUnavailableError,
 )
 
-from .builders import API_KEY, WEBHOOK
+from .builders import API_KEY, WEBHOOK, notification
 
 START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)
 END = datetime(2026, 11, 24, 14, 36, tzinfo=UTC)
@@ -211,9 +213,21 @@ def test_retry_after_reads_seconds_and_http_dates(
     assert retry_after(header, datetime(2026, 11, 24, 14, 36, tzinfo=UTC)) == seconds
 
 
-def slack(script: list[Any]) -> tuple[SlackNotifier, ScriptedSession, FakeTime]:
-    session, time = ScriptedSession(script), FakeTime()
-    return SlackNotifier(session, sleep=time.sleep), session, time  # type: ignore[arg-type]
+class Slack:
+    """The webhook channel over a scripted session, with time that passes only when slept."""
+
+    def __init__(self, script: list[Any], url: str = WEBHOOK) -> None:
+        self.session, self.time = ScriptedSession(script), FakeTime()
+        poster = Poster(self.session, sleep=self.time.sleep, clock=self.time.clock)  # type: ignore[arg-type]
+        self.channel = SlackWebhookChannel(Secret(url), poster)
+
+    def send(self) -> None:
+        self.channel.deliver(notification(), Context({}, deadline=25.0))
+
+
+def slack(script: list[Any]) -> tuple[Slack, ScriptedSession, FakeTime]:
+    notifier = Slack(script)
+    return notifier, notifier.session, notifier.time
 
 
 @pytest.mark.parametrize(
@@ -228,7 +242,7 @@ def slack(script: list[Any]) -> tuple[SlackNotifier, ScriptedSession, FakeTime]:
 def test_slack_permanent_errors_are_not_retried(status: int, body: bytes, problem: str) -> None:
     notifier, session, _ = slack([answer(status, body)])
     with pytest.raises(ChannelError, match=problem) as caught:
-        notifier.send(Secret(WEBHOOK), {"text": "x"})
+        notifier.send()
     assert len(session.calls) == 1
     assert WEBHOOK not in str(caught.value)
 
@@ -237,28 +251,28 @@ def test_slack_429_waits_as_asked_then_delivers() -> None:
     notifier, session, time = slack(
         [answer(429, b"rate_limited", {"Retry-After": "1"}), answer(200, b"ok")]
     )
-    assert notifier.send(Secret(WEBHOOK), {"text": "x"}) == "ok"
+    notifier.send()
     assert time.slept == [1.0] and len(session.calls) == 2
 
 
 def test_slack_5xx_twice_fails_without_the_url() -> None:
     notifier, session, _ = slack([answer(500), answer(503)])
     with pytest.raises(ChannelError, match="HTTP 503") as caught:
-        notifier.send(Secret(WEBHOOK), {"text": "x"})
+        notifier.send()
     assert len(session.calls) == 2 and WEBHOOK not in str(caught.value)
 
 
 def test_slack_timeout_is_not_retried_to_avoid_a_double_post() -> None:
     notifier, session, _ = slack([requests.ReadTimeout(f"HTTPSConnectionPool {WEBHOOK}")])
     with pytest.raises(ChannelError, match="did not answer") as caught:
-        notifier.send(Secret(WEBHOOK), {"text": "x"})
+        notifier.send()
     assert len(session.calls) == 1 and WEBHOOK not in str(caught.value)
 
 
 def test_slack_connection_errors_never_carry_the_url() -> None:
     notifier, _, _ = slack([requests.ConnectionError(f"refused {WEBHOOK}")] * 2)
     with pytest.raises(ChannelError) as caught:
-        notifier.send(Secret(WEBHOOK), {"text": "x"})
+        notifier.send()
     assert WEBHOOK not in str(caught.value)
 
 
@@ -271,9 +285,9 @@ def test_slack_connection_errors_never_carry_the_url() -> None:
     ],
 )
 def test_slack_posts_only_to_slack(url: str) -> None:
-    notifier, session, _ = slack([answer(200, b"ok")])
-    with pytest.raises(
-        ChannelError, match=r"does not start with https://hooks\.slack\.com/"
-    ) as caught:
-        notifier.send(Secret(url), {"text": "x"})
-    assert session.calls == [] and url not in str(caught.value)
+    notifier = Slack([answer(200, b"ok")], url)
+    problem = webhook_problem(Secret(url), ("https://hooks.slack.com/",))
+    assert "does not start with https://hooks.slack.com/" in problem and url not in problem
+    with pytest.raises(ChannelError, match="not a Slack webhook URL") as caught:
+        notifier.send()
+    assert notifier.session.calls == [] and url not in str(caught.value)

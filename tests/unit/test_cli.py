@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,8 +13,11 @@ import boto3
 import pytest
 from ceilingwatch import cli
 from ceilingwatch.adapters.ultravox import Account
+from ceilingwatch.channels.base import Context
 from ceilingwatch.config import Secret
 from ceilingwatch.errors import ChannelError, MonitorError, UltravoxAuthError
+from ceilingwatch.lifecycle import Notification
+from ceilingwatch.messages import format_slack
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from moto import mock_aws
 
@@ -60,11 +63,18 @@ class FakeSlack:
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     error: ChannelError | None = None
 
-    def send(self, webhook: Secret, payload: dict[str, Any]) -> str:
+    webhook: Secret | None = None
+
+    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
         if self.error is not None:
             raise self.error
-        self.sent.append((webhook.reveal(), payload))
-        return "ok"
+        assert self.webhook is not None
+        self.sent.append((self.webhook.reveal(), format_slack(note, context.links)))
+        return {}
+
+    def build(self, webhook: Secret, poster: object, **options: object) -> FakeSlack:
+        self.webhook = webhook
+        return self
 
 
 @pytest.fixture
@@ -87,7 +97,7 @@ def ultravox(monkeypatch: pytest.MonkeyPatch) -> FakeUltravox:
 @pytest.fixture
 def slack(monkeypatch: pytest.MonkeyPatch) -> FakeSlack:
     fake = FakeSlack()
-    monkeypatch.setattr(cli, "SlackNotifier", lambda **options: fake)
+    monkeypatch.setattr(cli, "SlackWebhookChannel", fake.build)
     return fake
 
 
@@ -612,8 +622,8 @@ def test_test_alert_reads_the_stack_and_sends_through_sns(
     ssm.put_parameter(Name=KEY_NAME, Value=API_KEY, Type="SecureString")
     assert cli.main(["test-alert", "--monitor", "prod", "--stack-name", "cw"]) == 0
     out = capsys.readouterr().out
-    assert "✔ email: sent (" in out
-    assert "slack: no slack-webhook-url parameter, so only email was tried" in out
+    assert "✔ email: sent\n" in out
+    assert "slack: no slack-webhook-url parameter, so Slack was not tried" in out
     assert API_KEY not in out
 
 

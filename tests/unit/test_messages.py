@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from ceilingwatch.channels.pagerduty import format_trigger
+from ceilingwatch.channels.teams import format_teams
 from ceilingwatch.errors import UltravoxAuthError
-from ceilingwatch.lifecycle import Kind, Notification
+from ceilingwatch.lifecycle import Kind, Notification, channel_problems_notice
 from ceilingwatch.messages import format_email, format_slack, sparkline, subject
 
 from .builders import Replay, config, tick_time
-from .conftest import Snapshot
+from .conftest import SNAPSHOTS, Snapshot
 
 LINKS = {
     "Parameters": "https://us-east-1.console.aws.amazon.com/systems-manager/parameters/",
@@ -44,6 +46,21 @@ def lifecycle_notifications() -> dict[str, Notification]:
     notes["test"] = Notification(
         Kind.TEST, "prod", "TEST", "a test alert through email and Slack", tick_time(0)
     )
+    quiet = Replay(cfg=config(no_data_policy="alert"))
+    for index in range(3):
+        quiet.no_data(index)
+    notes["no-data"] = quiet.sent[-1][1]
+    failing.measure(3, [10, 10, 10, 12])
+    notes["monitor-recovered"] = failing.sent[-1][1]
+    assert failing.state is not None
+    _, problem = channel_problems_notice(
+        failing.state,
+        ("teams-webhook-url is an Office 365 connector URL, which Microsoft retired",),
+        tick_time(4),
+        config(),
+    )
+    assert problem is not None
+    notes["channel-problem"] = problem
     return notes
 
 
@@ -51,17 +68,23 @@ NOTES = lifecycle_notifications()
 
 
 def test_every_kind_of_notification_has_a_snapshot() -> None:
-    assert set(NOTES) == {
-        "raised-warning",
-        "escalated-critical",
-        "escalated-at_limit",
-        "resolved-ok",
-        "reminder-critical",
-        "monitor-error",
-        "account-ceiling",
-        "limit-changed",
-        "test",
-    }
+    # Compared with the enum itself: a new kind without its snapshots fails here.
+    assert {note.kind for note in NOTES.values()} == set(Kind)
+    for name in NOTES:
+        for channel in ("email", "slack", "teams", "pagerduty"):
+            suffix = "txt" if channel == "email" else "json"
+            assert (SNAPSHOTS / f"{channel}-{name}.{suffix}").exists(), (channel, name)
+
+
+@pytest.mark.parametrize("name", sorted(NOTES))
+def test_teams_payload(name: str, snapshot: Snapshot) -> None:
+    snapshot.assert_match(f"teams-{name}.json", format_teams(NOTES[name], LINKS))
+
+
+@pytest.mark.parametrize("name", sorted(NOTES))
+def test_pagerduty_payload(name: str, snapshot: Snapshot) -> None:
+    event = format_trigger(NOTES[name], "ceilingwatch/prod/capacity/20261124T1200Z", LINKS)
+    snapshot.assert_match(f"pagerduty-{name}.json", event)
 
 
 @pytest.mark.parametrize("name", sorted(NOTES))
@@ -124,8 +147,8 @@ def test_sparkline_is_scaled_to_the_limit(
 
 
 def test_every_notification_survives_the_outbox_round_trip() -> None:
-    from ceilingwatch.lifecycle import decode_outbox, encode_outbox
+    from ceilingwatch.outbox import Owed, decode_outbox, encode_outbox
 
-    notes = tuple(NOTES.values())
-    assert decode_outbox(encode_outbox(notes)) == notes
+    owed = tuple(Owed(note, ("email", "pagerduty")) for note in NOTES.values())
+    assert decode_outbox(encode_outbox(owed)) == owed
     assert encode_outbox(()) == "" and decode_outbox("") == ()

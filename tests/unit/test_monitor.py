@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ceilingwatch.errors import ConfigurationError, DeliveryError, UltravoxUnavailableError
+from ceilingwatch import monitor
+from ceilingwatch.errors import (
+    ConfigurationError,
+    DeliveryError,
+    TransientChannelError,
+    UltravoxUnavailableError,
+)
 from ceilingwatch.evaluation import Level
-from ceilingwatch.monitor import Tick, run
+from ceilingwatch.monitor import RunResult, Tick, run
 
 from .builders import API_KEY, WEBHOOK, config
 from .fakes import World
 
 T0 = datetime(2026, 11, 24, 14, 36, tzinfo=UTC)
+
+
+DOWN = TransientChannelError("down")
+
+
+def outcomes(result: RunResult, index: int = 0) -> dict[str, str]:
+    return {name: str(o) for name, o in result.deliveries[index].channels.items()}
 
 
 def tick(minutes: int = 0, **fields: str) -> Tick:
@@ -39,7 +53,7 @@ def test_a_rise_is_sent_to_both_channels_and_stored() -> None:
     world = critical_world()
     result = go(world)
     assert result.status == "CRITICAL"
-    assert [e.subject for e in world.email.sent] == [
+    assert [e.subject for e in world.email.emails] == [
         "[CRITICAL] prod: 48/50 concurrent calls (96%)"
     ]
     assert len(world.slack.sent) == 1
@@ -77,36 +91,33 @@ def test_losing_the_conditional_write_sends_nothing() -> None:
 
 def test_slack_failing_does_not_stop_the_email() -> None:
     world = critical_world()
-    world.slack.fail = True
+    world.slack.fail = TransientChannelError("Slack answered HTTP 500")
     result = go(world)
     assert len(world.email.sent) == 1
-    assert result.deliveries[0].channels == {
-        "email": "sent",
-        "slack": "failed: Slack answered HTTP 500",
-    }
+    assert outcomes(result) == {"email": "sent", "slack": "failed: Slack answered HTTP 500"}
     assert world.states.items["prod"].notified_level is Level.CRITICAL
 
 
 def test_sns_failing_does_not_stop_slack() -> None:
     world = critical_world()
-    world.email.fail = True
+    world.email.fail = DOWN
     go(world)
     assert len(world.slack.sent) == 1
 
 
 def test_every_channel_failing_keeps_the_message_in_the_outbox_for_the_retry() -> None:
     world = critical_world()
-    world.email.fail = world.slack.fail = True
+    world.email.fail = world.slack.fail = DOWN
     failed = go(world)
     assert isinstance(failed.error, DeliveryError)
     assert "no channel delivered the raised notification" in str(failed.error)
     stored = world.states.items["prod"]
     assert stored.outbox and stored.notified_level is Level.CRITICAL
     # Lambda retries the same event a minute later, with the channels back.
-    world.email.fail = world.slack.fail = False
+    world.email.fail = world.slack.fail = None
     world.now += timedelta(minutes=1, seconds=5)
     result = go(world)
-    assert [e.subject for e in world.email.sent] == [
+    assert [e.subject for e in world.email.emails] == [
         "[CRITICAL] prod: 48/50 concurrent calls (96%)"
     ]
     assert len(world.slack.sent) == 1
@@ -114,17 +125,19 @@ def test_every_channel_failing_keeps_the_message_in_the_outbox_for_the_retry() -
     assert result.skipped.startswith("tick already judged")
 
 
-def test_a_run_that_died_mid_delivery_is_finished_by_the_next() -> None:
+def test_a_run_killed_after_its_claim_is_finished_by_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     world = critical_world()
 
-    def crash(email: object) -> str:
+    def killed(*_: object, **__: object) -> None:
         raise RuntimeError("Lambda timed out")
 
-    world.email.send = crash  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        go(world)
+    with monkeypatch.context() as patch:
+        patch.setattr(monitor, "send", killed)
+        with pytest.raises(RuntimeError):
+            go(world)
     assert world.slack.sent == [] and world.states.items["prod"].outbox
-    del world.email.send  # the channel works again
     world.now += timedelta(minutes=5)
     go(world, tick(5))
     assert len(world.email.sent) == 1 and len(world.slack.sent) == 1
@@ -133,9 +146,9 @@ def test_a_run_that_died_mid_delivery_is_finished_by_the_next() -> None:
 
 def test_a_run_overlapping_a_delivery_in_flight_leaves_it_alone() -> None:
     world = critical_world()
-    world.email.fail = world.slack.fail = True
+    world.email.fail = world.slack.fail = DOWN
     assert isinstance(go(world).error, DeliveryError)
-    world.email.fail = world.slack.fail = False
+    world.email.fail = world.slack.fail = None
     world.now += timedelta(seconds=10)  # still within the grace: the first run may be sending
     result = go(world, tick(5))
     assert result.skipped == "another run is delivering this monitor's notifications"
@@ -155,7 +168,7 @@ def test_api_errors_become_an_error_alert_on_the_third_run() -> None:
     world.ultravox.errors = [UltravoxUnavailableError("HTTP 503", "wait")] * 3
     results = [go(world, tick(5 * i)) for i in range(3)]
     assert all(r.error is not None and r.status == "ERROR" for r in results)
-    assert [e.subject for e in world.email.sent] == [
+    assert [e.subject for e in world.email.emails] == [
         "[ERROR] prod: ceilingwatch cannot judge the ceiling"
     ]
     assert world.states.items["prod"].unhealthy_runs == 3
@@ -168,7 +181,7 @@ def test_configuration_errors_alert_by_email_and_say_what_to_fix() -> None:
         result = go(world, tick(5 * i))
     assert result.error is world.parameters.error
     assert len(world.email.sent) == 1 and world.slack.sent == []
-    assert "What to do: put it" in world.email.sent[0].body
+    assert "What to do: put it" in world.email.emails[0].body
 
 
 def test_dry_run_neither_stores_nor_sends() -> None:
@@ -184,23 +197,24 @@ def test_test_action_sends_through_every_channel_and_changes_no_state() -> None:
     world = World()
     result = go(world, tick(action="test"))
     assert result.status == "TEST"
-    assert world.email.sent[0].subject == "[TEST] prod: test alert from ceilingwatch"
-    assert world.slack.sent[0]["text"].startswith("🧪 [TEST]")
+    assert world.email.emails[0].subject == "[TEST] prod: test alert from ceilingwatch"
+    assert world.slack.payloads[0]["text"].startswith("🧪 [TEST]")
     assert world.states.items == {} and world.states.reads == 0
 
 
 def test_test_action_fails_when_a_channel_fails() -> None:
     world = World()
-    world.slack.fail = True
-    with pytest.raises(DeliveryError, match="slack"):
-        go(world, tick(action="test"))
+    world.slack.fail = DOWN
+    result = go(world, tick(action="test"))
+    assert isinstance(result.error, DeliveryError) and "slack (failed: down)" in str(result.error)
+    assert len(world.email.sent) == 1
 
 
 def test_without_a_slack_webhook_only_email_is_used() -> None:
     world = critical_world()
     world.parameters.cfg = config(slack_webhook_url="")
     result = go(world)
-    assert result.deliveries[0].channels == {"email": "sent"}
+    assert outcomes(result) == {"email": "sent"}
 
 
 @pytest.mark.parametrize(
@@ -242,3 +256,56 @@ def test_a_failing_account_cross_check_never_fails_the_run() -> None:
 
     world.ultravox.account = broken  # type: ignore[method-assign]
     assert go(world).status == "CRITICAL"
+
+
+def test_a_channel_that_took_a_notification_is_never_sent_it_again() -> None:
+    world = critical_world()
+    world.email.fail = DOWN
+    first = go(world)
+    assert first.error is None  # Slack delivered: the run did its job; email stays owed
+    assert outcomes(first) == {"email": "failed: down", "slack": "sent"}
+    assert world.states.items["prod"].outbox
+    world.email.fail = None
+    world.now += timedelta(minutes=5)
+    go(world, tick(5))
+    assert len(world.email.sent) == 1 and len(world.slack.sent) == 1
+    assert world.states.items["prod"].outbox == ""
+
+
+def test_what_is_owed_goes_out_with_the_next_tick_news_in_one_send_phase() -> None:
+    world = World()
+    world.ultravox.peak_at = lambda start: 41
+    world.email.fail = DOWN
+    go(world)
+    world.email.fail = None
+    world.ultravox.peak_at = lambda start: 50
+    world.now += timedelta(minutes=5)
+    result = go(world, tick(5))
+    assert [(d.notification.kind.value, sorted(d.channels)) for d in result.deliveries] == [
+        ("raised", ["email"]),
+        ("escalated", ["email", "slack"]),
+    ]
+
+
+def test_channel_memory_is_kept_with_the_state_between_runs() -> None:
+    world = critical_world()
+    go(world)
+    world.ultravox.peak_at = lambda start: 50
+    world.now += timedelta(minutes=5)
+    go(world, tick(5))
+    stored = world.states.items["prod"].channel_memory
+    assert '"email":{"count":"2"}' in stored and '"slack":{"count":"2"}' in stored
+
+
+def test_a_broken_channel_is_told_through_the_others_once() -> None:
+    world = World()
+    broken = "teams-webhook-url is an Office 365 connector URL"
+    roster = world.roster
+    deps = world.dependencies()
+    deps.channels = lambda cfg: replace(roster(cfg), problems=(broken,))
+    first = run(tick(), deps, deadline=time.monotonic() + 20)
+    assert [d.notification.kind.value for d in first.deliveries] == ["channel-problem"]
+    assert broken in world.email.sent[0].why
+    world.now += timedelta(minutes=5)
+    again = run(tick(5), deps, deadline=time.monotonic() + 20)
+    assert again.deliveries == []

@@ -1,0 +1,65 @@
+"""The composition root: the one place that builds clients, adapters and channels."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ceilingwatch.monitor import Dependencies
+from ceilingwatch.settings import Settings
+
+
+def build_dependencies(
+    settings: Settings | None = None,
+    *,
+    region: str | None = None,
+    on_secrets: Callable[..., None] | None = None,
+) -> Dependencies:
+    """Everything a run needs, for the handler, the CLI, the demo and the bench alike.
+
+    boto3 honours AWS_ENDPOINT_URL (the local stack); clients a run does not always need (SNS)
+    are built on first use.
+    """
+    import boto3  # the runtime's own SDK, imported when the first invocation wires up
+    from botocore.config import Config
+
+    from ceilingwatch.adapters.parameters import ParameterStore
+    from ceilingwatch.adapters.state_store import StateStore
+    from ceilingwatch.adapters.ultravox import UltravoxClient
+    from ceilingwatch.channels import Wiring, build_channels
+    from ceilingwatch.observability import redact
+
+    settings = settings or Settings.from_env()
+    # Bounded by the function's 30 s. Standard mode counts the first try in total_max_attempts.
+    aws = Config(
+        connect_timeout=3, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
+    )
+    # A channel gets one retry and a short wait: the send phase has other channels to serve.
+    channel = Config(
+        connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 2}
+    )
+
+    def client(service: str, config: Config) -> Callable[[], Any]:
+        # Where the client points is read now, so a client built later points at the same place.
+        options = {
+            "region_name": region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION"),
+            "endpoint_url": os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
+            or os.environ.get("AWS_ENDPOINT_URL"),
+        }
+        return functools.cache(lambda: boto3.client(service, config=config, **options))  # type: ignore[call-overload]
+
+    wiring = Wiring(settings=settings, sns=client("sns", channel))
+    return Dependencies(
+        settings=settings,
+        parameters=ParameterStore(
+            client("ssm", aws)(), settings.parameter_prefix, settings.config_max_age_seconds
+        ),
+        ultravox=UltravoxClient(settings.ultravox_base_url),
+        states=StateStore(client("dynamodb", aws)(), settings.state_table_name),
+        channels=functools.partial(build_channels, wiring=wiring),
+        on_secrets=on_secrets or redact,
+    )

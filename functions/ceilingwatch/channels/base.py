@@ -1,0 +1,75 @@
+"""The Channel port: what every channel is, which notifications it takes, what it remembers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from ceilingwatch.evaluation import Level
+from ceilingwatch.lifecycle import HEALTH_KINDS, Kind, Notification
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a channel needs besides the notification: links, its deadline and its memory."""
+
+    links: Mapping[str, str]
+    deadline: float  # time.monotonic() by which the call must have ended
+    memory: Mapping[str, str] = field(default_factory=dict)
+
+
+class Channel(Protocol):
+    """Delivers a notification or raises TransientChannelError or PermanentChannelError.
+
+    `deliver` returns the channel's memory after the delivery (a PagerDuty incident key, a Slack
+    thread), which is kept with the alert state and handed back on the next delivery.
+    """
+
+    name: str
+
+    def accepts(self, note: Notification) -> bool: ...
+
+    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]: ...
+
+
+class Stream(StrEnum):
+    """The incidents a notification belongs to: the ceiling, and the monitor's own health."""
+
+    CAPACITY = "capacity"
+    HEALTH = "health"
+
+
+LEVEL_KINDS = frozenset(
+    {Kind.RAISED, Kind.ESCALATED, Kind.REMINDER, Kind.RESOLVED, Kind.LIMIT_CHANGED}
+)
+
+
+def stream_of(note: Notification) -> Stream | None:
+    if note.kind in HEALTH_KINDS:
+        return Stream.HEALTH
+    return Stream.CAPACITY if note.kind in LEVEL_KINDS else None
+
+
+def severity_of(name: str) -> Level:
+    """A notification's severity as a level; health and test severities rank above every level."""
+    return Level[name] if name in Level.__members__ else Level.AT_LIMIT
+
+
+def routed(note: Notification, min_severity: str) -> bool:
+    """Severity routing, shared by every channel.
+
+    The monitor's own health, tests and channel problems reach every channel. A resolve (or a
+    limit change) is judged by the highest level told in its episode, so a channel that got an
+    episode's raise also gets its end.
+    """
+    floor = Level[min_severity]
+    if note.kind in LEVEL_KINDS:
+        told = severity_of(note.severity)
+        if note.kind in (Kind.RESOLVED, Kind.LIMIT_CHANGED) and note.previous_severity:
+            told = max(told, severity_of(note.previous_severity))
+        return told >= floor
+    if note.kind is Kind.ACCOUNT_CEILING:
+        return severity_of(note.severity) >= floor
+    return True

@@ -1,0 +1,53 @@
+"""Email through Amazon SNS, with attributes that subscription filter policies can match."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.errors import PermanentChannelError, TransientChannelError
+from ceilingwatch.lifecycle import Notification
+from ceilingwatch.messages import format_email
+
+# SNS refuses these for the message itself: sending it again cannot succeed.
+PERMANENT_CODES = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(
+        self, client: Callable[[], Any], topic_arn: str, min_severity: str = "WARNING"
+    ) -> None:
+        # Built on first use, with bounded timeouts and attempts, by the composition root.
+        self.client = client
+        self.topic_arn = topic_arn
+        self.min_severity = min_severity
+
+    def accepts(self, note: Notification) -> bool:
+        return routed(note, self.min_severity)
+
+    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
+        email = format_email(note, context.links)
+        try:
+            self.client().publish(
+                TopicArn=self.topic_arn,
+                Subject=email.subject,
+                Message=email.body,
+                MessageAttributes={
+                    name: {"DataType": "String", "StringValue": value}
+                    for name, value in email.attributes.items()
+                },
+            )
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", "ClientError"))
+            failure = PermanentChannelError if code in PERMANENT_CODES else TransientChannelError
+            raise failure(f"SNS refused the message ({code})") from None
+        except BotoCoreError as error:
+            raise TransientChannelError(
+                f"SNS could not be reached ({type(error).__name__})"
+            ) from None
+        return context.memory

@@ -1,0 +1,99 @@
+"""One way for a channel to POST JSON: a deadline per call and one retry decision for all."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from ceilingwatch.adapters.ultravox import retry_after
+from ceilingwatch.errors import PermanentChannelError, TransientChannelError
+
+# Data, not code (as in Alertmanager's notify/): what is worth another try.
+RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 5.0
+MAX_RETRY_WAIT = 5.0  # seconds; a longer Retry-After waits for the next run instead
+MIN_CALL_SECONDS = 0.5  # below this, a call cannot finish: leave it owed for the next run
+MAX_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A service's answers: which statuses mean it took the message, and what others mean."""
+
+    service: str
+    taken: frozenset[int] = frozenset({200})
+    meanings: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Poster:
+    """POSTs with the deadline the send phase gives; never puts the URL in an error."""
+
+    session: requests.Session = field(default_factory=requests.Session)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def post(
+        self,
+        url: str,
+        payload: Any,
+        endpoint: Endpoint,
+        *,
+        deadline: float,
+        secrets: Sequence[str] = (),
+    ) -> requests.Response:
+        problem = f"{endpoint.service} was not tried: no time left in this run"
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            left = deadline - self.clock()
+            if left < MIN_CALL_SECONDS:
+                break
+            timeout = (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
+            wait = 1.0
+            try:
+                response = self.session.post(
+                    url, json=payload, timeout=timeout, allow_redirects=False
+                )
+            except requests.ConnectTimeout:
+                problem = f"{endpoint.service} could not be reached within {timeout[0]:.1f} s"
+            except requests.Timeout:
+                # It may have taken the message: another try now could show it twice.
+                raise TransientChannelError(
+                    f"{endpoint.service} did not answer within {timeout[1]:.1f} s"
+                ) from None
+            except requests.RequestException as error:
+                # The exception's text holds the URL, and the URL may be the secret.
+                problem = f"{endpoint.service} could not be reached ({type(error).__name__})"
+            else:
+                status = response.status_code
+                if status in endpoint.taken:
+                    return response
+                meaning = endpoint.meanings.get(
+                    status, f"{endpoint.service} answered HTTP {status}"
+                )
+                if status not in RETRYABLE:
+                    raise PermanentChannelError(meaning + _excerpt(response, secrets))
+                problem = meaning
+                asked = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+                wait = asked if asked is not None else 1.0
+                if wait > MAX_RETRY_WAIT or self.clock() + wait + MIN_CALL_SECONDS > deadline:
+                    problem += f" and asked to wait {wait:.0f} s: left for the next run"
+                    break
+            if attempt < MAX_ATTEMPTS:
+                self.sleep(wait)
+        raise TransientChannelError(problem)
+
+
+def _excerpt(response: requests.Response, secrets: Sequence[str]) -> str:
+    """A short, printable slice of an error body, with any secret it echoes masked."""
+    text = "".join(ch if ch.isprintable() else " " for ch in response.text[:400])
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "****")
+    text = text.strip()[:80]
+    return f": {text!r}" if text else ""

@@ -1,0 +1,130 @@
+"""PagerDuty through Events API v2: one incident per episode, from its trigger to its resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ceilingwatch.channels.base import Context, Stream, routed, stream_of
+from ceilingwatch.channels.http import Endpoint, Poster
+from ceilingwatch.config import Secret
+from ceilingwatch.lifecycle import Kind, Notification
+from ceilingwatch.messages import facts, title
+from ceilingwatch.settings import PAGERDUTY_EVENTS_URL
+
+PAGERDUTY = Endpoint(
+    "PagerDuty",
+    taken=frozenset({202}),
+    meanings={
+        400: "PagerDuty refused the event as invalid (400)",
+        429: "PagerDuty is rate-limiting this routing key (429)",
+    },
+)
+SEVERITY = {
+    "WARNING": "warning",
+    "CRITICAL": "critical",
+    "AT_LIMIT": "critical",
+    "ERROR": "error",
+    "NO_DATA": "warning",
+    "TEST": "info",
+}
+SUMMARY_LIMIT = 1024
+RESOLVING = frozenset({Kind.RESOLVED, Kind.MONITOR_RECOVERED})
+
+
+class PagerDutyChannel:
+    """Keeps one open incident key per stream in its memory: capacity, and the monitor's health,
+    so a broken monitor can never resolve a capacity incident, nor the reverse."""
+
+    name = "pagerduty"
+
+    def __init__(
+        self,
+        routing_key: Secret,
+        poster: Poster,
+        *,
+        events_url: str = PAGERDUTY_EVENTS_URL,
+        min_severity: str = "CRITICAL",
+    ) -> None:
+        self.routing_key = routing_key
+        self.poster = poster
+        self.events_url = events_url
+        self.min_severity = min_severity
+
+    def accepts(self, note: Notification) -> bool:
+        # Only what an incident can be opened and closed for: no page that nothing resolves.
+        if note.kind is Kind.TEST:
+            return True
+        return stream_of(note) is not None and routed(note, self.min_severity)
+
+    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
+        memory = dict(context.memory)
+        if note.kind is Kind.TEST:
+            # A test proves the routing key and leaves no incident open behind it.
+            key = f"ceilingwatch/{note.monitor}/test/{note.at:%Y%m%dT%H%M%S}"
+            self._send(format_trigger(note, key, context.links), context)
+            self._send(self._resolve(key), context)
+            return memory
+        stream = stream_of(note) or Stream.CAPACITY  # accepts() lets no other kind through
+        if _resolves(note):
+            key = memory.pop(stream.value, "")
+            if key:
+                self._send(self._resolve(key), context)
+            return memory
+        key = memory.get(stream.value) or _new_key(note, stream)
+        self._send(format_trigger(note, key, context.links), context)
+        memory[stream.value] = key
+        return memory
+
+    def _send(self, event: dict[str, Any], context: Context) -> None:
+        self.poster.post(
+            self.events_url,
+            {"routing_key": self.routing_key.reveal(), **event},
+            PAGERDUTY,
+            deadline=context.deadline,
+            secrets=(self.routing_key.reveal(),),
+        )
+
+    @staticmethod
+    def _resolve(key: str) -> dict[str, Any]:
+        return {"event_action": "resolve", "dedup_key": key}
+
+
+def format_trigger(note: Notification, key: str, links: Mapping[str, str]) -> dict[str, Any]:
+    """A trigger event (without its routing key): the why as the summary, the figures as details."""
+    details: dict[str, Any] = {label.lower(): value for label, value in facts(note)}
+    r = note.reading
+    if r is not None:
+        details |= {
+            "peak": r.calls,
+            "limit": r.limit,
+            "utilisation_percent": round(r.percent, 1),
+            "warning_percent": r.thresholds.warning,
+            "critical_percent": r.thresholds.critical,
+        }
+    if note.fix:
+        details["what_to_do"] = note.fix
+    details["links"] = dict(links)
+    return {
+        "event_action": "trigger",
+        "dedup_key": key,
+        "payload": {
+            "summary": f"{title(note)}: {note.why}"[:SUMMARY_LIMIT],
+            "source": f"ceilingwatch/{note.monitor}",
+            "severity": SEVERITY.get(note.severity, "warning"),
+            "timestamp": note.at.isoformat(),
+            "component": "ultravox-concurrency",
+            "class": note.kind.value,
+            "custom_details": details,
+        },
+        "links": [{"href": url, "text": name} for name, url in links.items()],
+    }
+
+
+def _resolves(note: Notification) -> bool:
+    # A limit raised until the level is OK ends the episode as a resolve does.
+    return note.kind in RESOLVING or (note.kind is Kind.LIMIT_CHANGED and note.severity == "OK")
+
+
+def _new_key(note: Notification, stream: Stream) -> str:
+    return f"ceilingwatch/{note.monitor}/{stream.value}/{note.at:%Y%m%dT%H%MZ}"

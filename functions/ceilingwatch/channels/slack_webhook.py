@@ -1,0 +1,68 @@
+"""Slack through an incoming webhook: one POST per message, to Slack's host only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.channels.http import Endpoint, Poster
+from ceilingwatch.config import Secret
+from ceilingwatch.errors import PermanentChannelError
+from ceilingwatch.lifecycle import Notification
+from ceilingwatch.messages import format_slack
+from ceilingwatch.settings import SLACK_WEBHOOK_PREFIX
+
+SLACK = Endpoint(
+    "Slack",
+    meanings={
+        400: "Slack rejected the payload (400)",
+        403: "Slack refused the webhook (403): the app lost its rights to the channel",
+        404: "Slack does not know this webhook (404): it was revoked; create a new one",
+        410: "the webhook's channel is archived (410): create a webhook for a live channel",
+    },
+)
+
+
+def webhook_problem(url: Secret, allowed_prefixes: Sequence[str]) -> str:
+    """Post only to Slack (or a configured stand-in): never a secret to an arbitrary host."""
+    if any(url.reveal().startswith(prefix) for prefix in allowed_prefixes):
+        return ""
+    return (
+        "slack-webhook-url does not start with "
+        + " or ".join(allowed_prefixes)
+        + ": put the incoming-webhook URL Slack gave you"
+    )
+
+
+class SlackWebhookChannel:
+    name = "slack"
+
+    def __init__(
+        self,
+        webhook: Secret,
+        poster: Poster,
+        *,
+        allowed_prefixes: Sequence[str] = (SLACK_WEBHOOK_PREFIX,),
+        min_severity: str = "WARNING",
+    ) -> None:
+        self.webhook = webhook
+        self.poster = poster
+        self.allowed_prefixes = tuple(allowed_prefixes)
+        self.min_severity = min_severity
+
+    def accepts(self, note: Notification) -> bool:
+        return routed(note, self.min_severity)
+
+    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
+        # The registry refuses a foreign host before a channel is built; this guards the secret
+        # against any other caller.
+        if webhook_problem(self.webhook, self.allowed_prefixes):
+            raise PermanentChannelError("slack-webhook-url is not a Slack webhook URL")
+        self.poster.post(
+            self.webhook.reveal(),
+            format_slack(note, context.links),
+            SLACK,
+            deadline=context.deadline,
+            secrets=(self.webhook.reveal(),),
+        )
+        return context.memory

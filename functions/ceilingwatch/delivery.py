@@ -1,0 +1,148 @@
+"""The send phase: every channel on its own thread, within the run's deadline, settled apart."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ceilingwatch.channels.base import Channel, Context
+from ceilingwatch.errors import ChannelError
+from ceilingwatch.lifecycle import Notification
+from ceilingwatch.outbox import Owed
+
+
+class Status(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"  # transient: still owed to the channel
+    REFUSED = "refused"  # permanent: the channel drops it
+    NOT_ANSWERED = "no answer before the run's deadline"  # still owed
+    HELD = "held: dry run"
+
+
+@dataclass(frozen=True)
+class ChannelOutcome:
+    status: Status
+    detail: str = ""
+
+    @property
+    def owed(self) -> bool:
+        return self.status in (Status.FAILED, Status.NOT_ANSWERED)
+
+    def __str__(self) -> str:
+        return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
+
+
+@dataclass
+class Delivery:
+    """Where one notification went, channel by channel."""
+
+    notification: Notification
+    channels: dict[str, ChannelOutcome] = field(default_factory=dict)
+
+    @property
+    def delivered(self) -> bool:
+        return any(o.status is Status.SENT for o in self.channels.values())
+
+
+@dataclass(frozen=True)
+class Settlement:
+    deliveries: list[Delivery]
+    owed: tuple[Owed, ...]
+    memory: dict[str, dict[str, str]]
+
+
+def claim(notes: Sequence[Notification], channels: Sequence[Channel]) -> tuple[Owed, ...]:
+    """Each notification, owed to the channels its routing sends it to."""
+    owed = (Owed(n, tuple(c.name for c in channels if c.accepts(n))) for n in notes)
+    return tuple(entry for entry in owed if entry.channels)
+
+
+def send(
+    owed: Sequence[Owed],
+    channels: Sequence[Channel],
+    *,
+    links: Mapping[str, str],
+    memory: Mapping[str, Mapping[str, str]],
+    deadline: float,
+    roster_complete: bool = True,
+) -> Settlement:
+    """Deliver what is owed, each channel in order on its own thread, and settle what is left.
+
+    A channel that hangs keeps only its own notifications owed; the others deliver on this tick.
+    The phase ends at `deadline` whatever the channels do, so the run can record and log.
+    """
+    by_name = {c.name: c for c in channels}
+    queues: dict[str, list[int]] = {name: [] for name in by_name}
+    for index, entry in enumerate(owed):
+        for name in _owed_to(entry, channels):
+            if name in queues:
+                queues[name].append(index)
+    outcomes: dict[tuple[int, str], ChannelOutcome] = {}
+    memories = {name: dict(memory.get(name, {})) for name in by_name}
+    lock = threading.Lock()
+
+    def drain(channel: Channel, indices: list[int]) -> None:
+        for index in indices:
+            context = Context(links, deadline, memories[channel.name])
+            try:
+                kept = dict(channel.deliver(owed[index].notification, context))
+            except ChannelError as error:
+                status = Status.REFUSED if error.permanent else Status.FAILED
+                with lock:
+                    outcomes[index, channel.name] = ChannelOutcome(status, str(error))
+                continue
+            with lock:
+                memories[channel.name] = kept
+                outcomes[index, channel.name] = ChannelOutcome(Status.SENT)
+
+    busy = {name: indices for name, indices in queues.items() if indices}
+    if busy:
+        pool = ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="channel")
+        futures = [pool.submit(drain, by_name[name], indices) for name, indices in busy.items()]
+        wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+        # A hung channel's thread is left behind: its own call timeouts end it.
+        pool.shutdown(wait=False, cancel_futures=True)
+    with lock:
+        seen, kept_memory = dict(outcomes), {n: dict(m) for n, m in memories.items()}
+    return _settle(owed, channels, seen, memory, kept_memory, roster_complete)
+
+
+def _owed_to(entry: Owed, channels: Sequence[Channel]) -> tuple[str, ...]:
+    if entry.channels is not None:
+        return entry.channels
+    # An outbox from before per-channel settlement: owed to every channel that routes it.
+    return tuple(c.name for c in channels if c.accepts(entry.notification))
+
+
+def _settle(
+    owed: Sequence[Owed],
+    channels: Sequence[Channel],
+    outcomes: Mapping[tuple[int, str], ChannelOutcome],
+    before: Mapping[str, Mapping[str, str]],
+    after: dict[str, dict[str, str]],
+    roster_complete: bool,
+) -> Settlement:
+    present = {c.name for c in channels}
+    deliveries, still = [], []
+    for index, entry in enumerate(owed):
+        delivery = Delivery(entry.notification)
+        left = []
+        for name in _owed_to(entry, channels):
+            if name not in present:
+                # Unconfigured since it was claimed: dropped. Unknown (no configuration): kept.
+                if not roster_complete:
+                    left.append(name)
+                continue
+            outcome = outcomes.get((index, name), ChannelOutcome(Status.NOT_ANSWERED))
+            delivery.channels[name] = outcome
+            if outcome.owed:
+                left.append(name)
+        deliveries.append(delivery)
+        if left:
+            still.append(Owed(entry.notification, tuple(left)))
+    memory = {name: dict(values) for name, values in before.items()} | after
+    return Settlement(deliveries, tuple(still), memory)
