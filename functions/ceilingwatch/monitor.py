@@ -287,8 +287,13 @@ def _claim_and_send(
         version=claimed.version + 1,
     )
     deps.states.save(settled, expected_version=claimed.version)
-    lost = [d.notification.kind.value for d in settlement.deliveries if not d.delivered]
-    if lost and settlement.owed and result.error is None:
+    still = {id(entry.notification) for entry in settlement.owed}
+    lost = [
+        d.notification.kind.value
+        for d in settlement.deliveries
+        if not d.delivered and id(d.notification) in still
+    ]
+    if lost and result.error is None:
         result.error = DeliveryError(
             f"no channel delivered the {', '.join(lost)} notification for {state.monitor}; "
             "it stays owed for the retry",
