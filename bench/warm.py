@@ -19,7 +19,8 @@ from typing import Any
 
 import boto3
 
-from infra.demo import Context, captured_function_output
+from infra.demo import Context
+from infra.function_output import captured_function_output
 from infra.local_stack import LocalStack
 from infra.slack_catcher import SlackCatcher
 from infra.ultravox_sim import CONCURRENCY_PATH, SCENARIO_DIR, Scenario, UltravoxSimulator

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import io
 import json
-import logging
 import os
 import secrets
 import sys
@@ -18,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from infra.function_output import captured_function_output
 from infra.local_stack import LocalStack
 from infra.slack_catcher import SlackCatcher
 from infra.ultravox_sim import Scenario, UltravoxSimulator
@@ -225,22 +225,6 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-@contextlib.contextmanager
-def captured_function_output(sink: io.StringIO) -> Iterator[None]:
-    """The function's log lines and EMF metrics, kept for the report instead of the terminal."""
-    from ceilingwatch.observability import logger
-
-    handler = logger.registered_handler
-    if not isinstance(handler, logging.StreamHandler):
-        raise TypeError("the function's logger no longer writes to a stream")
-    previous = handler.setStream(sink)
-    try:
-        with contextlib.redirect_stdout(sink):
-            yield
-    finally:
-        handler.setStream(previous)
 
 
 def _printer(out: TextIO) -> Any:

@@ -19,12 +19,9 @@ from botocore.config import Config
 from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json, get_model_map
 from moto.server import ThreadedMotoServer
-from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
-from samtranslator.yaml_helper import yaml_parse
 
 from infra.loopback import LoopbackService
+from infra.sam_transform import translate
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG = logging.getLogger("ceilingwatch.local_stack")
@@ -35,9 +32,6 @@ FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105  # nosec B105
 
 # What `sam deploy --guided` would ask; MonitorName "demo" matches events/*.json.
 LOCAL_PARAMETERS: dict[str, str] = {"MonitorName": "demo", "ConcurrencyLimit": "50"}
-
-# moto needs no real code: tests run the real handler in-process with function_environment().
-PLACEHOLDER_CODE = "def lambda_handler(event, context):\n    return None\n"
 
 
 class LocalStack(LoopbackService):
@@ -145,19 +139,7 @@ class LocalStack(LoopbackService):
 
     def cloudformation_template(self) -> dict[str, Any]:
         """template.yaml through the SAM transform, offline, with placeholder function code."""
-        sam = yaml_parse(self.template.read_text(encoding="utf-8"))
-        for resource in sam.get("Resources", {}).values():
-            if resource.get("Type") == "AWS::Serverless::Function":
-                properties = resource.setdefault("Properties", {})
-                properties.pop("CodeUri", None)
-                properties["InlineCode"] = PLACEHOLDER_CODE
-        # The policy map bundled with samtranslator stands in for IAM's ListPolicies.
-        policies = get_bundled_managed_policy_map("aws") or {}
-        translator = Translator(policies, Parser(), boto_session=self._session)
-        result: dict[str, Any] = translator.translate(
-            sam, parameter_values=dict(self.parameters), get_managed_policy_map=lambda: policies
-        )
-        return result
+        return translate(self.template, self.parameters, self._session)
 
     def _create_stack(self, cfn_template: dict[str, Any]) -> None:
         cloudformation = self.client("cloudformation")

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.demo import captured_function_output
+# Not from infra.demo: it imports moto's server, which the unit tests must not need.
+from infra.function_output import captured_function_output
 
 
 @pytest.fixture

@@ -38,10 +38,15 @@ def template() -> dict[str, Any]:
 @cache
 def deployed() -> dict[str, Any]:
     """The template after the SAM transform: what CloudFormation really creates."""
-    # Imported here: moto and samtranslator take seconds to import, and only two tests need them.
-    from infra.local_stack import LocalStack
+    # Imported here: samtranslator takes a second to import, and only two tests need it.
+    import boto3
 
-    return LocalStack(TEMPLATE).cloudformation_template()
+    from infra.sam_transform import translate
+
+    session = boto3.session.Session(
+        region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    return translate(TEMPLATE, {"MonitorName": "demo", "ConcurrencyLimit": "50"}, session)
 
 
 def resources(kind: str, source: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
