@@ -19,7 +19,7 @@ import boto3
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceilingwatch import chart
+from ceilingwatch import __version__, chart
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.ultravox import Account, UltravoxClient
 from ceilingwatch.bootstrap import build_dependencies
@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch an Ultravox account's call concurrency against its ceiling.",
         epilog="Exit codes of check: 0 OK, 1 WARNING, 2 CRITICAL or AT_LIMIT, 3 error.",
     )
+    parser.add_argument("--version", action="version", version=f"ceilingwatch {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     check = commands.add_parser(

@@ -632,3 +632,10 @@ def test_a_time_window_is_never_in_the_future(ultravox: FakeUltravox) -> None:
     start, end = ultravox.windows[0]
     assert end - start <= timedelta(hours=1, minutes=5)
     assert end <= datetime.now(UTC)
+
+
+def test_version_prints_the_package_version_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    from ceilingwatch import __version__
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"ceilingwatch {__version__}"

@@ -102,6 +102,8 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "ScheduleExpression",
         "UltravoxApiBaseUrl",
         "TopicKmsArn",
+        "PagerDutyEventsUrl",
+        "LogRetentionInDays",
     }
     # Only the monitor's name and its limit have no default: `sam deploy --guided` asks for them.
     assert parameters["TopicKmsArn"]["Default"] == ""
@@ -323,3 +325,51 @@ def test_sam_transform_gives_the_scheduler_only_invoke_and_dead_letter_rights() 
         for action in as_list(statement["Action"])
     }
     assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
+
+
+def test_every_parameter_is_described_in_exactly_one_console_group() -> None:
+    groups = template()["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    grouped = [name for group in groups for name in group["Parameters"]]
+    assert sorted(grouped) == sorted(template()["Parameters"])
+    for name, parameter in template()["Parameters"].items():
+        assert len(parameter.get("Description", "")) > 20, name
+
+
+def test_pagerduty_host_is_the_us_or_the_eu_one_and_reaches_the_function() -> None:
+    parameter = template()["Parameters"]["PagerDutyEventsUrl"]
+    assert parameter["Default"] == "https://events.pagerduty.com/v2/enqueue"
+    assert parameter["AllowedValues"] == [
+        "https://events.pagerduty.com/v2/enqueue",
+        "https://events.eu.pagerduty.com/v2/enqueue",
+    ]
+    variables = function()["Environment"]["Variables"]
+    assert variables["CEILINGWATCH_PAGERDUTY_EVENTS_URL"] == {"Ref": "PagerDutyEventsUrl"}
+
+
+def test_log_retention_is_a_parameter_of_the_values_cloudwatch_accepts() -> None:
+    parameter = template()["Parameters"]["LogRetentionInDays"]
+    assert parameter["Default"] == 30
+    assert {1, 30, 365, 3653} <= set(parameter["AllowedValues"])
+    group = template()["Resources"]["CheckFunctionLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    assert function()["LoggingConfig"]["LogGroup"] == {"Ref": "CheckFunctionLogGroup"}
+
+
+def test_a_failed_tick_expires_long_before_lambdas_six_hours() -> None:
+    invoke = function()["EventInvokeConfig"]
+    # Long enough for both retries (Lambda waits about 1 and 2 minutes), short of an hour.
+    assert 300 <= invoke["MaximumEventAgeInSeconds"] <= 3600
+
+
+def test_serverless_repo_metadata_names_files_that_exist_and_the_one_version() -> None:
+    from ceilingwatch import __version__
+
+    app = template()["Metadata"]["AWS::ServerlessRepo::Application"]
+    root = TEMPLATE.parent
+    assert app["SpdxLicenseId"] == "MIT"
+    assert (root / app["LicenseUrl"]).read_text(encoding="utf-8").startswith("MIT License")
+    assert (root / app["ReadmeUrl"]).read_text(encoding="utf-8").startswith("# ceilingwatch")
+    assert app["SemanticVersion"] == __version__
+    changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    [latest] = re.findall(r"^## (\S+)", changelog, re.MULTILINE)[:1]
+    assert latest == __version__
