@@ -4,8 +4,16 @@ PY        := $(VENV)/bin/python
 BIN       := $(VENV)/bin
 SCENARIO  ?= rising-to-ceiling
 STAMP     := $(VENV)/.installed
+STACK     ?= ceilingwatch
+MONITOR   ?= default
+# sam builds the python3.13 runtime with a `python3.13` from PATH: the venv's first, and under
+# pyenv (whose shims answer only for the active version) the installed 3.13.
+SAM       := PATH="$(abspath $(BIN)):$$PATH" \
+	PYENV_VERSION="$${PYENV_VERSION:-$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13' | tail -1)}" \
+	$(BIN)/sam
 
-.PHONY: dev demo test lint typecheck unit integration contract e2e template security package bench build clean
+.PHONY: dev demo local test lint typecheck unit integration contract e2e template security package bench build \
+	secrets deploy test-alert logs clean
 
 dev: $(STAMP)
 
@@ -16,6 +24,10 @@ $(STAMP): requirements.txt functions/requirements.txt pyproject.toml
 
 demo: $(STAMP)
 	$(PY) -m infra.demo --scenario $(SCENARIO)
+
+# The local stack, the simulator and a Slack catcher until Ctrl-C, with the exports to paste.
+local: $(STAMP)
+	$(PY) -m infra.local --scenario $(SCENARIO)
 
 test: lint typecheck unit contract integration template security package
 
@@ -41,7 +53,7 @@ e2e: $(STAMP)
 
 template: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam validate --lint --template template.yaml
+	$(SAM) validate --lint --template template.yaml
 
 security: $(STAMP)
 	$(BIN)/bandit -q -c pyproject.toml -r functions infra
@@ -53,8 +65,27 @@ package: $(STAMP)
 # sam build, then bytecode in the package: Lambda cannot write .pyc into /var/task, so without
 # it every cold start compiles every module (measured: twice the import time; see make bench).
 build: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --template template.yaml
+	$(SAM) build --template template.yaml
 	$(PY) -m infra.package --compile-only .aws-sam/build/CheckFunction
+
+# These need an AWS account (credentials and a region, e.g. AWS_DEFAULT_REGION).
+# The secrets first, so the first run after the deploy finds them: prompts, never echoes.
+secrets: $(STAMP)
+	$(BIN)/ceilingwatch put-secrets --monitor $(MONITOR)
+
+# Guided the first time (it saves your answers to samconfig.toml), from samconfig.toml after.
+deploy: build
+	@if grep -q '^parameter_overrides' samconfig.toml; then guided=""; else guided="--guided"; \
+		echo "first deploy: sam deploy --guided (your answers are saved to samconfig.toml)"; fi; \
+	$(SAM) deploy $$guided $(DEPLOY_FLAGS)
+
+# The deployed function's own test action: a labelled test message through every channel.
+test-alert: $(STAMP)
+	$(SAM) remote invoke CheckFunction --stack-name $(STACK) \
+		--event '{"monitor": "$(MONITOR)", "action": "test"}'
+
+logs: $(STAMP)
+	$(SAM) logs --stack-name $(STACK) --name CheckFunction --tail
 
 bench: $(STAMP)
 	$(PY) -m bench.run

@@ -30,8 +30,8 @@ LOG = logging.getLogger("ceilingwatch.local_stack")
 FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105  # nosec B105
 
-# What `sam deploy --guided` would ask; MonitorName "demo" matches events/*.json.
-LOCAL_PARAMETERS: dict[str, str] = {"MonitorName": "demo", "ConcurrencyLimit": "50"}
+# What `sam deploy --guided` asks, answered with the defaults; events/*.json name this monitor.
+LOCAL_PARAMETERS: dict[str, str] = {"MonitorName": "default", "ConcurrencyLimit": "50"}
 
 
 class LocalStack(LoopbackService):
@@ -68,19 +68,27 @@ class LocalStack(LoopbackService):
 
     def start(self) -> LocalStack:
         """Starts the moto server and creates the stack from the template; returns self."""
-        cfn_template = self.cloudformation_template()
+        self.serve()
+        try:
+            self.deploy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def serve(self) -> LocalStack:
+        """Starts an empty moto server: an account with nothing deployed yet."""
         port = _free_port()
         # werkzeug logs every request at INFO: noise around the handler's own log lines.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
         self.endpoint_url = f"http://127.0.0.1:{port}"
-        try:
-            self._create_stack(cfn_template)
-        except BaseException:
-            self.stop()
-            raise
         return self
+
+    def deploy(self) -> None:
+        """Creates the stack from the template in the running server, as `sam deploy` would."""
+        self._create_stack(self.cloudformation_template())
 
     def stop(self) -> None:
         """Wipes moto's state and shuts the server down."""

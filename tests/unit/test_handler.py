@@ -49,7 +49,7 @@ def test_scheduled_event_is_judged_logged_and_measured(
     assert len(emf) == 1
     metrics = {m["Name"] for m in emf[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert {"PeakCalls", "ConcurrencyLimit", "UtilizationPercent", "AlertLevel"} <= metrics
-    assert emf[0]["monitor"] == "demo" and emf[0]["UtilizationPercent"] in (96.0, [96.0])
+    assert emf[0]["monitor"] == "default" and emf[0]["UtilizationPercent"] in (96.0, [96.0])
 
 
 def test_an_error_run_is_stored_then_fails_visibly(log: io.StringIO) -> None:

@@ -373,3 +373,11 @@ def test_serverless_repo_metadata_names_files_that_exist_and_the_one_version() -
     changelog = (root / "CHANGELOG.md").read_text(encoding="utf-8")
     [latest] = re.findall(r"^## (\S+)", changelog, re.MULTILINE)[:1]
     assert latest == __version__
+
+
+def test_sample_events_name_the_monitor_a_default_deploy_creates() -> None:
+    # The README invokes the deployed function with these files: a name the stack has no
+    # parameters for fails with "concurrency-limit is missing".
+    default = template()["Parameters"]["MonitorName"]["Default"]
+    for path in sorted((TEMPLATE.parent / "events").glob("*.json")):
+        assert json.loads(path.read_text())["monitor"] == default, path.name
