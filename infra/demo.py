@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from infra.function_output import captured_function_output
 from infra.local_stack import LocalStack
 from infra.slack_catcher import SlackCatcher
-from infra.ultravox_sim import Scenario, UltravoxSimulator
+from infra.ultravox_sim import Scenario, UltravoxSimulator, scenario_names
 
 REPO = Path(__file__).resolve().parents[1]
 MONITOR = "demo"
@@ -239,7 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default="rising-to-ceiling")
     parser.add_argument("--log", type=Path, help="also write the function's log lines here")
     args = parser.parse_args(argv)
-    report = run_demo(args.scenario)
+    if args.scenario not in scenario_names():
+        print(
+            f"demo: no scenario {args.scenario!r}; choose one of: {', '.join(scenario_names())} "
+            "(make demo SCENARIO=<name>)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        report = run_demo(args.scenario)
+    except KeyboardInterrupt:
+        # The `with` blocks have stopped the local stack and the stand-ins by now.
+        print("\ndemo: interrupted", file=sys.stderr)
+        return 130
     if args.log:
         args.log.write_text(report.log_text, encoding="utf-8")
     leaked = [s for s in report.secrets if s in report.log_text]

@@ -50,6 +50,7 @@ from ceilingwatch.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_b
 from ceilingwatch.settings import SLACK_WEBHOOK_PREFIX, Settings
 
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_ERROR = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_CODES = {
     Level.OK: EXIT_OK,
     Level.WARNING: EXIT_WARNING,
@@ -118,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] = args.run
     try:
         return command(args)
+    except KeyboardInterrupt:
+        # One line, and the shell's own code for Ctrl-C; nothing was half-written.
+        print("\nceilingwatch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except CliError as error:
         _fail(error.problem, error.fix)
     except UltravoxAuthError as error:
@@ -137,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ceilingwatch",
         description="Watch an Ultravox account's call concurrency against its ceiling.",
-        epilog="Exit codes of check: 0 OK, 1 WARNING, 2 CRITICAL or AT_LIMIT, 3 error.",
+        epilog="Exit codes: 0 OK, 1 WARNING, 2 CRITICAL or AT_LIMIT (check only), 3 a problem "
+        "(doctor and test-alert included), 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"ceilingwatch {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -182,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor",
         help="check parameters, Ultravox key, Slack webhook and SNS subscriptions",
         description="Check a deployed monitor end to end without sending a visible message. "
-        "Exit 0 when every check passes, 1 otherwise.",
+        "Exit 0 when every check passes, 3 otherwise.",
     )
     _add_aws_flags(doctor, prefix=True)
     topic = doctor.add_mutually_exclusive_group()
@@ -591,7 +597,7 @@ def doctor_command(args: argparse.Namespace) -> int:
     report(_doctor_topic(args))
     failed = sum(1 for f in findings if f.passed is False)
     print(f"\n{failed} problem{'s' if failed != 1 else ''} found." if failed else "\nAll good.")
-    return 1 if failed else 0
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def _doctor_parameters(
@@ -792,7 +798,7 @@ def test_alert_command(args: argparse.Namespace) -> int:
             print(f"✘ {problem}")
     if "slack" not in outcomes:
         print("· slack: no slack-webhook-url parameter, so Slack was not tried")
-    return 0 if outcomes and result.error is None else 1
+    return EXIT_OK if outcomes and result.error is None else EXIT_ERROR
 
 
 # --- shared -----------------------------------------------------------------------------------

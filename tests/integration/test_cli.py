@@ -222,7 +222,7 @@ def test_doctor_reports_a_wrong_key_with_the_fix(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure(WRONG_KEY, slack.webhook_url())
-    assert main(["doctor", "--monitor", MONITOR]) == 1
+    assert main(["doctor", "--monitor", MONITOR]) == 3
     out = capsys.readouterr().out
     assert "✘ Ultravox key: Ultravox rejected the API key (HTTP 401)" in out
     assert f"fix: put a valid key in /ceilingwatch/{MONITOR}/ultravox-api-key" in out
@@ -238,7 +238,7 @@ def test_doctor_reports_a_revoked_webhook(
 ) -> None:
     slack.respond_with(404)
     configure(API_KEY, slack.webhook_url())
-    assert main(["doctor", "--monitor", MONITOR, "--topic-arn", aws]) == 1
+    assert main(["doctor", "--monitor", MONITOR, "--topic-arn", aws]) == 3
     out = capsys.readouterr().out
     assert "✘ Slack webhook: Slack does not know this webhook (404)" in out
     assert "fix: create a new incoming webhook" in out
@@ -265,7 +265,7 @@ def test_test_alert_reports_each_channel_when_one_fails(
 ) -> None:
     slack.respond_with(410)
     configure(API_KEY, slack.webhook_url())
-    assert main(["test-alert", "--monitor", MONITOR]) == 1
+    assert main(["test-alert", "--monitor", MONITOR]) == 3
     out = capsys.readouterr().out
     assert "✔ email: sent\n" in out
     assert "✘ slack: refused: the webhook's channel is archived (410)" in out

@@ -49,3 +49,23 @@ def test_the_outage_scenario_alerts_once_then_says_it_recovered() -> None:
     api_key, webhook = report.secrets
     assert api_key not in report.log_text and webhook not in report.log_text
     assert "HTTP 503" in report.log_text
+
+
+def test_an_unknown_scenario_is_named_with_the_known_ones(capsys) -> None:
+    from infra import demo
+
+    assert demo.main(["--scenario", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no scenario 'nope'" in err and "rising-to-ceiling" in err and "api-outage" in err
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_stops_the_demo_with_one_line(monkeypatch, capsys) -> None:
+    from infra import demo
+
+    def interrupted(name: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "run_demo", interrupted)
+    assert demo.main(["--scenario", "quiet"]) == 130
+    assert capsys.readouterr().err.strip() == "demo: interrupted"

@@ -555,7 +555,7 @@ def test_doctor_reports_missing_parameters_and_exits_1(
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="oncall@example.com")
     monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
-    assert cli.main(["doctor", "--monitor", "prod"]) == 1
+    assert cli.main(["doctor", "--monitor", "prod"]) == 3
     out = capsys.readouterr().out
     assert "✘ parameters under /ceilingwatch/prod/: invalid monitor configuration" in out
     assert "/ceilingwatch/prod/concurrency-limit is missing" in out
@@ -574,7 +574,7 @@ def test_doctor_flags_secrets_stored_as_plain_strings(
     ssm.put_parameter(Name="/ceilingwatch/prod/concurrency-limit", Value="50", Type="String")
     ssm.put_parameter(Name=KEY_NAME, Value=API_KEY, Type="String")
     monkeypatch.setattr(cli, "_doctor_ultravox", lambda config, base_url: [])
-    assert cli.main(["doctor", "--monitor", "prod", "--topic-arn", MISSING_TOPIC]) == 1
+    assert cli.main(["doctor", "--monitor", "prod", "--topic-arn", MISSING_TOPIC]) == 3
     out = capsys.readouterr().out
     assert f"✘ {KEY_NAME} is not SecureString" in out
     assert "fix: rewrite them with: ceilingwatch put-secrets --monitor prod" in out
@@ -639,3 +639,17 @@ def test_version_prints_the_package_version_and_exits_0(capsys: pytest.CaptureFi
 
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"ceilingwatch {__version__}"
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "check_command", interrupted)
+    monkeypatch.setenv("ULTRAVOX_API_KEY", API_KEY)
+    assert cli.main(["check", "--limit", "50"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "ceilingwatch: interrupted"
+    assert "Traceback" not in captured.out + captured.err
