@@ -105,10 +105,22 @@ def reference_lines(limit: int, thresholds: Thresholds) -> list[Line]:
         (Level.CRITICAL, "critical", thresholds.critical, "─"),
         (Level.WARNING, "warning", thresholds.warning, "╌"),
     ):
-        # The same classify() the monitor judges with, so a line sits where the level starts.
-        calls = next(c for c in range(limit + 1) if classify(c, limit, thresholds) >= level)
-        lines.append(Line(name, share, calls, char, level))
+        lines.append(Line(name, share, fewest_calls(level, limit, thresholds), char, level))
     return lines
+
+
+def fewest_calls(level: Level, limit: int, thresholds: Thresholds) -> int:
+    """The fewest calls classified at `level` or above, found in log2(limit) steps."""
+    # The same classify() the monitor judges with, so a line sits where the level starts;
+    # classify grows with the calls, and at the limit every level is reached.
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high) // 2
+        if classify(middle, limit, thresholds) >= level:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def group_size(buckets: Sequence[ConcurrencyBucket], plot_width: int) -> int:
@@ -211,16 +223,29 @@ def _on_hour(column: Column) -> bool:
 
 
 def _time_labels(columns: Sequence[Column], room: int) -> str:
-    """HH:MM under each hour that has room, and under the first column if it fits before them."""
-    row = [" "] * (len(columns) + 5)
+    """HH:MM under each hour that has room; on a chart over several days, the date (MM-DD)
+    under each midnight and the first column, placed before the hours so none is crowded out."""
+    multi_day = columns[0].start.date() != columns[-1].start.date()
     hours = [i for i, c in enumerate(columns) if _on_hour(c) and i + 5 <= room]
-    taken_until = -1
+    dates = [i for i in hours if multi_day and columns[i].start.hour == 0]
+    if multi_day and 0 not in dates:
+        dates.insert(0, 0)
+    row = [" "] * (len(columns) + 5)
+    taken: list[range] = []
+
+    def place(index: int, text: str) -> None:
+        wanted = range(index - 1, index + len(text) + 1)  # a blank either side
+        if any(set(wanted) & set(other) for other in taken):
+            return
+        row[index : index + len(text)] = text
+        taken.append(range(index, index + len(text)))
+
+    for index in dates:
+        place(index, f"{columns[index].start:%m-%d}")
     for index in hours:
-        if index > taken_until:
-            row[index : index + 5] = f"{columns[index].start:%H:%M}"
-            taken_until = index + 5
-    if 0 not in hours and (not hours or hours[0] >= 6):
-        row[0:5] = f"{columns[0].start:%H:%M}"
+        place(index, f"{columns[index].start:%H:%M}")
+    if not multi_day and 0 not in hours and (not hours or hours[0] >= 6):
+        place(0, f"{columns[0].start:%H:%M}")
     return "".join(row).rstrip()
 
 

@@ -321,8 +321,11 @@ def check_command(args: argparse.Namespace) -> int:
         )
         print(_account_line(account, account_problem, config, None), file=out)
         return EXIT_OK
+    shown = fill_gaps(series.buckets, start, now)
+    # The verdict is the monitor's: the last hour only. --hours widens the chart, not the judging.
+    window_start = floor_to_bucket(now - WINDOW)
     evaluation = Evaluation(
-        buckets=fill_gaps(series.buckets, start, now),
+        buckets=tuple(b for b in shown if b.start >= window_start),
         limit=config.concurrency_limit,
         thresholds=config.thresholds,
         now=now,
@@ -337,7 +340,7 @@ def check_command(args: argparse.Namespace) -> int:
     width, height = _terminal()
     print(
         chart.render(
-            evaluation.buckets,
+            shown,
             config.concurrency_limit,
             config.thresholds,
             now=now,

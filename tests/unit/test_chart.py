@@ -6,8 +6,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ceilingwatch.chart import group_columns, group_size, reference_lines, render
+from ceilingwatch.chart import fewest_calls, group_columns, group_size, reference_lines, render
 from ceilingwatch.config import Thresholds
+from ceilingwatch.evaluation import Level, classify
 from ceilingwatch.series import BUCKET, ConcurrencyBucket
 
 START = datetime(2026, 11, 24, 12, 40, tzinfo=UTC)
@@ -132,3 +133,40 @@ def test_colour_wraps_the_same_text_in_ansi_codes() -> None:
 
 def test_an_empty_series_says_so() -> None:
     assert render([], 10, SMALL, now=START) == "(no buckets to chart)"
+
+
+def test_reference_lines_of_any_limit_come_at_once_and_where_classify_puts_them() -> None:
+    # A linear search over every call count took minutes for a limit of 10**20.
+    huge, thresholds = 10**20, Thresholds()
+    for line in reference_lines(huge, thresholds):
+        assert classify(line.calls, huge, thresholds) >= line.level
+        assert classify(line.calls - 1, huge, thresholds) < line.level
+    for limit in (1, 3, 7, 10, 49, 50, 101):
+        linear = {
+            level: next(c for c in range(limit + 1) if classify(c, limit, SMALL) >= level)
+            for level in (Level.WARNING, Level.CRITICAL, Level.AT_LIMIT)
+        }
+        assert {lvl: fewest_calls(lvl, limit, SMALL) for lvl in linear} == linear, limit
+
+
+def test_a_huge_limit_renders() -> None:
+    series = buckets([13, 40, 7])
+    text = render(series, 99_999_999_999_999_999_999, Thresholds(), now=series[-1].end, width=80)
+    assert "limit 99999999999999999999" in text
+
+
+def test_a_chart_over_several_days_dates_its_midnights_and_first_column() -> None:
+    start = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    series = buckets([5] * (12 * 30), start=start)  # 30 hours: 18:00 to 00:00 the day after next
+    labels = render(series, 10, SMALL, now=series[-1].end, width=100).splitlines()[-1]
+    words = labels.split()
+    assert words[0] == "11-23" and "11-24" in words
+    assert all(re.fullmatch(r"\d\d:\d\d|\d\d-\d\d", word) for word in words)
+    # The date stands under midnight, where the hour label would have been.
+    assert "00:00" not in words
+
+
+def test_a_chart_within_one_day_has_no_dates() -> None:
+    series = buckets([5] * 36, start=datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+    labels = render(series, 10, SMALL, now=series[-1].end, width=80).splitlines()[-1]
+    assert not re.search(r"\d\d-\d\d", labels)

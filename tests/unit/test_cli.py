@@ -653,3 +653,21 @@ def test_ctrl_c_prints_one_line_and_exits_130(
     captured = capsys.readouterr()
     assert captured.err.strip() == "ceilingwatch: interrupted"
     assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("hours", ["1", "6", "24"])
+def test_check_judges_the_last_hour_whatever_the_chart_shows(
+    hours: str, ultravox: FakeUltravox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the limit reached five hours ago and 13 calls now
+    five_hours_ago = floor_to_bucket(AT - timedelta(hours=5))
+    ultravox.peak_at = lambda start: 50 if start == five_hours_ago else 13
+    # When check looks back one, six or 24 hours
+    code = cli.main(["check", "--limit", "50", "--hours", hours, *AT_FLAG])
+    # Then the verdict and the exit code are the last hour's, as the monitor's would be
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "\nOK        peak 13 of 50 calls (26%)" in out
+    top_row = next(line for line in out.splitlines() if line.startswith("50 ┤"))
+    # The older peak is still charted when the chart reaches back to it.
+    assert ("█" in top_row) is (hours != "1")
