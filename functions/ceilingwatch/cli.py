@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from ceilingwatch.errors import (
     ConfigurationError,
     MonitorError,
     UltravoxAuthError,
+    UltravoxUnavailableError,
 )
 from ceilingwatch.evaluation import Evaluation, Level
 from ceilingwatch.lifecycle import (
@@ -78,6 +80,10 @@ FLAG_OF_PARAMETER = {
     "warning-percent": "--warning",
     "critical-percent": "--critical",
     "recovery-buckets": "--recovery-buckets",
+}
+DERIVED_RECOVERY = {
+    "warning-recovery-percent": "the recovery threshold --warning implies (10 below it)",
+    "critical-recovery-percent": "the recovery threshold --critical implies (5 below it)",
 }
 KEY_FIX = (
     f"export a valid Ultravox API key as {KEY_ENV}; `read -rs {KEY_ENV} && export {KEY_ENV}` "
@@ -127,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         _fail(error.problem, error.fix)
     except UltravoxAuthError as error:
         _fail(error.problem, KEY_FIX if "401" in error.problem else error.what_to_fix)
+    except UltravoxUnavailableError as error:
+        _fail(error.problem, unreachable_fix(getattr(args, "base_url", None)))
     except MonitorError as error:
         _fail(error.problem, error.what_to_fix)
     except Exception as error:
@@ -234,18 +242,22 @@ def _add_ultravox_flags(parser: argparse.ArgumentParser, default_hours: float) -
 
 def _add_threshold_flags(parser: argparse.ArgumentParser, lifecycle: bool) -> None:
     parser.add_argument(
-        "--warning", type=float, default=80.0, help="warning at this %% of the limit (80)"
+        "--warning", type=_percent_flag, default=80.0, help="warning at this %% of the limit (80)"
     )
     parser.add_argument(
-        "--critical", type=float, default=95.0, help="critical at this %% of the limit (95)"
+        "--critical", type=_percent_flag, default=95.0, help="critical at this %% of the limit (95)"
     )
     if not lifecycle:
         return
     parser.add_argument(
-        "--warning-recovery", type=float, help="leave WARNING below this %% (10 below --warning)"
+        "--warning-recovery",
+        type=_percent_flag,
+        help="leave WARNING below this %% (10 below --warning)",
     )
     parser.add_argument(
-        "--critical-recovery", type=float, help="leave CRITICAL below this %% (5 below --critical)"
+        "--critical-recovery",
+        type=_percent_flag,
+        help="leave CRITICAL below this %% (5 below --critical)",
     )
     parser.add_argument(
         "--recovery-buckets",
@@ -276,6 +288,16 @@ def _add_aws_flags(parser: argparse.ArgumentParser, prefix: bool) -> None:
             help=f"parameter path prefix (default {DEFAULT_PREFIX})",
         )
     parser.add_argument("--region", help="AWS region (default: the AWS CLI's)")
+
+
+def _percent_flag(raw: str) -> float:
+    try:
+        value = float(raw.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a percentage: {raw[:20]!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a percentage from 1 to 100, not {value:g}")
+    return value
 
 
 def _positive_hours(raw: str) -> float:
@@ -538,6 +560,7 @@ def put_secrets_command(args: argparse.Namespace) -> int:
     values = {f"{path}ultravox-api-key": key}
     if webhook:
         values[f"{path}slack-webhook-url"] = webhook
+    require_aws_credentials(args.region)
     ssm = _aws_client("ssm", args.region)
     for name, value in values.items():
         _aws_call(
@@ -588,6 +611,7 @@ def doctor_command(args: argparse.Namespace) -> int:
         findings.append(finding)
         print(finding.render(colour), file=out, flush=True)
 
+    require_aws_credentials(args.region)
     ssm = _aws_client("ssm", args.region)
     config = _doctor_parameters(ssm, args, report)
     if config is None:
@@ -648,6 +672,8 @@ def _doctor_ultravox(config: MonitorConfig, base_url: str | None) -> list[Findin
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
     try:
         series = client.concurrency(config.ultravox_api_key, now - BUCKET, now, deadline=deadline)
+    except UltravoxUnavailableError as error:
+        return [Finding(False, f"Ultravox: {error.problem}", unreachable_fix(base_url))]
     except MonitorError as error:
         return [Finding(False, f"Ultravox key: {error.problem}", error.what_to_fix)]
     found = [
@@ -779,6 +805,7 @@ def _topic_arn(args: argparse.Namespace) -> str:
 
 def test_alert_command(args: argparse.Namespace) -> int:
     _check_monitor_name(args.monitor)
+    require_aws_credentials(args.region)
     env = dict(os.environ)
     if args.stack_name:
         outputs = _stack_outputs(args.stack_name, args.region, ("StateTableName", "AlertTopicArn"))
@@ -843,14 +870,43 @@ def _config(args: argparse.Namespace, key: str) -> MonitorConfig:
         return parse_config(args.monitor, "", values)
     except ConfigurationError as error:
         problem = error.problem.removeprefix("invalid monitor configuration: ")
-        for name, flag in FLAG_OF_PARAMETER.items():
+        # Without recovery flags (check), the recovery follows its threshold: name that flag.
+        derived = {} if hasattr(args, "warning_recovery") else DERIVED_RECOVERY
+        for name, flag in (FLAG_OF_PARAMETER | derived).items():
             problem = problem.replace(name, flag)
         raise CliError(f"invalid thresholds: {problem}", "change the flags named above") from None
 
 
 def _ultravox(base_url: str | None) -> UltravoxClient:
     url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise CliError(
+            f"the Ultravox base URL {url[:60]!r} is not an http:// or https:// URL",
+            f"pass --base-url (or set {BASE_URL_ENV}) to {DEFAULT_BASE_URL}, or to the "
+            "simulator's URL that `make local` prints",
+        )
     return UltravoxClient(url, key_parameter=KEY_ENV)
+
+
+def unreachable_fix(base_url: str | None) -> str:
+    """What to do about an unreachable Ultravox, from a laptop rather than from the Lambda."""
+    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    return (
+        f"check that {url} is the right base URL (--base-url or {BASE_URL_ENV}) and that this "
+        "machine reaches it; for the local simulator, is `make local` still running? If "
+        "Ultravox itself is down or rate-limiting, try again in a few minutes"
+    )
+
+
+def require_aws_credentials(region: str | None) -> None:
+    """Fails early, with the laptop's fix, where boto3 would fail late and vaguely."""
+    if boto3.session.Session(region_name=region).get_credentials() is None:
+        raise CliError(
+            "no AWS credentials found",
+            "run `aws configure` (or `aws sso login`, or export AWS_PROFILE); to try the CLI "
+            "without an account, paste the exports `make local` prints",
+        )
 
 
 def _webhook_from_env() -> Secret:

@@ -202,9 +202,15 @@ def _percent(raw: str) -> float:
 
 
 def _bucket_count(raw: str) -> int:
-    value = _positive_int(raw)
-    if value > 12:
-        raise ValueError("must be between 1 and 12 (the buckets of the hour each run reads)")
+    wanted = (
+        "must be a whole number of buckets from 1 to 12 (the buckets of the hour each run reads)"
+    )
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(wanted) from None
+    if not 1 <= value <= 12:
+        raise ValueError(f"{wanted}, not {value}")
     return value
 
 

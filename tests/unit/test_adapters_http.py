@@ -16,6 +16,7 @@ from ceilingwatch.channels.slack_webhook import SlackWebhookChannel, webhook_pro
 from ceilingwatch.config import Secret
 from ceilingwatch.errors import (
     ChannelError,
+    ConfigurationError,
     InvalidResponseError,
     UltravoxAuthError,
     UltravoxUnavailableError,
@@ -291,3 +292,38 @@ def test_slack_posts_only_to_slack(url: str) -> None:
     with pytest.raises(ChannelError, match="not a Slack webhook URL") as caught:
         notifier.send()
     assert notifier.session.calls == [] and url not in str(caught.value)
+
+
+@dataclass
+class HangingSession:
+    """A server that never answers: each request waits out its read timeout on the fake clock."""
+
+    time: FakeTime
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        self.time.now += kwargs["timeout"][1]
+        raise requests.ReadTimeout("read timed out")
+
+
+def test_a_hung_server_reports_the_time_really_waited() -> None:
+    time = FakeTime()
+    uv = UltravoxClient(
+        "http://uv.test",
+        HangingSession(time),
+        sleep=time.sleep,
+        clock=time.clock,  # type: ignore[arg-type]
+    )
+    with pytest.raises(UltravoxUnavailableError) as caught:
+        fetch(uv, deadline=30.0)
+    # Three attempts and the waits between them ran the whole budget, not the last timeout.
+    waited = round(time.now)
+    assert waited >= 25
+    assert f"timed out, {waited} s in all" in caught.value.problem
+
+
+@pytest.mark.parametrize("base_url", ["api.ultravox.ai", "http://", "ftp://uv.test"])
+def test_a_malformed_base_url_is_a_configuration_error_not_retried(base_url: str) -> None:
+    uv = UltravoxClient(base_url, requests.Session(), sleep=lambda s: pytest.fail("retried"))
+    with pytest.raises(ConfigurationError) as caught:
+        fetch(uv)
+    assert "ULTRAVOX_API_BASE_URL" in caught.value.what_to_fix

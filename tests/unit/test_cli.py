@@ -15,7 +15,12 @@ from ceilingwatch import cli
 from ceilingwatch.adapters.ultravox import Account
 from ceilingwatch.channels.base import Context
 from ceilingwatch.config import Secret
-from ceilingwatch.errors import ChannelError, MonitorError, UltravoxAuthError
+from ceilingwatch.errors import (
+    ChannelError,
+    MonitorError,
+    UltravoxAuthError,
+    UltravoxUnavailableError,
+)
 from ceilingwatch.lifecycle import Notification
 from ceilingwatch.messages import format_slack
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
@@ -155,6 +160,12 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
             "--warning-recovery (85) must be below --warning (80)",
         ),
         (["replay", "--limit", "50", "--recovery-buckets", "13"], "--recovery-buckets must be"),
+        (
+            ["replay", "--limit", "50", "--recovery-buckets", "0"],
+            "--recovery-buckets must be a whole number of buckets from 1 to 12",
+        ),
+        (["check", "--limit", "50", "--critical", "150"], "percentage from 1 to 100, not 150"),
+        (["check", "--limit", "50", "--warning", "1"], "--warning implies"),
         (["put-secrets"], "the following arguments are required: --monitor"),
         (["put-secrets", "--monitor", "prod east"], "--monitor 'prod east' is not a monitor"),
         (["doctor", "--monitor", "p", "--stack-name", "s", "--topic-arn", "t"], "not allowed"),
@@ -167,8 +178,11 @@ def test_argument_errors_name_the_flag_and_exit_3(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert cli.main(argv) == 3
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
     assert ultravox.keys == []  # nothing was fetched
+    if argv[0] == "check":  # check has no recovery flags: it never names one
+        assert "-recovery" not in err
 
 
 def test_missing_api_key_exits_3_and_says_how_to_set_it(
@@ -671,3 +685,46 @@ def test_check_judges_the_last_hour_whatever_the_chart_shows(
     top_row = next(line for line in out.splitlines() if line.startswith("50 ┤"))
     # The older peak is still charted when the chart reaches back to it.
     assert ("█" in top_row) is (hours != "1")
+
+
+def test_an_unreachable_ultravox_gets_a_laptop_fix_not_the_lambdas(
+    ultravox: FakeUltravox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ultravox.error = UltravoxUnavailableError(
+        "could not connect to Ultravox at http://127.0.0.1:9 (connection refused)",
+        "nothing if it clears within a few runs: Ultravox is down",
+    )
+    assert cli.main(["check", "--limit", "50", "--base-url", "http://127.0.0.1:9"]) == 3
+    err = capsys.readouterr().err
+    assert "within a few runs" not in err
+    assert "fix: check that http://127.0.0.1:9 is the right base URL" in err
+    assert "make local" in err
+
+
+@pytest.mark.parametrize("url", ["api.ultravox.ai", "http://", "ftp://uv.test"])
+def test_a_malformed_base_url_is_refused_before_any_request(
+    url: str, ultravox: FakeUltravox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["check", "--limit", "50", "--base-url", url]) == 3
+    assert "is not an http:// or https:// URL" in capsys.readouterr().err
+    assert ultravox.keys == []
+
+
+@pytest.mark.parametrize("command", ["doctor", "put-secrets", "test-alert"])
+def test_no_aws_credentials_says_so_instead_of_blaming_a_role(
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    stdin(monkeypatch, f"{API_KEY}\n\n")
+    assert cli.main([command, "--monitor", "prod"]) == 3
+    err = capsys.readouterr().err
+    assert "no AWS credentials found" in err and "aws configure" in err
+    assert "role" not in err

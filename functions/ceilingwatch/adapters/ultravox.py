@@ -13,7 +13,12 @@ from typing import Any
 import requests
 
 from ceilingwatch.config import Secret
-from ceilingwatch.errors import InvalidResponseError, UltravoxAuthError, UltravoxUnavailableError
+from ceilingwatch.errors import (
+    ConfigurationError,
+    InvalidResponseError,
+    UltravoxAuthError,
+    UltravoxUnavailableError,
+)
 from ceilingwatch.series import TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -73,6 +78,7 @@ class UltravoxClient:
         """GET with retries on 429/5xx and network faults, never sleeping past `deadline`."""
         url = self.base_url + path
         problem = ""
+        started = self._clock()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
             wait: float | None = None
@@ -86,7 +92,25 @@ class UltravoxClient:
                     allow_redirects=False,
                 )
             except requests.Timeout:
-                problem = f"Ultravox did not answer {path} within {timeout[1]:.0f} s"
+                # The time really waited, over every attempt: each one's timeout shrinks with
+                # the budget, so the last one alone would understate it.
+                problem = (
+                    f"Ultravox did not answer {path}: {attempt} attempt(s) timed out, "
+                    f"{self._clock() - started:.0f} s in all"
+                )
+            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
+                raise ConfigurationError(
+                    f"the Ultravox base URL {self.base_url[:80]!r} is not a URL "
+                    f"({type(error).__name__})",
+                    "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
+                    "an https:// URL such as https://api.ultravox.ai",
+                ) from None
+            except requests.exceptions.InvalidSchema:
+                raise ConfigurationError(
+                    f"the Ultravox base URL {self.base_url[:80]!r} is not http:// or https://",
+                    "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
+                    "an https:// URL such as https://api.ultravox.ai",
+                ) from None
             except requests.RequestException as error:  # refused, reset, truncated body
                 problem = f"could not connect to Ultravox at {self.base_url} ({_cause(error)})"
             else:
