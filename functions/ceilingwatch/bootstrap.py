@@ -5,10 +5,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.monitor import Dependencies
 from ceilingwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from ceilingwatch.adapters.ultravox import UltravoxClient
 
 
 def build_dependencies(
@@ -27,7 +30,6 @@ def build_dependencies(
 
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.state_store import StateStore
-    from ceilingwatch.adapters.ultravox import UltravoxClient
     from ceilingwatch.channels import Wiring, build_channels
     from ceilingwatch.observability import redact
 
@@ -43,13 +45,7 @@ def build_dependencies(
 
     def client(service: str, config: Config) -> Callable[[], Any]:
         # Where the client points is read now, so a client built later points at the same place.
-        options = {
-            "region_name": region
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION"),
-            "endpoint_url": os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
-            or os.environ.get("AWS_ENDPOINT_URL"),
-        }
+        options = _client_options(service, region)
         return functools.cache(lambda: boto3.client(service, config=config, **options))  # type: ignore[call-overload]
 
     wiring = Wiring(settings=settings, sns=client("sns", channel))
@@ -58,8 +54,37 @@ def build_dependencies(
         parameters=ParameterStore(
             client("ssm", aws)(), settings.parameter_prefix, settings.config_max_age_seconds
         ),
-        ultravox=UltravoxClient(settings.ultravox_base_url),
+        ultravox=ultravox_client(settings.ultravox_base_url),
         states=StateStore(client("dynamodb", aws)(), settings.state_table_name),
         channels=functools.partial(build_channels, wiring=wiring),
         on_secrets=on_secrets or redact,
     )
+
+
+def aws_client(service: str, *, region: str | None = None) -> Any:
+    """One client for the command line's own calls (put-secrets, doctor, stack outputs),
+    pointed where the run's clients point."""
+    import boto3
+
+    return boto3.client(service, **_client_options(service, region))  # type: ignore[call-overload]
+
+
+def ultravox_client(base_url: str, *, key_parameter: str | None = None) -> UltravoxClient:
+    """The Ultravox adapter; `key_parameter` is where a bad key's fix tells to look."""
+    from ceilingwatch.adapters.ultravox import UltravoxClient
+
+    if key_parameter is None:
+        return UltravoxClient(base_url)
+    return UltravoxClient(base_url, key_parameter=key_parameter)
+
+
+def _client_options(service: str, region: str | None) -> dict[str, str | None]:
+    # boto3 honours AWS_ENDPOINT_URL itself; reading it here keeps a lazily built client on
+    # the endpoint of the moment the dependencies were built.
+    return {
+        "region_name": region
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION"),
+        "endpoint_url": os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
+        or os.environ.get("AWS_ENDPOINT_URL"),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -74,7 +75,8 @@ def render(
     heights = [_eighths(c.peak, limit, rows) for c in columns]
 
     span_end = columns[-1].start + group * BUCKET
-    out = [_header(columns[0].start, span_end, group, limit)]
+    # Prose lines break between words at the width; the rows below are built to fit it.
+    out = _wrapped(_header(columns[0].start, span_end, group, limit), width)
     for row in range(rows, 0, -1):
         row_lines = line_rows.get(row, [])
         top = row_lines[0] if row_lines else None
@@ -93,9 +95,14 @@ def render(
     out.append(f"{0:>{gutter}} ┼" + _paint(_axis(columns), colour))
     out.append(" " * (gutter + 2) + _time_labels(columns, room=width - gutter - 2))
     if any(c.in_progress for c in columns):
-        marker = _paint([(IN_PROGRESS, MARKER_COLOUR)], colour)
-        out.append(f"{marker} bucket in progress: its peak can still grow")
+        legend = _wrapped(f"{IN_PROGRESS} bucket in progress: its peak can still grow", width)
+        legend[0] = _paint([(IN_PROGRESS, MARKER_COLOUR)], colour) + legend[0][1:]
+        out += legend
     return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def reference_lines(limit: int, thresholds: Thresholds) -> list[Line]:

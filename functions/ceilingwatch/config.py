@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,10 @@ from ceilingwatch.errors import ConfigurationError
 
 T = TypeVar("T")
 
+# One path segment under the prefix, also in dashboard, alarm and alias names, whose common
+# alphabet is letters, digits, '-' and '_': the templates' MonitorName AllowedPattern is this.
+MONITOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+MONITOR_NAME_RULE = "letters, digits, '-' and '_', 1 to 64 characters, starting alphanumeric"
 NO_DATA_POLICIES = ("quiet", "alert")
 # Channels take a level's messages from this severity up; PagerDuty pages only for CRITICAL.
 ROUTED_SEVERITIES = ("WARNING", "CRITICAL", "AT_LIMIT")
@@ -91,6 +96,10 @@ class MonitorConfig:
 
     def muted(self, now: datetime) -> bool:
         return self.mute_until is not None and now < self.mute_until
+
+
+def is_monitor_name(name: object) -> bool:
+    return isinstance(name, str) and MONITOR_NAME.fullmatch(name) is not None
 
 
 def parameter_path(prefix: str, monitor: str) -> str:

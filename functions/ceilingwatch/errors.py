@@ -81,3 +81,11 @@ class PermanentChannelError(ChannelError):
     """Trying again cannot help (a rejected payload, a revoked webhook): the channel drops it."""
 
     permanent = True
+
+
+def aws_error_code(error: BaseException) -> str:
+    """The AWS error code of a botocore error (`AccessDenied`), else the exception's type."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", type(error).__name__))
+    return type(error).__name__

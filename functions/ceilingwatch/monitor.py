@@ -12,7 +12,7 @@ from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
 from ceilingwatch.adapters.ultravox import UltravoxClient
 from ceilingwatch.channels import Roster
-from ceilingwatch.config import MonitorConfig
+from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name
 from ceilingwatch.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.errors import (
     ConfigurationError,
@@ -51,7 +51,6 @@ WINDOW = timedelta(hours=1)
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision line, the metrics
 SEND_SECONDS = 10.0  # kept back from Ultravox retries for the channels (a call and one retry)
-MONITOR_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
 
 @dataclass(frozen=True)
@@ -66,11 +65,10 @@ class Tick:
     @classmethod
     def from_event(cls, event: Mapping[str, Any], now: datetime) -> Tick:
         monitor = event.get("monitor")
-        if not isinstance(monitor, str) or not monitor or set(monitor) - MONITOR_NAME_CHARS:
+        if not isinstance(monitor, str) or not is_monitor_name(monitor):
             raise ConfigurationError(
                 f"the event names no valid monitor: {str(monitor)[:40]!r}",
-                'give the schedule an input like {"monitor": "prod"} '
-                "(letters, digits, '-', '_' and '.')",
+                f'give the schedule an input like {{"monitor": "prod"}} ({MONITOR_NAME_RULE})',
             )
         action = event.get("action", "check")
         if action not in ("check", "test"):

@@ -32,7 +32,7 @@ def ultravox(monkeypatch: pytest.MonkeyPatch) -> Iterator[UltravoxSimulator]:
     with UltravoxSimulator("rising-to-ceiling", API_KEY) as simulator:
         monkeypatch.setenv("ULTRAVOX_API_KEY", API_KEY)
         monkeypatch.setenv("ULTRAVOX_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("COLUMNS", "100")
+        monkeypatch.setenv("COLUMNS", "200")
         monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
         yield simulator
 

@@ -27,7 +27,8 @@ def one_minute_into(series: list[ConcurrencyBucket]) -> datetime:
 
 
 TINY = """\
-peak calls per 5 min against the limit of 10, 2026-11-24 12:40 to 13:10 UTC
+peak calls per 5 min against the limit
+of 10, 2026-11-24 12:40 to 13:10 UTC
 10 ┤━━━█━━ limit 10
    │   █
  8 ┤───██─ critical 80% (8)
@@ -40,7 +41,8 @@ peak calls per 5 min against the limit of 10, 2026-11-24 12:40 to 13:10 UTC
    │██████
  0 ┼────┬▲
         13:00
-▲ bucket in progress: its peak can still grow
+▲ bucket in progress: its peak can still
+grow
 """
 
 
@@ -49,7 +51,8 @@ def test_tiny_series_renders_exactly() -> None:
     series = buckets([2, 5, 7, 10, 8, 3])
     # When it is rendered on a 40-column terminal
     text = render(series, 10, SMALL, now=one_minute_into(series), width=40)
-    # Then rows run from the limit down to 0, with lines, the hour and the in-progress marker
+    # Then rows run from the limit down to 0, with lines, the hour and the in-progress marker,
+    # and the prose lines break between words to fit
     assert text == TINY
 
 
@@ -63,11 +66,38 @@ def test_without_a_bucket_in_progress_there_is_no_marker() -> None:
 def test_lines_that_fall_on_one_row_share_it_and_its_label() -> None:
     # Limit 50 on 20 rows: critical (48 calls) and the limit share the top row.
     series = buckets([10, 20])
-    text = render(series, 50, Thresholds(), now=series[-1].end, width=60, max_rows=20)
+    text = render(series, 50, Thresholds(), now=series[-1].end, width=80, max_rows=20)
     top = text.splitlines()[1]
     assert top.startswith("50 ┤━━")
     assert top.endswith("limit 50 · critical 95% (48)")
     assert len(text.splitlines()) == 1 + 20 + 2  # header, rows, axis, time labels
+
+
+@pytest.mark.parametrize("width", [30, 40, 60])
+def test_prose_lines_break_between_words_at_the_width(width: int) -> None:
+    series = buckets([2, 5, 7, 10, 8, 3])
+    text = render(series, 10, SMALL, now=one_minute_into(series), width=width)
+    words = [
+        "peak",
+        "calls",
+        "per",
+        "5",
+        "min",
+        "against",
+        "the",
+        "limit",
+        "of",
+        "10,",
+        "2026-11-24",
+        "12:40",
+        "to",
+        "13:10",
+        "UTC",
+    ]
+    lines = text.splitlines()
+    header = lines[: next(i for i, line in enumerate(lines) if "┤" in line)]
+    assert all(len(line) <= width for line in header)
+    assert " ".join(header).split()[: len(words)] == words  # no word cut in two
 
 
 def test_reference_lines_sit_where_the_monitor_raises_each_level() -> None:

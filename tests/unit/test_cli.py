@@ -14,6 +14,8 @@ import pytest
 from ceilingwatch import cli
 from ceilingwatch.adapters.ultravox import Account
 from ceilingwatch.channels.base import Context
+from ceilingwatch.cli import check, common, doctor, entry, put_secrets, replay
+from ceilingwatch.cli import terminal as output
 from ceilingwatch.config import Secret
 from ceilingwatch.errors import (
     ChannelError,
@@ -90,19 +92,20 @@ def ultravox(monkeypatch: pytest.MonkeyPatch) -> FakeUltravox:
         fake.base_url = base_url
         return fake
 
-    monkeypatch.setattr(cli, "UltravoxClient", build)
+    monkeypatch.setattr(common, "ultravox_client", build)
     monkeypatch.setenv("ULTRAVOX_API_KEY", API_KEY)
     monkeypatch.delenv("ULTRAVOX_API_BASE_URL", raising=False)
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
     monkeypatch.delenv("CEILINGWATCH_SLACK_WEBHOOK_PREFIXES", raising=False)
-    monkeypatch.setenv("COLUMNS", "100")
+    # Wide enough that no line wraps; test_lines_wrap_at_the_terminal_width narrows it.
+    monkeypatch.setenv("COLUMNS", "200")
     return fake
 
 
 @pytest.fixture
 def slack(monkeypatch: pytest.MonkeyPatch) -> FakeSlack:
     fake = FakeSlack()
-    monkeypatch.setattr(cli, "SlackWebhookChannel", fake.build)
+    monkeypatch.setattr(check, "slack_channel", lambda config, webhook: fake.build(webhook, None))
     return fake
 
 
@@ -384,10 +387,10 @@ def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPa
     terminal = io.StringIO()
     terminal.isatty = lambda: True  # type: ignore[method-assign]
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert cli.use_colour(terminal)
-    assert not cli.use_colour(io.StringIO())
+    assert output.use_colour(terminal)
+    assert not output.use_colour(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not cli.use_colour(terminal)
+    assert not output.use_colour(terminal)
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -429,11 +432,11 @@ def test_replay_reminds_at_the_renotify_interval(ultravox: FakeUltravox) -> None
         ConcurrencyBucket(datetime(2026, 11, 24, 12, 0, tzinfo=UTC) + i * BUCKET, 48)
         for i in range(30)
     )
-    args = cli.build_parser().parse_args(
+    args = entry.build_parser().parse_args(
         ["replay", "--limit", "50", "--renotify-critical-minutes", "30"]
     )
-    config = cli._config(args, API_KEY)
-    sent = cli.replay(history, config, monitor="prod", until=history[-1].end)
+    config = common.config_from_flags(args, API_KEY)
+    sent = replay.replay(history, config, monitor="prod", until=history[-1].end)
     assert [(e.tick.strftime("%H:%M"), e.note.kind.value) for e in sent] == [
         ("12:06", "raised"),
         ("12:36", "reminder"),
@@ -526,7 +529,7 @@ def test_put_secrets_prompts_without_echo_on_a_tty(
         prompts.append(prompt)
         return answers[prompt]
 
-    monkeypatch.setattr(cli.getpass, "getpass", getpass)
+    monkeypatch.setattr(put_secrets.getpass, "getpass", getpass)
     assert cli.main(["put-secrets", "--monitor", "prod"]) == 0
     assert prompts == list(answers)
     assert set(stored([KEY_NAME, WEBHOOK_NAME])) == {KEY_NAME, WEBHOOK_NAME}
@@ -556,7 +559,7 @@ def test_put_secrets_prompts_without_echo_on_a_tty(
 def test_topic_needs_a_confirmed_subscription(
     subscriptions: list[dict[str, Any]], passed: bool, says: str
 ) -> None:
-    finding = cli.topic_finding("arn:aws:sns:us-east-1:1:t", subscriptions)
+    finding = doctor.topic_finding("arn:aws:sns:us-east-1:1:t", subscriptions)
     assert finding.passed is passed
     assert says in finding.what
     assert bool(finding.fix) is not passed
@@ -587,7 +590,7 @@ def test_doctor_flags_secrets_stored_as_plain_strings(
     ssm = boto3.client("ssm")
     ssm.put_parameter(Name="/ceilingwatch/prod/concurrency-limit", Value="50", Type="String")
     ssm.put_parameter(Name=KEY_NAME, Value=API_KEY, Type="String")
-    monkeypatch.setattr(cli, "_doctor_ultravox", lambda config, base_url: [])
+    monkeypatch.setattr(doctor, "ultravox_findings", lambda config, base_url: [])
     assert cli.main(["doctor", "--monitor", "prod", "--topic-arn", MISSING_TOPIC]) == 3
     out = capsys.readouterr().out
     assert f"✘ {KEY_NAME} is not SecureString" in out
@@ -661,7 +664,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "check_command", interrupted)
+    monkeypatch.setattr(check, "run", interrupted)
     monkeypatch.setenv("ULTRAVOX_API_KEY", API_KEY)
     assert cli.main(["check", "--limit", "50"]) == 130
     captured = capsys.readouterr()
@@ -728,3 +731,25 @@ def test_no_aws_credentials_says_so_instead_of_blaming_a_role(
     err = capsys.readouterr().err
     assert "no AWS credentials found" in err and "aws configure" in err
     assert "role" not in err
+
+
+@pytest.mark.parametrize("columns", ["40", "60"])
+def test_lines_wrap_at_the_terminal_width_between_words(
+    columns: str,
+    ultravox: FakeUltravox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    ultravox.peak_at = peaks(before=10, recent=48)
+    assert cli.main(["check", "--limit", "50", *AT_FLAG]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= int(columns) for line in lines), lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("CRITICAL"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("account"))
+    words = " ".join(line.strip() for line in lines[start:end]).removeprefix("CRITICAL").split()
+    # Every word whole: the reason reads the same as on one line.
+    assert " ".join(words) == (
+        "peak 48 of 50 calls (96%) at 12:25 UTC; 2 calls of headroom; warning at 80%, "
+        "critical at 95%"
+    )

@@ -381,3 +381,13 @@ def test_sample_events_name_the_monitor_a_default_deploy_creates() -> None:
     default = template()["Parameters"]["MonitorName"]["Default"]
     for path in sorted((TEMPLATE.parent / "events").glob("*.json")):
         assert json.loads(path.read_text())["monitor"] == default, path.name
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, TEMPLATE.parent / "infra" / "monitor.yaml"])
+def test_templates_and_the_code_agree_on_monitor_names(path: Path) -> None:
+    from ceilingwatch.config import MONITOR_NAME, is_monitor_name
+
+    parameter = load(str(path))["Parameters"]["MonitorName"]
+    assert parameter["AllowedPattern"] == f"^{MONITOR_NAME.pattern}$"
+    for name in ("default", "prod-eu_1", "a" * 64, "prod.eu", "", "-x", "a/b", "a" * 65, "é"):
+        assert is_monitor_name(name) is bool(re.fullmatch(parameter["AllowedPattern"], name))

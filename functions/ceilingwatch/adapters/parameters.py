@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from ceilingwatch.config import MonitorConfig, parameter_path, parse_config
-from ceilingwatch.errors import AwsServiceError
+from ceilingwatch.errors import AwsServiceError, aws_error_code
 
 
 class ParameterStore:
@@ -27,17 +27,10 @@ class ParameterStore:
                 path, max_age=self.max_age_seconds, decrypt=True, MaxResults=10
             )
         except GetParameterError as error:
+            cause = error.__cause__ or error.__context__ or error
             raise AwsServiceError(
-                f"could not read the parameters under {path} ({_aws_code(error)})",
+                f"could not read the parameters under {path} ({aws_error_code(cause)})",
                 f"check that the function's role may call ssm:GetParametersByPath on {path} "
                 "and kms:Decrypt for SecureString parameters",
             ) from None
         return parse_config(monitor, path, {name: str(value) for name, value in values.items()})
-
-
-def _aws_code(error: Exception) -> str:
-    cause = error.__cause__ or error.__context__
-    response = getattr(cause, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", type(cause).__name__))
-    return type(cause or error).__name__

@@ -1,0 +1,168 @@
+"""`ceilingwatch check`: judge the account once, as the monitor would, with the chart behind it."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ceilingwatch import chart
+from ceilingwatch.adapters.ultravox import Account, UltravoxClient
+from ceilingwatch.channels import Wiring, build_channels
+from ceilingwatch.channels.base import Channel, Context
+from ceilingwatch.cli import terminal
+from ceilingwatch.cli.common import (
+    EXIT_CODES,
+    EXIT_OK,
+    KEY_ENV,
+    LINKS,
+    TIME_BUDGET_SECONDS,
+    WEBHOOK_ENV,
+    CliError,
+    api_key,
+    config_from_flags,
+    ultravox,
+    webhook_from_env,
+    webhook_prefixes,
+)
+from ceilingwatch.cli.flags import add_threshold_flags, add_ultravox_flags
+from ceilingwatch.config import MonitorConfig, Secret
+from ceilingwatch.errors import ChannelError, MonitorError
+from ceilingwatch.evaluation import Evaluation
+from ceilingwatch.lifecycle import NOT_CHECKED, Kind, Measured, NotChecked, Notification, advance
+from ceilingwatch.monitor import WINDOW
+from ceilingwatch.series import fill_gaps, floor_to_bucket
+from ceilingwatch.settings import Settings
+
+NO_DATA_COLOUR = "36"
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "check",
+        help="judge the account once and chart the recent peaks",
+        description=f"Judge the last hour once, with the monitor's own rules; --hours widens "
+        f"the chart, never the verdict. The API key comes from {KEY_ENV}, never from a flag. "
+        "Exit: 0 OK, 1 WARNING, 2 CRITICAL or AT_LIMIT, 3 a problem.",
+    )
+    add_ultravox_flags(parser, 1.0, "how much history to chart")
+    add_threshold_flags(parser)
+    parser.add_argument(
+        "--post-to-slack",
+        action="store_true",
+        help=f"post the resulting alert (if any) to the webhook in {WEBHOOK_ENV}",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_flags(args, api_key())
+    webhook = webhook_from_env() if args.post_to_slack else None
+    now = args.at or datetime.now(UTC)
+    start = floor_to_bucket(now - timedelta(hours=args.hours))
+    client = ultravox(args.base_url)
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    series = client.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
+    account, account_problem = _account(client, config.ultravox_api_key, deadline)
+    colour = terminal.use_colour(sys.stdout)
+    if not series.buckets:
+        print(
+            terminal.labelled(
+                "NO_DATA ",
+                f"Ultravox returned no buckets from {start:%H:%M} to {now:%H:%M} UTC: no calls "
+                "at all, or no data yet",
+                NO_DATA_COLOUR,
+                colour,
+            )
+        )
+        print(_account_line(account, account_problem, config, None))
+        return EXIT_OK
+    shown = fill_gaps(series.buckets, start, now)
+    # The verdict is the monitor's: the last hour only. --hours widens the chart, not the judging.
+    window_start = floor_to_bucket(now - WINDOW)
+    evaluation = Evaluation(
+        buckets=tuple(b for b in shown if b.start >= window_start),
+        limit=config.concurrency_limit,
+        thresholds=config.thresholds,
+        now=now,
+    )
+    allowed: int | NotChecked | None = (
+        account.allowed_concurrent_calls if account is not None else NOT_CHECKED
+    )
+    # The Lambda's own state machine, from an empty state: its reason is the one a message shows.
+    outcome = advance(
+        None, Measured(evaluation, allowed), monitor=args.monitor, tick=now, config=config
+    )
+    width, rows = terminal.size()
+    limit, thresholds = config.concurrency_limit, config.thresholds
+    print(
+        chart.render(shown, limit, thresholds, now=now, width=width, max_rows=rows, colour=colour)
+    )
+    level = outcome.state.level
+    print(terminal.labelled(f"{level.name:<9}", outcome.reason, chart.LEVEL_COLOURS[level], colour))
+    note = next((n for n in outcome.notifications if n.kind is Kind.ACCOUNT_CEILING), None)
+    print(_account_line(account, account_problem, config, note))
+    if webhook is not None:
+        _post(outcome.notifications, config, webhook)
+    return EXIT_CODES[level]
+
+
+def _account(client: UltravoxClient, key: Secret, deadline: float) -> tuple[Account | None, str]:
+    """The account's own ceiling is a cross-check: its failure never fails the check."""
+    try:
+        return client.account(key, deadline=deadline), ""
+    except MonitorError as error:
+        return None, error.problem
+
+
+def _account_line(
+    account: Account | None, problem: str, config: MonitorConfig, note: Notification | None
+) -> str:
+    return terminal.wrap(f"account   {_account_text(account, problem, config, note)}", indent=10)
+
+
+def _account_text(
+    account: Account | None, problem: str, config: MonitorConfig, note: Notification | None
+) -> str:
+    limit = config.concurrency_limit
+    if account is None:
+        return f"not checked: {problem}"
+    tier = f" ({account.subscription_tier} tier)" if account.subscription_tier else ""
+    allowed = account.allowed_concurrent_calls
+    if allowed is None:
+        return (
+            f"Ultravox sets no fixed ceiling for this account{tier}: the limit of {limit} is "
+            "yours to choose"
+        )
+    if note is not None:
+        return f"{note.why}. Fix: {note.fix}"
+    return f"Ultravox allows {allowed} concurrent calls{tier}, the limit is {limit}: fine"
+
+
+def slack_channel(config: MonitorConfig, webhook: Secret) -> Channel:
+    """The monitor's own Slack channel, from the channel registry, for this one webhook."""
+    settings = Settings(
+        state_table_name="", alert_topic_arn="", slack_webhook_prefixes=webhook_prefixes()
+    )
+    # Only Slack is used: the email channel the registry always builds never gets a client.
+    roster = build_channels(
+        dataclasses.replace(config, slack_webhook_url=webhook),
+        Wiring(settings=settings, sns=lambda: None),
+    )
+    return next(channel for channel in roster.channels if channel.name == "slack")
+
+
+def _post(notes: tuple[Notification, ...], config: MonitorConfig, webhook: Secret) -> None:
+    if not notes:
+        print("slack     nothing to post: the monitor sends no message while all is OK")
+        return
+    channel = slack_channel(config, webhook)
+    for note in notes:
+        try:
+            channel.deliver(note, Context(LINKS, time.monotonic() + TIME_BUDGET_SECONDS))
+        except ChannelError as error:
+            raise CliError(f"Slack did not take the message: {error}") from None
+        print(f"slack     posted the {note.kind.value} {note.severity} message")

@@ -1,0 +1,265 @@
+"""`ceilingwatch doctor`: a deployed monitor checked end to end, without a visible message."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from ceilingwatch.adapters.parameters import ParameterStore
+from ceilingwatch.channels.slack_webhook import SLACK
+from ceilingwatch.cli import aws, terminal
+from ceilingwatch.cli.common import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    EXIT_OK,
+    EXIT_PROBLEM,
+    TIME_BUDGET_SECONDS,
+    CliError,
+    check_monitor_name,
+    ultravox,
+    unreachable_fix,
+    webhook_prefixes,
+)
+from ceilingwatch.cli.flags import add_aws_flags
+from ceilingwatch.config import MonitorConfig, parameter_path
+from ceilingwatch.errors import MonitorError, UltravoxUnavailableError, aws_error_code
+from ceilingwatch.series import BUCKET
+
+SLACK_TIMEOUT = (3.05, 5.0)
+# A body Slack refuses without posting: its answer still tells whether the webhook exists.
+SLACK_PROBE_ANSWERS = frozenset({"no_text", "invalid_payload"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the doctor's report: passed (True), failed (False) or not applicable (None)."""
+
+    passed: bool | None
+    what: str
+    fix: str = ""
+
+    def render(self, colour: bool) -> str:
+        mark, code = {True: ("✔", "32"), False: ("✘", "31"), None: ("·", "36")}[self.passed]
+        line = terminal.paint(mark, code, colour) + terminal.wrap(f"{mark} {self.what}", 2)[1:]
+        return line + ("\n" + terminal.wrap(f"    fix: {self.fix}", 9) if self.fix else "")
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "doctor",
+        help="check parameters, Ultravox key, Slack webhook and SNS subscriptions",
+        description="Check a deployed monitor end to end without sending a visible message. "
+        "Exit 0 when every check passes, 3 otherwise.",
+    )
+    add_aws_flags(parser)
+    topic = parser.add_mutually_exclusive_group()
+    topic.add_argument("--stack-name", help="read AlertTopicArn from this CloudFormation stack")
+    topic.add_argument("--topic-arn", help="the SNS topic to check (default: $ALERT_TOPIC_ARN)")
+    parser.add_argument(
+        "--base-url", help=f"Ultravox API base URL (default: ${BASE_URL_ENV} or {DEFAULT_BASE_URL})"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    check_monitor_name(args.monitor)
+    colour = terminal.use_colour(sys.stdout)
+    findings: list[Finding] = []
+
+    def report(finding: Finding) -> None:
+        findings.append(finding)
+        print(finding.render(colour), flush=True)
+
+    aws.require_credentials(args.region)
+    ssm = aws.client("ssm", args.region)
+    config = parameters(ssm, args, report)
+    if config is None:
+        report(Finding(False, "Ultravox key: not checked, the parameters did not load"))
+        report(Finding(False, "Slack webhook: not checked, the parameters did not load"))
+    else:
+        for finding in ultravox_findings(config, args.base_url):
+            report(finding)
+        report(slack_finding(config))
+    report(topic(args))
+    failed = sum(1 for f in findings if f.passed is False)
+    print(f"\n{failed} problem{'s' if failed != 1 else ''} found." if failed else "\nAll good.")
+    return EXIT_PROBLEM if failed else EXIT_OK
+
+
+def parameters(
+    ssm: Any, args: argparse.Namespace, report: Callable[[Finding], None]
+) -> MonitorConfig | None:
+    path = parameter_path(args.prefix, args.monitor)
+    try:
+        config = ParameterStore(ssm, args.prefix, max_age_seconds=0).load(args.monitor)
+    except MonitorError as error:
+        report(Finding(False, f"parameters under {path}: {error.problem}", error.what_to_fix))
+        return None
+    t = config.thresholds
+    report(
+        Finding(
+            True,
+            f"parameters under {path}: limit {config.concurrency_limit}, warning {t.warning:g}%, "
+            f"critical {t.critical:g}%, Slack {'set' if config.slack_webhook_url else 'not set'}",
+        )
+    )
+    names = [config.parameter("ultravox-api-key"), config.parameter("slack-webhook-url")]
+    try:
+        found = ssm.get_parameters(Names=names, WithDecryption=False)["Parameters"]
+    except aws.AWS_ERRORS as error:
+        report(Finding(False, f"secret parameter types not read ({aws_error_code(error)})"))
+        return config
+    plain = [p["Name"] for p in found if p.get("Type") != "SecureString"]
+    if plain:
+        report(
+            Finding(
+                False,
+                f"{', '.join(plain)} {'is' if len(plain) == 1 else 'are'} not SecureString: "
+                "anyone who may read parameters can read the secret",
+                f"rewrite them with: ceilingwatch put-secrets --monitor {args.monitor}",
+            )
+        )
+    else:
+        report(Finding(True, "secrets are stored as SecureString"))
+    return config
+
+
+def ultravox_findings(config: MonitorConfig, base_url: str | None) -> list[Finding]:
+    client = ultravox(base_url, key_parameter=config.parameter("ultravox-api-key"))
+    now = datetime.now(UTC)
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    try:
+        series = client.concurrency(config.ultravox_api_key, now - BUCKET, now, deadline=deadline)
+    except UltravoxUnavailableError as error:
+        return [Finding(False, f"Ultravox: {error.problem}", unreachable_fix(base_url))]
+    except MonitorError as error:
+        return [Finding(False, f"Ultravox key: {error.problem}", error.what_to_fix)]
+    found = [
+        Finding(
+            True,
+            f"Ultravox accepted the key at {client.base_url} "
+            f"({len(series.buckets)} bucket(s) in the last 5 minutes)",
+        )
+    ]
+    try:
+        account = client.account(config.ultravox_api_key, deadline=deadline)
+    except MonitorError as error:
+        found.append(Finding(False, f"account ceiling: {error.problem}", error.what_to_fix))
+        return found
+    allowed, limit = account.allowed_concurrent_calls, config.concurrency_limit
+    if allowed is None:
+        found.append(Finding(True, f"account ceiling: none fixed; the limit of {limit} is yours"))
+    elif allowed >= limit:
+        found.append(
+            Finding(True, f"account ceiling: Ultravox allows {allowed}, the limit is {limit}")
+        )
+    else:
+        found.append(
+            Finding(
+                False,
+                f"account ceiling: Ultravox allows {allowed} concurrent calls, below the limit "
+                f"of {limit}: calls past {allowed} get HTTP 429 before any alert fires",
+                f"lower {config.parameter('concurrency-limit')} to {allowed} or raise the plan",
+            )
+        )
+    return found
+
+
+def slack_finding(config: MonitorConfig) -> Finding:
+    webhook = config.slack_webhook_url
+    if webhook is None:
+        return Finding(None, "Slack webhook: none configured (optional; alerts go by email)")
+    prefixes = webhook_prefixes()
+    if not webhook.reveal().startswith(prefixes):
+        return Finding(
+            False,
+            f"Slack webhook: {config.parameter('slack-webhook-url')} does not start with "
+            + " or ".join(prefixes),
+            "put the incoming-webhook URL Slack gave you: ceilingwatch put-secrets",
+        )
+    try:
+        # `{}` has no text: Slack refuses it without posting, and the refusal proves the webhook.
+        response = requests.post(
+            webhook.reveal(), json={}, timeout=SLACK_TIMEOUT, allow_redirects=False
+        )
+    except requests.RequestException as error:
+        # The exception text holds the URL, and the URL is the secret: name only the kind.
+        return Finding(
+            False,
+            f"Slack webhook: Slack could not be reached ({type(error).__name__})",
+            "check this machine's network, then run doctor again",
+        )
+    answer = response.text.strip()[:40]
+    if response.status_code == 400 and answer in SLACK_PROBE_ANSWERS:
+        return Finding(True, f"Slack webhook exists (an empty probe got 400 {answer}; not posted)")
+    if response.status_code in SLACK.meanings and response.status_code != 400:
+        return Finding(
+            False,
+            f"Slack webhook: {SLACK.meanings[response.status_code]}",
+            "create a new incoming webhook and store it: ceilingwatch put-secrets",
+        )
+    return Finding(
+        False,
+        f"Slack webhook: unexpected answer HTTP {response.status_code} {answer!r}",
+        "run doctor again later; if it persists, create a new webhook",
+    )
+
+
+def topic(args: argparse.Namespace) -> Finding:
+    try:
+        arn = topic_arn(args)
+    except CliError as error:
+        return Finding(False, f"SNS topic: {error.problem}", error.fix)
+    sns = aws.client("sns", args.region)
+    try:
+        subscriptions: list[dict[str, Any]] = []
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
+            subscriptions += page.get("Subscriptions", [])
+    except aws.AWS_ERRORS as error:
+        return Finding(
+            False,
+            f"SNS topic {arn}: could not list subscriptions ({aws_error_code(error)})",
+            "check the topic ARN and that you may call sns:ListSubscriptionsByTopic",
+        )
+    return topic_finding(arn, subscriptions)
+
+
+def topic_finding(topic: str, subscriptions: Sequence[dict[str, Any]]) -> Finding:
+    """Unconfirmed subscriptions show `PendingConfirmation` where the ARN would be."""
+    confirmed = [s for s in subscriptions if str(s.get("SubscriptionArn", "")).startswith("arn:")]
+    pending = [s for s in subscriptions if s.get("SubscriptionArn") == "PendingConfirmation"]
+    if confirmed:
+        kinds = Counter(str(s.get("Protocol", "?")) for s in confirmed)
+        listed = ", ".join(f"{n} {protocol}" for protocol, n in sorted(kinds.items()))
+        return Finding(True, f"SNS topic has {len(confirmed)} confirmed subscription(s): {listed}")
+    if pending:
+        return Finding(
+            False,
+            f"SNS topic {topic}: {len(pending)} subscription(s) still pending confirmation",
+            "open the 'AWS Notification - Subscription Confirmation' email and confirm it",
+        )
+    return Finding(
+        False,
+        f"SNS topic {topic}: no subscription, so nobody gets the email alerts",
+        f"aws sns subscribe --topic-arn {topic} --protocol email --notification-endpoint YOU",
+    )
+
+
+def topic_arn(args: argparse.Namespace) -> str:
+    if args.topic_arn:
+        return str(args.topic_arn)
+    if args.stack_name:
+        return aws.stack_outputs(args.stack_name, args.region, ("AlertTopicArn",))["AlertTopicArn"]
+    from_env = os.environ.get("ALERT_TOPIC_ARN", "")
+    if from_env:
+        return from_env
+    raise CliError("no topic to check", "pass --topic-arn or --stack-name, or set ALERT_TOPIC_ARN")

@@ -1,0 +1,179 @@
+"""`ceilingwatch replay`: history through the alert rules, tick by tick, to tune thresholds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ceilingwatch import chart
+from ceilingwatch.cli import terminal
+from ceilingwatch.cli.common import (
+    EXIT_OK,
+    TIME_BUDGET_SECONDS,
+    CliError,
+    api_key,
+    config_from_flags,
+    ultravox,
+)
+from ceilingwatch.cli.flags import add_threshold_flags, add_ultravox_flags, percent
+from ceilingwatch.config import MonitorConfig
+from ceilingwatch.evaluation import Evaluation, Level
+from ceilingwatch.lifecycle import Measured, NoData, Notification, advance
+from ceilingwatch.monitor import WINDOW
+from ceilingwatch.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
+
+WHY_COLUMN = 45  # where the why starts on a row: "YYYY-MM-DD HH:MM  kind... SEVERITY "
+
+
+@dataclass(frozen=True)
+class Sent:
+    tick: datetime
+    note: Notification
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "replay",
+        help="replay history through the alert rules to tune thresholds",
+        description="Fetch the history once, then judge it tick by tick as the schedule would, "
+        "and list the messages that would have been sent.",
+    )
+    add_ultravox_flags(parser, 24.0, "how much history to replay")
+    add_threshold_flags(parser)
+    parser.add_argument(
+        "--warning-recovery", type=percent, help="leave WARNING below this %% (10 below --warning)"
+    )
+    parser.add_argument(
+        "--critical-recovery",
+        type=percent,
+        help="leave CRITICAL below this %% (5 below --critical)",
+    )
+    parser.add_argument(
+        "--recovery-buckets",
+        type=int,
+        default=2,
+        help="completed buckets below the recovery threshold to lower a level (2)",
+    )
+    parser.add_argument(
+        "--renotify-warning-minutes",
+        type=int,
+        default=240,
+        help="remind of a WARNING this often, 0 never (240)",
+    )
+    parser.add_argument(
+        "--renotify-critical-minutes",
+        type=int,
+        default=60,
+        help="remind of CRITICAL or AT_LIMIT this often, 0 never (60)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_from_flags(args, api_key())
+    now = args.at or datetime.now(UTC)
+    start = floor_to_bucket(now - timedelta(hours=args.hours))
+    client = ultravox(args.base_url)
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    series = client.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
+    # History holds completed buckets only: the one in progress now is left out.
+    history = fill_gaps(series.buckets, start, floor_to_bucket(now))
+    if not history:
+        raise CliError(
+            f"no completed bucket between {start:%H:%M} and {now:%H:%M} UTC to replay",
+            "fetch more history with --hours",
+        )
+    sent = replay(history, config, monitor=args.monitor, until=now)
+    colour = terminal.use_colour(sys.stdout)
+    width, rows = terminal.size()
+    limit, thresholds = config.concurrency_limit, config.thresholds
+    print(
+        chart.render(history, limit, thresholds, now=now, width=width, max_rows=rows, colour=colour)
+    )
+    print(terminal.wrap(_rules(config)))
+    print(
+        terminal.wrap(
+            "Replayed with completed buckets only: history has no view of a bucket in "
+            "progress, so a raise shows up to 5 minutes later than a live run would send it."
+        )
+        + "\n"
+    )
+    for entry in sent:
+        print(_row(entry, colour, width))
+    print(_summary(sent))
+    return EXIT_OK
+
+
+def replay(
+    history: Sequence[ConcurrencyBucket], config: MonitorConfig, *, monitor: str, until: datetime
+) -> list[Sent]:
+    """Ticks one minute past each boundary, each seeing the completed buckets of its hour."""
+    state = None
+    sent: list[Sent] = []
+    tick = history[0].start + BUCKET + timedelta(minutes=1)
+    index = 0
+    while tick <= until:
+        window_start = floor_to_bucket(tick - WINDOW)
+        visible = tuple(b for b in history if window_start <= b.start and b.completed_by(tick))
+        evaluation = Evaluation(visible, config.concurrency_limit, config.thresholds, tick)
+        outcome = advance(
+            state,
+            Measured(evaluation) if visible else NoData(),
+            monitor=monitor,
+            tick=tick,
+            execution_id=f"replay-{index}",
+            config=config,
+        )
+        state = outcome.state
+        sent += [Sent(tick, note) for note in outcome.notifications]
+        tick += BUCKET
+        index += 1
+    return sent
+
+
+def _row(entry: Sent, colour: bool, width: int) -> str:
+    note = entry.note
+    why = note.why + (f"; episode: {note.episode}" if note.episode else "")
+    head = f"{entry.tick:%Y-%m-%d %H:%M}  {note.kind.value:<16} "
+    # A narrow terminal gets the why on lines of its own, under the row's start.
+    indent = WHY_COLUMN if width - WHY_COLUMN >= 30 else 2
+    text = terminal.wrap(f"{head}{note.severity:<9} {why}", indent=indent, width=width)
+    label = f"{note.severity:<9}"
+    severity = terminal.paint(label, _severity_colour(note.severity), colour)
+    return head + severity + text[len(head) + len(label) :]
+
+
+def _rules(config: MonitorConfig) -> str:
+    t = config.thresholds
+    warning, critical = config.renotify_warning, config.renotify_critical
+    return (
+        f"Rules: limit {config.concurrency_limit}; warning at {t.warning:g}% "
+        f"(ends below {t.warning_recovery:g}%), critical at {t.critical:g}% "
+        f"(ends below {t.critical_recovery:g}%), after {config.recovery_buckets} completed "
+        f"bucket(s); reminders every {_minutes(warning)} (warning) and "
+        f"{_minutes(critical)} (critical)."
+    )
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} min" if minutes else "never"
+
+
+def _summary(sent: Sequence[Sent]) -> str:
+    if not sent:
+        return "\nNo message would have been sent."
+    counts = Counter(entry.note.kind.value for entry in sent)
+    parts = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    plural = "s" if len(sent) != 1 else ""
+    return "\n" + terminal.wrap(f"{len(sent)} message{plural} would have been sent: {parts}.")
+
+
+def _severity_colour(severity: str) -> str:
+    return chart.LEVEL_COLOURS[Level[severity]] if severity in Level.__members__ else "36"
