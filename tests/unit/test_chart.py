@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from ceilingwatch import chart
 from ceilingwatch.chart import fewest_calls, group_columns, group_size, reference_lines, render
 from ceilingwatch.config import Thresholds
 from ceilingwatch.evaluation import Level, classify
@@ -179,7 +180,18 @@ def test_reference_lines_of_any_limit_come_at_once_and_where_classify_puts_them(
         assert {lvl: fewest_calls(lvl, limit, SMALL) for lvl in linear} == linear, limit
 
 
-def test_a_huge_limit_renders() -> None:
+def test_a_huge_limit_renders_with_a_handful_of_judgements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A chart that judged every call count up to the limit would spin for minutes: stop it.
+    judged: list[int] = []
+
+    def counted(calls: int, limit: int, thresholds: Thresholds) -> Level:
+        judged.append(calls)
+        assert len(judged) < 1000, "the chart judges every call count up to the limit"
+        return classify(calls, limit, thresholds)
+
+    monkeypatch.setattr(chart, "classify", counted)
     series = buckets([13, 40, 7])
     text = render(series, 99_999_999_999_999_999_999, Thresholds(), now=series[-1].end, width=80)
     assert "limit 99999999999999999999" in text

@@ -753,3 +753,13 @@ def test_lines_wrap_at_the_terminal_width_between_words(
         "peak 48 of 50 calls (96%) at 12:25 UTC; 2 calls of headroom; warning at 80%, "
         "critical at 95%"
     )
+
+
+@pytest.mark.parametrize("command", ["put-secrets", "doctor", "test-alert"])
+@pytest.mark.parametrize("name", ["prod.eu", "-prod", "a" * 65])
+def test_monitor_names_the_template_refuses_are_refused_first(
+    command: str, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([command, f"--monitor={name}"]) == 3
+    err = capsys.readouterr().err
+    assert "is not a monitor name" in err and "letters, digits, '-' and '_'" in err
