@@ -48,9 +48,9 @@ class Counted:
     def __init__(self, *clients: Any) -> None:
         self.counts: Counter[str] = Counter()
         for client in clients:
-            client.meta.events.register("before-send", self._count)
+            client.meta.events.register("before-send", self.count)
 
-    def _count(self, event_name: str, **kwargs: Any) -> None:
+    def count(self, event_name: str, **kwargs: Any) -> None:
         service, operation = event_name.split(".", 2)[1:]
         self.counts[f"{service} {operation}"] += 1
 
@@ -75,7 +75,12 @@ def main() -> None:
     # A quiet run's log, measured only where the Ultravox calls are not being counted.
     log_bytes = logged_bytes(run) if plan["timed_runs"] else 0
     assert deps is not None
-    counted = Counted(deps.parameters.client, deps.states.client, deps.email.client)
+    import boto3
+
+    # The clients built so far, and through the default session those built on first use (SNS).
+    counted = Counted(deps.parameters.client, deps.states.client)
+    if boto3.DEFAULT_SESSION is not None:
+        boto3.DEFAULT_SESSION.events.register("before-send", counted.count)
     for _ in range(plan["warmup"]):
         run()
     calls = []
