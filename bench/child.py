@@ -100,6 +100,28 @@ def floor(event: dict[str, Any]) -> dict[str, Any]:
     return clock.figures() | {"rss_mb": max_rss_mb(), "status": result.get("status")}
 
 
+# What a cold invocation imports beyond the floor's botocore and urllib3, in the order a
+# fresh interpreter would pay for each: the CPU of each step is what it adds.
+LAYERS = (
+    ("botocore.session", "botocore, as the floor imports it"),
+    ("boto3", "boto3 itself (s3transfer, resources)"),
+    ("requests", "requests (charset_normalizer, idna, certifi)"),
+    ("aws_lambda_powertools", "Powertools' Logger, Metrics, Tracer"),
+    ("aws_lambda_powertools.utilities.parameters", "Powertools' parameters"),
+    ("ceilingwatch.handler", "ceilingwatch's own modules"),
+)
+
+
+def breakdown() -> dict[str, Any]:
+    """The CPU each layer of imports adds, in order."""
+    steps = {}
+    for module, _ in LAYERS:
+        clock = Clock()
+        importlib.import_module(module)
+        steps[module] = clock.figures()["cpu_ms"]
+    return {"steps": steps}
+
+
 def worker() -> None:
     """An execution environment: one invocation at a time, each event a line on stdin."""
     clock = Clock()
@@ -127,6 +149,8 @@ def main() -> None:
         figures = import_boto3()
     elif mode == "handler":
         figures = import_handler()
+    elif mode == "breakdown":
+        figures = breakdown()
     elif mode == "invoke":
         figures = invoke(json.loads(sys.argv[2]))
     elif mode == "floor":

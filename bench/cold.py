@@ -111,6 +111,15 @@ class ColdFigures:
     handler_imports_boto3: bool
     peak_mb_12: float  # the worst cold run with the usual hour of buckets
     statuses: list[str]
+    layers: dict[str, Spread]  # the CPU each layer of imports adds, in order
+
+
+def measure_layers(layout: Layout, env: Mapping[str, str], rounds: int) -> dict[str, Spread]:
+    samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for module, ms in run_child(layout, env, "breakdown")["steps"].items():
+            samples.setdefault(module, []).append(ms)
+    return {module: Spread.of(values) for module, values in samples.items()}
 
 
 def measure_cold(
@@ -148,6 +157,7 @@ def measure_cold(
         handler_imports_boto3=any(s["boto3_imported"] for s in samples["handler"]),
         peak_mb_12=max(s["rss_mb"] for s in samples["invoke"]),
         statuses=sorted({str(s["status"]) for s in samples["invoke"]}),
+        layers=measure_layers(layout, env, rounds),
     )
 
 

@@ -7,6 +7,7 @@ import platform
 from dataclasses import dataclass
 
 from bench import costs
+from bench.child import LAYERS
 from bench.cold import ColdFigures, MemoryFigures
 from bench.fleet import RESERVATIONS, TICK_SECONDS, WINDOW_SECONDS, FleetPhase
 from bench.package_size import Package
@@ -91,6 +92,12 @@ def _cold(c: ColdFigures) -> list[str]:
         f"     invocation / floor                 CPU {c.invoke_vs_floor_cpu.text('x', 2)}",
         f"                                        wall {c.invoke_vs_floor_wall.text('x', 2)}",
         f"   cold invocation CPU: {verdict(c.invoke_vs_floor_cpu.median)}",
+        "   what each layer of imports adds, in a fresh interpreter, in this order:",
+        *(
+            f"     {label:44} CPU {c.layers[module].text()}"
+            for module, label in LAYERS
+            if module in c.layers
+        ),
     ]
 
 
