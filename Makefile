@@ -62,11 +62,11 @@ security: $(STAMP)
 package: $(STAMP)
 	$(PY) -m infra.package
 
-# sam build, then bytecode in the package: Lambda cannot write .pyc into /var/task, so without
-# it every cold start compiles every module (measured: twice the import time; see make bench).
+# sam build, then the package pruned to what a run imports and compiled to bytecode: Lambda cannot
+# write .pyc into /var/task, so without it every cold start compiles every module (see make bench).
 build: $(STAMP)
 	$(SAM) build --template template.yaml
-	$(PY) -m infra.package --compile-only .aws-sam/build/CheckFunction
+	$(PY) -m infra.package --prepare .aws-sam/build/CheckFunction
 
 # These need an AWS account (credentials and a region, e.g. AWS_DEFAULT_REGION).
 # The secrets first, so the first run after the deploy finds them: prompts, never echoes.

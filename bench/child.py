@@ -1,17 +1,23 @@
-"""Runs in a fresh interpreter: times a cold import or a cold invocation and prints the figures."""
+"""Runs in a fresh interpreter: one cold import or cold invocation, timed in CPU and wall.
 
-# Only the standard library at module level: whatever this script imports is what it measures.
+Only the standard library at module level: whatever this script imports is what it measures.
+Modes: `boto3` and `handler` (imports), `invoke` and `floor` (a whole cold invocation: import,
+clients, one tick), `worker` (an execution environment judging the events it reads on stdin).
+"""
+
 from __future__ import annotations
 
+import importlib.util
 import json
 import resource
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 MARKER = "BENCH-RESULT "
-SERVICES = ("ssm", "dynamodb", "sns")  # the clients build_dependencies() creates
+TIMEOUT_MS = 30_000  # the function's Timeout in template.yaml
 
 
 class Context:
@@ -20,16 +26,19 @@ class Context:
     function_name = "ceilingwatch-CheckFunction"
     memory_limit_in_mb = 128
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ceilingwatch"
-    aws_request_id = str(uuid.uuid4())
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self._started = time.monotonic()
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return int(TIMEOUT_MS - (time.monotonic() - self._started) * 1000)
 
 
 def max_rss_mb() -> float:
     """This process image's peak resident set, in MiB."""
     # ru_maxrss keeps the parent's high-water mark across fork and exec on Linux, so a child of
-    # the bench (which holds moto) would report the bench's size; VmHWM is this image's own.
+    # the bench would report the bench's size; VmHWM is this image's own.
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
@@ -40,59 +49,112 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def since_ms(start: float) -> float:
-    return (time.perf_counter() - start) * 1000
+class Clock:
+    """CPU and wall time since it was made."""
+
+    def __init__(self) -> None:
+        self.cpu = time.process_time()
+        self.wall = time.perf_counter()
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "cpu_ms": (time.process_time() - self.cpu) * 1000,
+            "wall_ms": (time.perf_counter() - self.wall) * 1000,
+        }
 
 
-def boto3_only() -> dict[str, Any]:
+def import_boto3() -> dict[str, Any]:
     """The baseline: what any Python Lambda function that uses AWS pays."""
-    start = time.perf_counter()
-    import boto3
+    clock = Clock()
+    import boto3  # noqa: F401
 
-    imported = since_ms(start)
-    for service in SERVICES:
-        boto3.client(service)  # type: ignore[call-overload]
-    return {"import_ms": imported, "ready_ms": since_ms(start), "rss_mb": max_rss_mb()}
+    return clock.figures()
 
 
-def handler() -> dict[str, Any]:
-    start = time.perf_counter()
-    import ceilingwatch.handler
+def import_handler() -> dict[str, Any]:
+    clock = Clock()
+    import ceilingwatch.handler  # noqa: F401
 
-    handler_ms = since_ms(start)
-    import boto3  # noqa: F401  # the handler defers it to build_dependencies(); the cold start does not
-
-    with_boto3_ms = since_ms(start)
-    import ceilingwatch.bootstrap
-
-    ceilingwatch.bootstrap.build_dependencies()
-    return {
-        "import_ms": handler_ms,
-        "with_boto3_ms": with_boto3_ms,
-        "ready_ms": since_ms(start),
-        "rss_mb": max_rss_mb(),
-    }
+    return clock.figures() | {"boto3_imported": "boto3" in sys.modules}
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
     """One cold invocation as Lambda runs it: import, build the clients, judge one tick."""
-    import boto3  # noqa: F401  # first, for the reference figure
-
-    boto3_rss = max_rss_mb()
+    clock = Clock()
     from ceilingwatch.handler import lambda_handler
 
     result = lambda_handler(event, Context())
-    return {"boto3_rss_mb": boto3_rss, "rss_mb": max_rss_mb(), "status": result.get("status")}
+    return clock.figures() | {"rss_mb": max_rss_mb(), "status": result.get("status")}
+
+
+def floor(event: dict[str, Any]) -> dict[str, Any]:
+    """The same calls, cold, from the floor handler (botocore and urllib3 alone)."""
+    clock = Clock()
+    path = Path(__file__).with_name("floor.py")
+    spec = importlib.util.spec_from_file_location("floor", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.lambda_handler(event, Context())
+    return clock.figures() | {"rss_mb": max_rss_mb(), "status": result.get("status")}
+
+
+# What a cold invocation imports beyond the floor's botocore and urllib3, in the order a
+# fresh interpreter would pay for each: the CPU of each step is what it adds.
+LAYERS = (
+    ("botocore.session", "botocore, as the floor imports it"),
+    ("boto3", "boto3 itself (s3transfer, resources)"),
+    ("requests", "requests (charset_normalizer, idna, certifi)"),
+    ("aws_lambda_powertools", "Powertools' Logger, Metrics, Tracer"),
+    ("aws_lambda_powertools.utilities.parameters", "Powertools' parameters"),
+    ("ceilingwatch.handler", "ceilingwatch's own modules"),
+)
+
+
+def breakdown() -> dict[str, Any]:
+    """The CPU each layer of imports adds, in order."""
+    steps = {}
+    for module, _ in LAYERS:
+        clock = Clock()
+        importlib.import_module(module)
+        steps[module] = clock.figures()["cpu_ms"]
+    return {"steps": steps}
+
+
+def worker() -> None:
+    """An execution environment: one invocation at a time, each event a line on stdin."""
+    clock = Clock()
+    from ceilingwatch.handler import lambda_handler
+
+    print(MARKER + json.dumps({"init_cpu_ms": clock.figures()["cpu_ms"]}), flush=True)
+
+    for line in sys.stdin:
+        event = json.loads(line)
+        clock = Clock()
+        try:
+            status = str(lambda_handler(event, Context()).get("status"))
+        except Exception as error:  # the run failed visibly, as Lambda would record it
+            status = f"failed: {type(error).__name__}"
+        figures = clock.figures() | {"monitor": event["monitor"], "status": status}
+        print(MARKER + json.dumps(figures), flush=True)
 
 
 def main() -> None:
     mode = sys.argv[1]
+    if mode == "worker":
+        worker()
+        return
     if mode == "boto3":
-        figures = boto3_only()
+        figures = import_boto3()
     elif mode == "handler":
-        figures = handler()
+        figures = import_handler()
+    elif mode == "breakdown":
+        figures = breakdown()
     elif mode == "invoke":
         figures = invoke(json.loads(sys.argv[2]))
+    elif mode == "floor":
+        figures = floor(json.loads(sys.argv[2]))
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     # The handler logs to stdout too; the marker tells the parent which line is ours.

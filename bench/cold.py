@@ -1,28 +1,26 @@
-"""Cold start in fresh interpreters: import cost against boto3's, and peak memory of one run."""
+"""Fresh interpreters in a Lambda-like layout: cold imports, cold invocations, peak memory."""
 
 from __future__ import annotations
 
-import compileall
 import importlib.util
 import json
 import os
-import py_compile
-import shutil
-import statistics
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.child import MARKER
+from bench.stats import Spread, ratios
 from infra.package import RUNTIME_SDK
 
-CHILD = Path(__file__).resolve().parent / "child.py"
-REPO_ROOT = CHILD.parents[1]
-# What the Lambda Python runtime puts on sys.path after /var/task: the AWS SDK and its deps.
-
+BENCH_DIR = Path(__file__).resolve().parent
+CHILD = BENCH_DIR / "child.py"
+WARM_CHILD = BENCH_DIR / "warm_child.py"
+REPO_ROOT = BENCH_DIR.parent
 # What the runtime sets that the handler, Powertools or botocore may read.
 LAMBDA_RUNTIME_ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "ceilingwatch-CheckFunction",
@@ -39,21 +37,18 @@ class ChildError(Exception):
 
 @dataclass(frozen=True)
 class Layout:
-    """How a child finds its modules: like Lambda (the built package, then the SDK) or the venv."""
+    """How a child finds its modules: the built package first, then only the runtime's SDK."""
 
-    name: str
     pythonpath: str
-    flags: tuple[str, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
-    problem: str = ""  # why the Lambda layout could not be used
+    # -S: no site-packages, so nothing the package lacks can be found by accident.
+    flags: tuple[str, ...] = ("-S",)
+    # /var/task is read-only: nothing is compiled to disk, what the zip lacks is compiled again.
+    env: Mapping[str, str] = field(default_factory=lambda: {"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 def lambda_layout(function_dir: Path, runtime_dir: Path) -> Layout:
-    """The built package first, then a directory holding only the SDK, as Lambda orders them.
-
-    The zip carries no .pyc and /var/task is read-only, so Lambda compiles the package's modules
-    on every cold start: the child may not write bytecode either (the SDK's is precompiled).
-    """
+    """The package as `make build` leaves it (pruned, with .pyc), then the SDK as the runtime
+    ships it (boto3, botocore, urllib3, ... with their bytecode), as Lambda orders them."""
     runtime_dir.mkdir(parents=True, exist_ok=True)
     for name in RUNTIME_SDK:
         spec = importlib.util.find_spec(name)
@@ -64,44 +59,12 @@ def lambda_layout(function_dir: Path, runtime_dir: Path) -> Layout:
         link = runtime_dir / source.name
         if not link.exists():
             link.symlink_to(source)
-    for cache in function_dir.rglob("__pycache__"):
-        shutil.rmtree(cache)
-    return Layout(
-        name="lambda",
-        pythonpath=f"{function_dir}{os.pathsep}{runtime_dir}",
-        # -S: no site-packages, so nothing the package lacks can be found by accident.
-        flags=("-S",),
-        env={"PYTHONDONTWRITEBYTECODE": "1"},
-    )
+    return Layout(pythonpath=f"{function_dir}{os.pathsep}{runtime_dir}")
 
 
-def with_bytecode(layout: Layout, function_dir: Path, copy_dir: Path) -> Layout:
-    """`layout` with a copy of the package that carries .pyc, as the zip could.
-
-    Unchecked-hash .pyc, because the zip's fixed timestamps would fail the usual mtime check.
-    """
-    shutil.copytree(function_dir, copy_dir, symlinks=True)
-    compileall.compile_dir(
-        copy_dir, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
-    )
-    paths = [
-        str(copy_dir) if p == str(function_dir) else p for p in layout.pythonpath.split(os.pathsep)
-    ]
-    return replace(layout, name=f"{layout.name} + .pyc", pythonpath=os.pathsep.join(paths))
-
-
-def dev_layout(problem: str) -> Layout:
-    """The repository's venv: the fallback when the package cannot even be imported."""
-    return Layout(
-        name="dev venv",
-        pythonpath=str(REPO_ROOT / "functions"),
-        # The venv has the X-Ray SDK, which would trace; the tests and the demo turn it off too.
-        env={"POWERTOOLS_TRACE_DISABLED": "true"},
-        problem=problem,
-    )
-
-
-def run_child(layout: Layout, env: Mapping[str, str], *args: str) -> dict[str, Any]:
+def run_child(
+    layout: Layout, env: Mapping[str, str], *args: str, script: Path = CHILD
+) -> dict[str, Any]:
     """One fresh interpreter in `layout`, with `env` and nothing else from this process."""
     child_env = {
         "PATH": os.environ.get("PATH", ""),
@@ -111,92 +74,117 @@ def run_child(layout: Layout, env: Mapping[str, str], *args: str) -> dict[str, A
         "PYTHONPATH": layout.pythonpath,
     }
     # -P: the script's own directory stays off sys.path.
-    command = [sys.executable, *layout.flags, "-P", str(CHILD), *args]
+    command = [sys.executable, *layout.flags, "-P", str(script), *args]
     done = subprocess.run(
-        command, env=child_env, capture_output=True, text=True, timeout=120, check=False
+        command, env=child_env, capture_output=True, text=True, timeout=600, check=False
     )
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(MARKER):
             figures: dict[str, Any] = json.loads(line[len(MARKER) :])
             return figures
     lines = done.stderr.strip().splitlines() or ["no output"]
-    raise ChildError(f"{' '.join(args[:1])} in the {layout.name} layout: {lines[-1]}")
-
-
-def choose_layout(lambda_: Layout, env: Mapping[str, str]) -> Layout:
-    """The Lambda layout if the handler imports there; otherwise the venv, with the reason."""
-    try:
-        run_child(lambda_, env, "handler")
-    except ChildError as error:
-        return dev_layout(str(error))
-    return lambda_
+    raise ChildError(f"{script.name} {' '.join(args[:1])}: {lines[-1]}")
 
 
 @dataclass(frozen=True)
-class ImportFigures:
-    runs: int
-    boto3_ms: float
-    handler_ms: float
-    handler_boto3_ms: float
-    boto3_ready_ms: float
-    handler_ready_ms: float
-    handler_pyc_ms: float | None  # the handler again, from a package that carries .pyc
+class CpuWall:
+    cpu: Spread
+    wall: Spread
+
+    @classmethod
+    def of(cls, samples: list[dict[str, Any]]) -> CpuWall:
+        return cls(
+            Spread.of([s["cpu_ms"] for s in samples]), Spread.of([s["wall_ms"] for s in samples])
+        )
 
 
-def measure_imports(
-    layout: Layout, env: Mapping[str, str], runs: int, bytecode: Layout | None = None
-) -> ImportFigures:
-    """Median figures over `runs` rounds of fresh interpreters, the kinds interleaved."""
-    kinds = [("boto3", layout), ("handler", layout)]
-    if bytecode is not None:
-        kinds.append(("handler", bytecode))
-    samples: dict[str, list[float]] = {"boto3": [], "boto3_ready": [], "handler": []}
-    samples |= {"handler_boto3": [], "handler_ready": [], "handler_pyc": []}
-    # One of each first, discarded: it warms the OS file cache for all alike.
-    for mode, where in kinds:
-        run_child(where, env, mode)
-    for i in range(runs):
-        # Rotate which goes first, so drift in the machine's load falls on every kind.
-        for mode, where in kinds[i % len(kinds) :] + kinds[: i % len(kinds)]:
-            figures = run_child(where, env, mode)
-            if mode == "boto3":
-                samples["boto3"].append(figures["import_ms"])
-                samples["boto3_ready"].append(figures["ready_ms"])
-            elif where is bytecode:
-                samples["handler_pyc"].append(figures["import_ms"])
-            else:
-                samples["handler"].append(figures["import_ms"])
-                samples["handler_boto3"].append(figures["with_boto3_ms"])
-                samples["handler_ready"].append(figures["ready_ms"])
-    median = {name: statistics.median(values) for name, values in samples.items() if values}
-    return ImportFigures(
-        runs=runs,
-        boto3_ms=median["boto3"],
-        handler_ms=median["handler"],
-        handler_boto3_ms=median["handler_boto3"],
-        boto3_ready_ms=median["boto3_ready"],
-        handler_ready_ms=median["handler_ready"],
-        handler_pyc_ms=median.get("handler_pyc"),
+@dataclass(frozen=True)
+class ColdFigures:
+    rounds: int
+    boto3: CpuWall  # import boto3
+    handler: CpuWall  # import ceilingwatch.handler
+    invoke: CpuWall  # import, clients, one tick
+    floor: CpuWall  # the floor handler: the same calls, botocore and urllib3 alone
+    invoke_vs_floor_cpu: Spread  # pair by pair
+    invoke_vs_floor_wall: Spread
+    handler_vs_boto3_cpu: Spread
+    handler_imports_boto3: bool
+    peak_mb_12: float  # the worst cold run with the usual hour of buckets
+    statuses: list[str]
+    layers: dict[str, Spread]  # the CPU each layer of imports adds, in order
+
+
+def measure_layers(layout: Layout, env: Mapping[str, str], rounds: int) -> dict[str, Spread]:
+    samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for module, ms in run_child(layout, env, "breakdown")["steps"].items():
+            samples.setdefault(module, []).append(ms)
+    return {module: Spread.of(values) for module, values in samples.items()}
+
+
+def measure_cold(
+    layout: Layout,
+    env: Mapping[str, str],
+    rounds: int,
+    event_for_round: Callable[[int], dict[str, Any]],
+) -> ColdFigures:
+    """Rounds of fresh interpreters, the kinds interleaved and their order rotated each round."""
+    kinds = ["boto3", "handler", "invoke", "floor"]
+    samples: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    # One round first, discarded: it warms the OS file cache for all alike.
+    for i in range(-1, rounds):
+        event = json.dumps(event_for_round(i))
+        for kind in kinds[i % len(kinds) :] + kinds[: i % len(kinds)]:
+            args = (kind, event) if kind in ("invoke", "floor") else (kind,)
+            figures = run_child(layout, env, *args)
+            if i >= 0:
+                samples[kind].append(figures)
+
+    def cpu(kind: str) -> list[float]:
+        return [s["cpu_ms"] for s in samples[kind]]
+
+    return ColdFigures(
+        rounds=rounds,
+        boto3=CpuWall.of(samples["boto3"]),
+        handler=CpuWall.of(samples["handler"]),
+        invoke=CpuWall.of(samples["invoke"]),
+        floor=CpuWall.of(samples["floor"]),
+        invoke_vs_floor_cpu=ratios(cpu("invoke"), cpu("floor")),
+        invoke_vs_floor_wall=ratios(
+            [s["wall_ms"] for s in samples["invoke"]], [s["wall_ms"] for s in samples["floor"]]
+        ),
+        handler_vs_boto3_cpu=ratios(cpu("handler"), cpu("boto3")),
+        handler_imports_boto3=any(s["boto3_imported"] for s in samples["handler"]),
+        peak_mb_12=max(s["rss_mb"] for s in samples["invoke"]),
+        statuses=sorted({str(s["status"]) for s in samples["invoke"]}),
+        layers=measure_layers(layout, env, rounds),
     )
 
 
 @dataclass(frozen=True)
 class MemoryFigures:
     runs: int
-    peak_mb: float
-    boto3_mb: float
+    peak_mb_huge: float
+    buckets: int
     statuses: list[str]
 
 
-def measure_memory(
-    layout: Layout, env: Mapping[str, str], events: list[dict[str, Any]], before_each: Any
+def measure_large_answer(
+    layout: Layout,
+    env: Mapping[str, str],
+    events: list[dict[str, Any]],
+    before_each: Callable[[dict[str, Any]], object],
+    buckets: int,
 ) -> MemoryFigures:
-    """Peak RSS of one cold invocation per event, each in a fresh interpreter; the worst one."""
-    peaks, boto3_peaks, statuses = [], [], []
+    """Peak RSS of cold runs whose Ultravox answer carries `buckets` buckets; the worst one."""
+    peaks, statuses = [], []
     for event in events:
         before_each(event)
         figures = run_child(layout, env, "invoke", json.dumps(event))
         peaks.append(figures["rss_mb"])
-        boto3_peaks.append(figures["boto3_rss_mb"])
         statuses.append(str(figures["status"]))
-    return MemoryFigures(len(events), max(peaks), max(boto3_peaks), statuses)
+    return MemoryFigures(len(events), max(peaks), buckets, sorted(set(statuses)))
+
+
+def tick_of(event: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(event["scheduledTime"]).replace("Z", "+00:00"))

@@ -19,9 +19,9 @@ SOURCES = ("functions", "template.yaml")
 BUILD_SCRIPT = """
 import sys
 from pathlib import Path
-from infra.package import compile_bytecode, sam_build, zip_directory
+from infra.package import prepare, sam_build, zip_directory
 function_dir = sam_build(Path(sys.argv[1]), Path(sys.argv[2]))
-compile_bytecode(function_dir)
+assert prepare(function_dir), "the package does not compile"
 zip_directory(function_dir, Path(sys.argv[3]))
 """
 

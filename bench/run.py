@@ -1,4 +1,4 @@
-"""`make bench`: the quality bars of PRODUCT.md as figures, ratios within one run, medians."""
+"""`make bench`: the quality bars of PRODUCT.md as figures with their spread, and the costs."""
 
 from __future__ import annotations
 
@@ -6,70 +6,132 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from bench import cold, package_size
-from bench.report import MEMORY_MB, Results, render
-from bench.warm import WarmBench
+from bench import cold, costs, fleet, package_size, warm
+from bench.report import GOAL, MEMORY_MB, Results, render
+from bench.standins import StandIns
+from infra.package import MAX_ZIP_BYTES
 
-COLD_INVOCATIONS = 3
+TICK = timedelta(minutes=5)
+COLD_MONITOR, LARGE_MONITOR = "cold", "large"
+WARM_MONITORS = ("warm-count", "warm-deployed", "warm-cached")
+LARGE_RUNS, LARGE_BUCKETS = 3, 50_000
 
 
 def progress(text: str) -> None:
     print(f"... {text}", file=sys.stderr, flush=True)
 
 
-def measure(imports: int, invocations: int, rebuild: bool) -> tuple[Results, list[str]]:
+def events(monitor: str, first: datetime) -> Callable[[int], dict[str, Any]]:
+    """The event of round i (from -1) for `monitor`: one tick each, 5 minutes apart."""
+
+    def event(i: int) -> dict[str, Any]:
+        return {
+            "monitor": monitor,
+            "scheduledTime": (first + (i + 1) * TICK).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "executionId": f"{monitor}-{i}",
+            "attempt": "1",
+        }
+
+    return event
+
+
+def measure(args: argparse.Namespace) -> tuple[Results, list[str]]:
     """Every figure, and the reasons the run must fail (empty when every bar is met)."""
     started = time.monotonic()
     failures: list[str] = []
     progress("building the deployment package (sam build, skipped when the zip is fresh)")
-    package = package_size.build(force=rebuild)
+    package = package_size.build(force=args.rebuild)
     failures += [f"package: {problem}" for problem in package.problems]
+    with StandIns() as standins, tempfile.TemporaryDirectory(prefix="ceilingwatch-sdk-") as sdk:
+        # Every tick's data is complete: the simulator's clock stands at the scenario's end.
+        standins.command("clock", at=standins.info["last_tick"])
+        monitors = fleet.monitor_names(args.monitors)
+        standins.command("seed", monitors=[COLD_MONITOR, LARGE_MONITOR, *WARM_MONITORS, *monitors])
+        layout = cold.lambda_layout(package.function_dir, Path(sdk))
+        env, first = standins.env, standins.first_tick()
 
-    with WarmBench() as bench, tempfile.TemporaryDirectory(prefix="ceilingwatch-sdk-") as sdk:
-        # The fresh interpreters get the deployed function's environment, pointed at this stack.
-        env = dict(bench.env)
-        layout = cold.choose_layout(cold.lambda_layout(package.function_dir, Path(sdk)), env)
-        if layout.problem:
-            failures.append(f"the handler cannot be imported as Lambda would: {layout.problem}")
-        # What shipping .pyc in the zip would save: only meaningful in the Lambda layout.
-        bytecode = None
-        if not layout.problem:
-            bytecode = cold.with_bytecode(layout, package.function_dir, Path(sdk) / "with-pyc")
-        kinds = 2 if bytecode is None else 3
-        progress(f"cold imports: {kinds * imports} fresh interpreters ({layout.name} layout)")
-        import_figures = cold.measure_imports(layout, env, imports, bytecode)
-        progress(f"peak memory: {COLD_INVOCATIONS} cold invocations in fresh interpreters")
-        events = bench.cold_events(COLD_INVOCATIONS)
-        memory = cold.measure_memory(layout, env, events, bench.set_clock_for)
-        if memory.peak_mb > MEMORY_MB:
-            failures.append(f"a cold run peaked at {memory.peak_mb:.0f} MB, over {MEMORY_MB} MB")
-        progress("warm runs: counting the calls of an hour of ticks, then timing")
-        bench.warm_up()
-        calls = bench.count_calls()
-        failures += [f"steady state: {problem}" for problem in calls.problems]
-        timing = bench.time_invocations(invocations)
-
+        progress(f"cold: {4 * (args.rounds + 1)} fresh interpreters")
+        cold_figures = cold.measure_cold(layout, env, args.rounds, events(COLD_MONITOR, first))
+        progress(f"peak memory: {LARGE_RUNS} cold runs with {LARGE_BUCKETS:,} buckets")
+        large = cold.measure_large_answer(
+            layout,
+            env,
+            [events(LARGE_MONITOR, first)(i) for i in range(LARGE_RUNS)],
+            lambda _: standins.command("huge", count=LARGE_BUCKETS),
+            LARGE_BUCKETS,
+        )
+        progress("warm: counting the calls of an hour, then timing as deployed and cached")
+        calls = warm.count_calls(layout, env, standins, WARM_MONITORS[0], first)
+        timed = [
+            warm.time_runs(layout, env, standins, name, first, args.invocations, cached=cached)
+            for name, cached in ((WARM_MONITORS[1], False), (WARM_MONITORS[2], True))
+        ]
+        progress(f"fleet: {len(monitors)} monitors, Ultravox healthy, then hanging (~1-2 min)")
+        phases = [
+            fleet.phase("healthy", layout, env, first, monitors, args.environments_healthy),
+            fleet.phase(
+                "hanging",
+                layout,
+                env | {"ULTRAVOX_API_BASE_URL": standins.info["hanging_url"]},
+                first + TICK,
+                monitors,
+                args.environments_hanging,
+            ),
+        ]
+    usage = costs.Usage(
+        cold_cpu_seconds=cold_figures.invoke.cpu.median / 1000,
+        log_bytes=timed[0].log_bytes + costs.LAMBDA_LOG_BYTES,
+        item_bytes=timed[0].item_bytes,
+    )
     results = Results(
-        layout=layout,
-        imports=import_figures,
-        timing=timing,
+        cold=cold_figures,
+        large=large,
+        warm=timed,
         calls=calls,
-        memory=memory,
         package=package,
+        fleet=phases,
+        usage=usage,
         seconds=time.monotonic() - started,
     )
+    failures += _failures(results)
     return results, failures
+
+
+def _failures(r: Results) -> list[str]:
+    failures = [f"steady state: {problem}" for problem in r.calls.problems]
+    if r.cold.handler_imports_boto3:
+        failures.append("importing the handler loads boto3")
+    if max(r.cold.peak_mb_12, r.large.peak_mb_huge) > MEMORY_MB:
+        failures.append(f"a cold run peaked over {MEMORY_MB} MB")
+    if r.package.zip_bytes > MAX_ZIP_BYTES:
+        failures.append(f"the zip is {r.package.zip_bytes:,} bytes, over {MAX_ZIP_BYTES:,}")
+    for phase in r.fleet:
+        if phase.judged + phase.errors_recorded < len(phase.runs):
+            failures.append(f"fleet, Ultravox {phase.label}: a monitor neither judged nor failed")
+    if r.cold.invoke_vs_floor_cpu.median > GOAL:
+        failures.append(f"cold CPU {r.cold.invoke_vs_floor_cpu.median:.2f} x the floor's")
+    if r.warm[0].cpu_ratio.median > GOAL:
+        failures.append(f"warm CPU {r.warm[0].cpu_ratio.median:.2f} x the bare calls'")
+    if costs.per_monitor(100, r.usage) >= 1.0:
+        failures.append("100 monitors cost a dollar or more a month each")
+    return failures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--imports", type=int, default=15, help="fresh interpreters of each kind")
+    parser.add_argument("--rounds", type=int, default=15, help="cold rounds (4 interpreters each)")
     parser.add_argument("--invocations", type=int, default=40, help="warm runs to time")
+    parser.add_argument("--monitors", type=int, default=fleet.MONITORS, help="for the fleet")
+    parser.add_argument("--environments-healthy", type=int, default=4)
+    parser.add_argument("--environments-hanging", type=int, default=50)
     parser.add_argument("--rebuild", action="store_true", help="sam build even if the zip is fresh")
     args = parser.parse_args(argv)
-    results, failures = measure(args.imports, args.invocations, args.rebuild)
+    results, failures = measure(args)
     print(render(results))
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceilingwatch.delivery import Status
 from ceilingwatch.errors import MonitorError
 from ceilingwatch.monitor import Dependencies, RunResult, Tick, deadline_from, run
-from ceilingwatch.observability import logger, metrics, tracer
+from ceilingwatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 
 _dependencies: Dependencies | None = None
 
@@ -36,11 +36,11 @@ def lambda_handler(
         )
     except MonitorError as error:
         # Nothing could be judged or stored (bad event or environment, state table down).
-        metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
+        _count("RunFailures", 1)
         logger.error("run failed", extra={"problem": error.problem, "fix": error.what_to_fix})
         raise
     except Exception:
-        metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
+        _count("RunFailures", 1)
         logger.exception("run failed")
         raise
     _record(result)
@@ -51,10 +51,15 @@ def lambda_handler(
 
 
 def _record(result: RunResult) -> None:
-    summary = result.summary()
+    """The decision line, and two metrics per monitor: each costs $0.30 a month, per monitor.
+
+    The level and the limit are fields of the decision line (the dashboard queries them with
+    Logs Insights); the counts go out for the whole deployment, and only when not zero.
+    """
+    summary = result.summary() | {"level": result.level_value}
     if result.error is not None:
         summary |= {"problem": result.error.problem, "fix": result.error.what_to_fix}
-        metrics.add_metric(name="RunFailures", unit=MetricUnit.Count, value=1)
+        _count("RunFailures", 1)
     logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
     if result.suppressed:
         # A mute or a dry run left on by mistake silences alerting: say so at every run.
@@ -63,15 +68,22 @@ def _record(result: RunResult) -> None:
             extra={"held": result.suppressed, "skipped": result.skipped},
         )
     if result.peak is not None and result.limit:
+        # UtilizationPercent is also the heartbeat: its alarm fires when it stops coming.
         metrics.add_metric(name="PeakCalls", unit=MetricUnit.Count, value=result.peak)
-        metrics.add_metric(name="ConcurrencyLimit", unit=MetricUnit.Count, value=result.limit)
         metrics.add_metric(
             name="UtilizationPercent", unit=MetricUnit.Percent, value=summary["utilization"]
         )
-    if result.level_value is not None:
-        metrics.add_metric(name="AlertLevel", unit=MetricUnit.Count, value=result.level_value)
     outcomes = [outcome for d in result.deliveries for outcome in d.channels.values()]
-    sent = sum(1 for outcome in outcomes if outcome.status is Status.SENT)
-    failed = sum(1 for outcome in outcomes if outcome.status not in (Status.SENT, Status.HELD))
-    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=sent)
-    metrics.add_metric(name="NotificationFailures", unit=MetricUnit.Count, value=failed)
+    _count("NotificationsSent", sum(1 for o in outcomes if o.status is Status.SENT))
+    failed = sum(1 for o in outcomes if o.status not in (Status.SENT, Status.HELD))
+    _count("NotificationFailures", failed)
+
+
+def _count(name: str, value: int) -> None:
+    """A deployment-wide count (no monitor dimension), sent only when something happened."""
+    if value > 0:
+        dimensions = {"service": SERVICE}  # what the alarms on these counts match
+        with single_metric(
+            name, MetricUnit.Count, value, namespace=NAMESPACE, default_dimensions=dimensions
+        ):
+            pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -38,6 +39,8 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+# A run that could not judge has no per-monitor figure to send: that is expected, not news.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 class UntracedHandler:

@@ -37,7 +37,6 @@ SCHEDULE_NAME = f"{MONITOR_STACK}-Schedule"
 SKIPPED_BY_MOTO = {
     "Schedule": "AWS::Scheduler::Schedule",
     "HeartbeatAlarm": "AWS::CloudWatch::Alarm",
-    "NotificationFailuresAlarm": "AWS::CloudWatch::Alarm",
 }
 
 
@@ -166,7 +165,7 @@ def test_the_schedule_targets_the_main_function_with_the_monitors_input(stack: L
     found = schedule(stack)
     assert found["ScheduleExpression"] == "cron(1/5 * * * ? *)"
     assert found["ScheduleExpressionTimezone"] == "UTC"
-    assert found["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert found["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 3}
     target = found["Target"]
     assert target["Arn"] == stack.outputs["CheckFunctionArn"]
     assert target["DeadLetterConfig"]["Arn"] == stack.outputs["DeadLetterQueueArn"]

@@ -6,6 +6,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ceilingwatch.errors import UltravoxAuthError
@@ -46,10 +47,21 @@ def test_scheduled_event_is_judged_logged_and_measured(
     assert decisions[0]["decision"]["reason"].startswith("peak 48 of 50 calls (96%)")
     # Metrics print to stdout, which pytest takes back from the fixture for the test itself.
     emf = [line for line in lines(capsys.readouterr().out) if "_aws" in line]
-    assert len(emf) == 1
-    metrics = {m["Name"] for m in emf[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
-    assert {"PeakCalls", "ConcurrencyLimit", "UtilizationPercent", "AlertLevel"} <= metrics
-    assert emf[0]["monitor"] == "default" and emf[0]["UtilizationPercent"] in (96.0, [96.0])
+    per_monitor = [e for e in emf if "monitor" in e]
+    assert len(per_monitor) == 1
+    # Two custom metrics per monitor, no more: each one is billed per monitor.
+    assert metric_names(per_monitor[0]) == {"PeakCalls", "UtilizationPercent"}
+    assert per_monitor[0]["monitor"] == "default"
+    assert per_monitor[0]["UtilizationPercent"] in (96.0, [96.0])
+    assert decisions[0]["decision"]["level"] == 2 and decisions[0]["decision"]["limit"] == 50
+    # The notification went out: counted once for the whole deployment, not per monitor.
+    [sent] = [e for e in emf if "NotificationsSent" in metric_names(e)]
+    assert sent["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    assert "monitor" not in sent and sent["NotificationsSent"] in (2.0, [2.0])
+
+
+def metric_names(emf: dict[str, Any]) -> set[str]:
+    return {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
 
 
 def test_an_error_run_is_stored_then_fails_visibly(log: io.StringIO) -> None:

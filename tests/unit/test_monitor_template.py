@@ -190,12 +190,10 @@ def test_scheduler_role_may_only_invoke_the_function_and_dead_letter_the_tick() 
     }
 
 
-@pytest.mark.parametrize("alarm", ["HeartbeatAlarm", "NotificationFailuresAlarm"])
+@pytest.mark.parametrize("alarm", ["HeartbeatAlarm"])
 def test_each_alarm_matches_the_main_templates(alarm: str) -> None:
-    assert set(resources(monitor(), "AWS::CloudWatch::Alarm")) == {
-        "HeartbeatAlarm",
-        "NotificationFailuresAlarm",
-    }
+    # Failed channels are counted for the whole deployment: the main stack's alarm covers them.
+    assert set(resources(monitor(), "AWS::CloudWatch::Alarm")) == {"HeartbeatAlarm"}
     ours = monitor()["Resources"][alarm]["Properties"]
     theirs = main()["Resources"][alarm]["Properties"]
     for field in ALARM_FIELDS:

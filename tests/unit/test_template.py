@@ -104,6 +104,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "TopicKmsArn",
         "PagerDutyEventsUrl",
         "LogRetentionInDays",
+        "ReservedConcurrency",
     }
     # Only the monitor's name and its limit have no default: `sam deploy --guided` asks for them.
     assert parameters["TopicKmsArn"]["Default"] == ""
@@ -111,6 +112,8 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
     assert parameters["ConcurrencyLimit"]["MinValue"] == 1
     assert parameters["AlertEmail"]["Default"] == ""
     assert parameters["ScheduleExpression"]["Default"] == "cron(1/5 * * * ? *)"
+    # A new account (concurrency quota 10) cannot reserve any: unreserved unless asked.
+    assert parameters["ReservedConcurrency"]["Default"] == 0
 
 
 @pytest.mark.parametrize(
@@ -149,7 +152,13 @@ def test_function_settings() -> None:
     assert fn["Architectures"] == ["arm64"]
     assert fn["MemorySize"] == 128
     assert fn["Tracing"] == "Active"
-    assert 1 <= fn["ReservedConcurrentExecutions"] <= 10
+    # ReservedConcurrency 0 leaves the property out: no reservation at all.
+    assert fn["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert template()["Conditions"]["ReservesConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 0]}]
+    }
     assert fn["EventInvokeConfig"]["MaximumRetryAttempts"] == 2
     assert fn["EventInvokeConfig"]["DestinationConfig"]["OnFailure"] == {
         "Type": "SQS",
@@ -212,7 +221,8 @@ def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None
     assert schedule["Type"] == "ScheduleV2"
     props = schedule["Properties"]
     assert props["ScheduleExpressionTimezone"] == "UTC"
-    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    # Monitors spread over 3 minutes of the tick; a run (30 s at most) still ends within it.
+    assert props["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 3}
     assert props["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
     assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     payload = json.loads(sub_text(props["Input"], MonitorName="demo"))
@@ -259,24 +269,44 @@ def test_every_alarm_notifies_the_topic_both_ways() -> None:
         assert alarm["Properties"]["OKActions"] == [{"Ref": "AlertTopic"}], name
 
 
-def test_dashboard_metrics_carry_the_monitor_dimensions() -> None:
-    body = json.loads(
-        sub_text(
-            template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"],
-            MonitorName="demo",
-        )
-    )
+def dashboard() -> dict[str, Any]:
+    body = template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+    return dict(json.loads(sub_text(body, MonitorName="demo")))
+
+
+# What the handler emits: two metrics per monitor, and counts for the whole deployment.
+PER_MONITOR = {"PeakCalls", "UtilizationPercent"}
+DEPLOYMENT_WIDE = {"NotificationsSent", "NotificationFailures", "RunFailures"}
+
+
+def test_dashboard_metrics_carry_the_dimensions_the_handler_emits() -> None:
     names = set()
-    for widget in body["widgets"]:
-        for metric in widget["properties"]["metrics"]:
+    for widget in dashboard()["widgets"]:
+        for metric in widget["properties"].get("metrics", []):
             namespace, name, *dimensions = (m for m in metric if isinstance(m, str))
             names.add(name)
-            if namespace == "Ceilingwatch":
+            if name in PER_MONITOR:
                 assert dimensions == ["service", "ceilingwatch", "monitor", "demo"], metric
+            elif name in DEPLOYMENT_WIDE:
+                assert dimensions == ["service", "ceilingwatch"], metric
             else:
+                assert namespace == "AWS/Lambda", metric
                 assert dimensions == ["FunctionName", "<CheckFunction>"], metric
-    assert {"PeakCalls", "ConcurrencyLimit", "UtilizationPercent", "AlertLevel"} <= names
-    assert {"Errors", "Duration"} <= names
+    assert PER_MONITOR | DEPLOYMENT_WIDE | {"Errors", "Duration"} == names
+
+
+def test_level_and_limit_come_from_the_decision_lines_not_metrics() -> None:
+    queries = [w["properties"]["query"] for w in dashboard()["widgets"] if w["type"] == "log"]
+    assert any("decision.level" in q and "decision.limit" in q for q in queries)
+    assert all(q.startswith("SOURCE '<CheckFunctionLogGroup>'") for q in queries)
+
+
+def test_the_count_alarm_matches_the_deployment_wide_count() -> None:
+    alarm = template()["Resources"]["NotificationFailuresAlarm"]["Properties"]
+    assert alarm["MetricName"] == "NotificationFailures"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "ceilingwatch"}]
+    # Sent only when a channel failed: no datapoint is the healthy case.
+    assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_stored_data_is_encrypted() -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parameters import SSMProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
 from ceilingwatch.config import MonitorConfig, parameter_path, parse_config
 from ceilingwatch.errors import AwsServiceError, aws_error_code
 
@@ -15,8 +12,14 @@ class ParameterStore:
     """Reads `/ceilingwatch/<monitor>/*` with SecureStrings decrypted; the cache spares retries."""
 
     def __init__(self, client: Any, prefix: str, max_age_seconds: int = 60) -> None:
+        # Powertools' parameters package imports boto3 and its AppConfig, DynamoDB and Secrets
+        # providers when it loads: here, with the client, not when the handler is imported.
+        from aws_lambda_powertools.utilities.parameters import SSMProvider
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
         self.client = client
         self._provider = SSMProvider(boto3_client=client)
+        self._read_error = GetParameterError
         self.prefix = prefix
         self.max_age_seconds = max_age_seconds
 
@@ -26,7 +29,7 @@ class ParameterStore:
             values = self._provider.get_multiple(
                 path, max_age=self.max_age_seconds, decrypt=True, MaxResults=10
             )
-        except GetParameterError as error:
+        except self._read_error as error:
             cause = error.__cause__ or error.__context__ or error
             raise AwsServiceError(
                 f"could not read the parameters under {path} ({aws_error_code(cause)})",
