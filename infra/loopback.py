@@ -75,6 +75,8 @@ class ServerService(LoopbackService):
     def start(self) -> Self:
         self._stopping.clear()
         self._server = self.make_server(self._address)
+        # A restart comes back on the same port, as a service that was down comes back.
+        self._address = (self._address[0], self._server.server_port)
         self.base_url = f"http://{self._address[0]}:{self._server.server_port}"
         serve_in_background(self._server)
         return self
@@ -289,45 +291,3 @@ class RecordingStandin(ServerService):
     def _record(self, delivery: Delivery) -> None:
         with self._lock:
             self._deliveries.append(delivery)
-
-
-class _Unanswering(BaseHTTPRequestHandler):
-    server: _SilentServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _hold(self) -> None:
-        self.server.endpoint._hold(f"{self.command} {self.path}")
-
-    do_GET = do_POST = do_PUT = do_DELETE = _hold
-
-
-class _SilentServer(QuietServer):
-    def __init__(self, address: tuple[str, int], endpoint: SilentEndpoint) -> None:
-        self.endpoint = endpoint
-        super().__init__(address, _Unanswering)
-
-
-class SilentEndpoint(ServerService):
-    """An endpoint that takes every request and never answers: a hung service (say SNS),
-    handed to a client as its endpoint URL. It counts what reached it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-        self._requests: list[str] = []
-
-    def make_server(self, address: tuple[str, int]) -> ThreadingHTTPServer:
-        return _SilentServer(address, self)
-
-    @property
-    def requests(self) -> list[str]:
-        """Each request that reached it, as "METHOD path", in order."""
-        with self._lock:
-            return list(self._requests)
-
-    def _hold(self, request: str) -> None:
-        with self._lock:
-            self._requests.append(request)
-        self._stopping.wait()

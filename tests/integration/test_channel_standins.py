@@ -1,17 +1,19 @@
-"""Every channel stand-in in one `with`, a silent endpoint for hung services, a refused port."""
+"""Every channel stand-in in one `with`, a failing or hung AWS endpoint, a refused port."""
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import boto3
 import pytest
 import requests
 from botocore.config import Config
-from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
+from infra.aws_faults import FailingAwsEndpoint
 from infra.channel_standins import ChannelStandins
-from infra.loopback import SilentEndpoint, refused_url
+from infra.loopback import refused_url
 
 
 def test_one_with_starts_and_stops_every_channel() -> None:
@@ -76,23 +78,58 @@ def test_a_failed_start_stops_what_did_start(monkeypatch: pytest.MonkeyPatch) ->
         requests.get(standins.slack.base_url + "/", timeout=5)
 
 
-def test_silent_endpoint_holds_an_aws_client_until_its_read_timeout() -> None:
+def sns_client(endpoint: str, attempts: int = 2) -> Any:
+    return boto3.client(
+        "sns",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(
+            connect_timeout=1,
+            read_timeout=0.3,
+            retries={"mode": "standard", "total_max_attempts": attempts},
+        ),
+    )
+
+
+def publish(client: Any) -> None:
+    client.publish(TopicArn="arn:aws:sns:us-east-1:123456789012:t", Message="m")
+
+
+def test_a_hung_aws_endpoint_holds_the_client_until_its_read_timeout() -> None:
     """A hung SNS: the client's own timeout and retry budget are all that end the call."""
-    with SilentEndpoint() as silent:
-        sns = boto3.client(
-            "sns",
-            region_name="us-east-1",
-            endpoint_url=silent.base_url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(connect_timeout=1, read_timeout=0.3, retries={"total_max_attempts": 2}),
-        )
-        with pytest.raises((ReadTimeoutError, ConnectTimeoutError)):
-            sns.publish(TopicArn="arn:aws:sns:us-east-1:123456789012:t", Message="m")
-        assert silent.requests == ["POST /", "POST /"]
+    with FailingAwsEndpoint() as sns:
+        sns.hang(times=5)
+        with pytest.raises(ReadTimeoutError):
+            publish(sns_client(sns.base_url, attempts=2))
+        assert [d.status for d in sns.deliveries] == [None, None]
 
 
-def test_silent_endpoint_hangs_up_when_stopped() -> None:
+@pytest.mark.parametrize(
+    ("status", "code", "attempts"),
+    [
+        (400, "Throttling", 3),  # retried: botocore knows it for throttling
+        (500, "InternalError", 3),
+        (503, "ServiceUnavailable", 3),
+        (403, "AuthorizationError", 1),  # not retried
+    ],
+)
+def test_a_failing_aws_endpoint_answers_as_sns_does(status: int, code: str, attempts: int) -> None:
+    with FailingAwsEndpoint(status) as sns:
+        with pytest.raises(ClientError) as raised:
+            publish(sns_client(sns.base_url, attempts=3))
+        assert raised.value.response["Error"]["Code"] == code
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+        assert sns.attempts == attempts
+
+
+def test_a_failing_aws_endpoint_knows_only_sns_errors() -> None:
+    with pytest.raises(ValueError, match="no SNS error for HTTP 418"):
+        FailingAwsEndpoint(418)
+
+
+def test_stop_hangs_up_on_a_hung_request() -> None:
     outcome: list[BaseException] = []
 
     def call(url: str) -> None:
@@ -101,13 +138,26 @@ def test_silent_endpoint_hangs_up_when_stopped() -> None:
         except requests.RequestException as error:
             outcome.append(error)
 
-    with SilentEndpoint() as silent:
-        client = threading.Thread(target=call, args=(silent.base_url,))
+    with FailingAwsEndpoint() as sns:
+        sns.hang()
+        client = threading.Thread(target=call, args=(sns.base_url,))
         client.start()
-        while not silent.requests:
+        while not sns.attempts:
             threading.Event().wait(0.01)
     client.join()
+    # The client is told the connection closed, not left waiting for its own timeout.
     assert [type(e) for e in outcome] == [requests.exceptions.ConnectionError]
+
+
+def test_a_stopped_stand_in_refuses_and_comes_back_on_its_port() -> None:
+    with ChannelStandins() as standins:
+        url = standins.pagerduty.events_url
+        standins.pagerduty.stop()
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.post(url, json={}, timeout=5)
+        standins.pagerduty.start()
+        assert standins.pagerduty.events_url == url
+        assert requests.post(url, json={}, timeout=5).status_code == 400
 
 
 def test_refused_url_refuses() -> None:
