@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Collection
 from typing import Self
 
-from infra.loopback import LoopbackService
+from infra.loopback import LoopbackService, RecordingStandin
 from infra.pagerduty_standin import PagerDutyStandin
 from infra.slack_catcher import SlackCatcher
 from infra.teams_standin import TeamsStandin
@@ -64,6 +64,15 @@ class ChannelStandins(LoopbackService):
     def secrets(self) -> tuple[str, ...]:
         """What must never show in a log, a message, the state or an exception."""
         return tuple(self.secure_parameters().values())
+
+    def __getitem__(self, channel: str) -> RecordingStandin:
+        """The stand-in of a channel by its name: "slack", "teams" or "pagerduty"."""
+        standins: dict[str, RecordingStandin] = {
+            "slack": self.slack,
+            "teams": self.teams,
+            "pagerduty": self.pagerduty,
+        }
+        return standins[channel]
 
     def clear(self) -> None:
         """Forget what every stand-in received and every scripted fault."""

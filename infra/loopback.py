@@ -251,6 +251,16 @@ class RecordingStandin(ServerService):
         with self._lock:
             self._script.extend([_Scripted(0, None, None, math.inf)] * times)
 
+    def heal(self) -> None:
+        """Answer as the service does again: scripted faults dropped, up again if stopped.
+
+        Requests already hung stay hung until stop(): a service that recovers does not answer
+        what it dropped."""
+        with self._lock:
+            self._script.clear()
+        if self._server is None:
+            self.start()
+
     def clear(self) -> None:
         """Forget deliveries and scripted answers."""
         with self._lock:

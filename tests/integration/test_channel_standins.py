@@ -149,15 +149,27 @@ def test_stop_hangs_up_on_a_hung_request() -> None:
     assert [type(e) for e in outcome] == [requests.exceptions.ConnectionError]
 
 
-def test_a_stopped_stand_in_refuses_and_comes_back_on_its_port() -> None:
+def test_a_stopped_stand_in_refuses_and_heals_on_its_port() -> None:
     with ChannelStandins() as standins:
         url = standins.pagerduty.events_url
-        standins.pagerduty.stop()
+        standins["pagerduty"].stop()
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.post(url, json={}, timeout=5)
-        standins.pagerduty.start()
+        standins["pagerduty"].heal()
         assert standins.pagerduty.events_url == url
         assert requests.post(url, json={}, timeout=5).status_code == 400
+
+
+def test_heal_drops_scripted_faults_and_keeps_what_was_received() -> None:
+    with ChannelStandins() as standins:
+        webhook = standins.slack.webhook_url()
+        requests.post(webhook, json={"text": "before"}, timeout=5)
+        standins["slack"].respond_with(500, times=5)
+        standins["slack"].heal()
+        assert requests.post(webhook, json={"text": "after"}, timeout=5).status_code == 200
+        assert standins.slack.messages == [{"text": "before"}, {"text": "after"}]
+        with pytest.raises(KeyError):
+            standins["email"]
 
 
 def test_refused_url_refuses() -> None:
