@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -314,3 +315,18 @@ def test_routing_keys_differ_per_stand_in() -> None:
         assert one.routing_key != other.routing_key
         assert len(one.routing_key) == 32
         assert json.loads(post(one, trigger(one)).text)["status"] == "success"
+
+
+SNAPSHOTS = sorted((Path(__file__).parents[1] / "unit" / "snapshots").glob("pagerduty-*.json"))
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS, ids=[p.stem for p in SNAPSHOTS])
+def test_every_event_the_channel_sends_is_taken(pd: PagerDutyStandin, snapshot: Path) -> None:
+    """The channel's snapshotted events against the stand-in: neither side may drift alone."""
+    event = {"routing_key": pd.routing_key, **json.loads(snapshot.read_text(encoding="utf-8"))}
+    response = post(pd, event)
+    assert (response.status_code, response.json().get("errors")) == (202, None)
+
+
+def test_there_are_snapshots_to_check() -> None:
+    assert len(SNAPSHOTS) >= 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -264,3 +265,19 @@ def test_cards_listing_and_clear(teams: TeamsStandin) -> None:
     teams.clear()
     assert (teams.attempts, teams.cards) == (0, [])
     assert post(teams, message(ALERT)).status_code == 202
+
+
+SNAPSHOTS = sorted((Path(__file__).parents[1] / "unit" / "snapshots").glob("teams-*.json"))
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS, ids=[p.stem for p in SNAPSHOTS])
+def test_every_card_the_channel_sends_is_posted(teams: TeamsStandin, snapshot: Path) -> None:
+    """The channel's snapshotted messages against the stand-in: neither side may drift alone."""
+    body = json.loads(snapshot.read_text(encoding="utf-8"))
+    response = post(teams, body)
+    assert (response.status_code, response.text) == (202, "")
+    assert teams.cards == [a["content"] for a in body["attachments"]]
+
+
+def test_there_are_snapshots_to_check() -> None:
+    assert len(SNAPSHOTS) >= 10
