@@ -9,10 +9,12 @@ import pytest
 
 from infra.demo import run_demo
 
+PRINTED = io.StringIO()
+
 
 @pytest.fixture(scope="module")
 def rising() -> object:
-    return run_demo("rising-to-ceiling", out=io.StringIO())
+    return run_demo("rising-to-ceiling", out=PRINTED)
 
 
 def test_the_rising_scenario_shows_the_whole_lifecycle_and_nothing_in_between(rising) -> None:
@@ -25,8 +27,26 @@ def test_the_rising_scenario_shows_the_whole_lifecycle_and_nothing_in_between(ri
         "[OK] demo: resolved, 34/50 concurrent calls (68%)",
     ]
     assert len(rising.kinds("slack")) == 5
+    assert len(rising.kinds("teams")) == 5
+    # PagerDuty pages from CRITICAL: one incident for the episode, escalated, reminded, resolved.
+    assert rising.kinds("pagerduty") == [f"{action} {KEY}" for action in PAGES]
+    assert rising.incidents == [
+        {
+            "dedup_key": KEY,
+            "summary": rising.incidents[0]["summary"],
+            "severity": "critical",
+            "source": "ceilingwatch/demo",
+            "status": "resolved",
+            "actions": PAGES,
+        }
+    ]
+    assert rising.incidents[0]["summary"].startswith("CRITICAL: demo escalated from WARNING")
     # Hysteresis: one WARNING despite the traffic wobbling around 80 % for twenty minutes.
     assert rising.statuses.count("WARNING") >= 5
+
+
+KEY = "ceilingwatch/demo/capacity/20261124T1321Z"
+PAGES = ["trigger", "trigger", "trigger", "resolve"]
 
 
 def test_no_secret_reaches_a_log_line_an_exception_or_a_metric(rising) -> None:
@@ -38,6 +58,8 @@ def test_no_secret_reaches_a_log_line_an_exception_or_a_metric(rising) -> None:
         assert not [s for s in rising.secrets if s in line]
     for message in rising.messages:
         assert not [s for s in rising.secrets if s in message.title + message.body]
+    assert "PagerDuty incidents" in PRINTED.getvalue()
+    assert not [s for s in rising.secrets if s in PRINTED.getvalue()]
 
 
 def test_the_outage_scenario_alerts_once_then_says_it_recovered() -> None:
@@ -48,4 +70,8 @@ def test_the_outage_scenario_alerts_once_then_says_it_recovered() -> None:
         "[OK] demo: ceilingwatch is judging again, 28/50 concurrent calls (56%)",
     ]
     assert not [s for s in report.secrets if s in report.log_text]
+    # Monitor health is an incident of its own, resolved by "judging again".
+    assert [(i["dedup_key"].split("/")[2], i["actions"]) for i in report.incidents] == [
+        ("health", ["trigger", "resolve"])
+    ]
     assert "HTTP 503" in report.log_text
