@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from infra.channel_standins import ChannelStandins
 from infra.function_output import captured_function_output
 from infra.local_stack import LocalStack
-from infra.slack_catcher import SlackCatcher
+from infra.teams_standin import card_lines
 from infra.ultravox_sim import Scenario, UltravoxSimulator, scenario_names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,6 +46,7 @@ class DemoReport:
     failed_runs: int = 0
     statuses: list[str] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    incidents: list[dict[str, Any]] = field(default_factory=list)  # PagerDuty's, oldest first
     log_text: str = ""
     secrets: tuple[str, ...] = ()
     seconds: float = 0.0
@@ -75,22 +77,24 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
     say = _printer(out)
     say(f"ceilingwatch demo: scenario {scenario_name!r}")
     say(f"  {getattr(scenario, 'description', '')}")
-    say("  starting moto (AWS), the Ultravox simulator and the Slack catcher on loopback...")
+    say("  starting moto (AWS), the Ultravox simulator and every channel's stand-in on loopback...")
     with (
         LocalStack(parameters={"MonitorName": MONITOR, "ConcurrencyLimit": str(limit)}) as stack,
         UltravoxSimulator(scenario, api_key) as ultravox,
-        SlackCatcher() as slack,
+        ChannelStandins() as channels,
     ):
-        webhook = slack.webhook_url()
-        report.secrets = (api_key, webhook)
-        _seed_secrets(stack, api_key, webhook)
+        report.secrets = (api_key, *channels.secrets())
+        _seed_secrets(stack, {"ultravox-api-key": api_key, **channels.secure_parameters()})
         inbox = stack.subscribe_queue()
-        env = stack.function_environment() | {
-            "ULTRAVOX_API_BASE_URL": ultravox.base_url,
-            "CEILINGWATCH_SLACK_WEBHOOK_PREFIXES": webhook.split("/services/")[0] + "/",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_FUNCTION_NAME": "ceilingwatch",
-        }
+        env = (
+            stack.function_environment()
+            | channels.environment()
+            | {
+                "ULTRAVOX_API_BASE_URL": ultravox.base_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_FUNCTION_NAME": "ceilingwatch",
+            }
+        )
         say(
             f"  stack {stack.stack_name} up at {stack.endpoint_url}: table "
             f"{stack.outputs['StateTableName']}, topic {stack.outputs['AlertTopicArn']}"
@@ -111,7 +115,7 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
                 result, problem = _invoke(lambda_handler, dependencies, tick)
                 report.ticks += 1
                 report.failed_runs += bool(problem)
-                new = _collect(stack, inbox, slack, report, tick)
+                new = _collect(stack, inbox, channels, report, tick)
                 status = (result or {}).get("status") or _stored_status(stack)
                 report.statuses.append(status)
                 say(_row(tick, result, status, new, problem))
@@ -119,15 +123,16 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
                     say(_indent(message))
                 tick += TICK
         report.log_text = logs.getvalue()
+        report.incidents = [i.as_dict() for i in channels.pagerduty.incidents]
     report.seconds = time.monotonic() - started
     _summary(report, say)
     return report
 
 
-def _seed_secrets(stack: LocalStack, api_key: str, webhook: str) -> None:
+def _seed_secrets(stack: LocalStack, values: dict[str, str]) -> None:
     ssm = stack.client("ssm")
     path = stack.outputs["ParameterPath"]
-    for name, value in (("ultravox-api-key", api_key), ("slack-webhook-url", webhook)):
+    for name, value in values.items():
         ssm.put_parameter(Name=path + name, Value=value, Type="SecureString", Overwrite=True)
 
 
@@ -145,7 +150,7 @@ def _invoke(handler: Any, dependencies: Any, tick: datetime) -> tuple[dict[str, 
 
 
 def _collect(
-    stack: LocalStack, inbox: str, slack: SlackCatcher, report: DemoReport, tick: datetime
+    stack: LocalStack, inbox: str, channels: ChannelStandins, report: DemoReport, tick: datetime
 ) -> list[Message]:
     new: list[Message] = []
     sqs = stack.client("sqs")
@@ -157,9 +162,14 @@ def _collect(
             envelope = json.loads(item["Body"])
             new.append(Message(tick, "email", envelope.get("Subject", ""), envelope["Message"]))
             sqs.delete_message(QueueUrl=inbox, ReceiptHandle=item["ReceiptHandle"])
-    seen = sum(1 for m in report.messages if m.channel == "slack")
-    for payload in slack.messages[seen:]:
-        new.append(Message(tick, "slack", payload.get("text", ""), _slack_fields(payload)))
+    arrived = {
+        "slack": [(p.get("text", ""), _slack_fields(p)) for p in channels.slack.messages],
+        "teams": [_teams_lines(card) for card in channels.teams.cards],
+        "pagerduty": [_pagerduty_lines(event) for event in channels.pagerduty.events],
+    }
+    for channel, messages in arrived.items():
+        seen = sum(1 for m in report.messages if m.channel == channel)
+        new += [Message(tick, channel, title, body) for title, body in messages[seen:]]
     report.messages += new
     return new
 
@@ -170,6 +180,24 @@ def _slack_fields(payload: dict[str, Any]) -> str:
         if block.get("type") == "section" and "fields" in block:
             lines += [f["text"].replace("\n", ": ", 1).replace("*", "") for f in block["fields"]]
     return "\n".join(lines)
+
+
+def _teams_lines(card: dict[str, Any]) -> tuple[str, str]:
+    title, *rest = [*card_lines(card), ""]
+    return title, "\n".join(line for line in rest if line)
+
+
+def _pagerduty_lines(event: dict[str, Any]) -> tuple[str, str]:
+    """The event as on-call sees it: action and incident key, then what the trigger said.
+    Never the routing key: it is the integration's secret."""
+    title = f"{event['event_action']} {event.get('dedup_key', '(new key)')}"
+    payload = event.get("payload")
+    if not isinstance(payload, dict):
+        return title, ""
+    details = payload.get("custom_details") or {}
+    lines = [f"[{payload.get('severity')}] {payload.get('summary')}"]
+    lines += [f"{key}: {value}" for key, value in details.items() if not isinstance(value, dict)]
+    return title, "\n".join(lines)
 
 
 def _stored_status(stack: LocalStack) -> str:
@@ -197,12 +225,12 @@ def _row(
 
 def _indent(message: Message) -> str:
     if message.channel == "email":
-        head = f"      email  Subject: {message.title}"
+        head = f"Subject: {message.title}"
         body = [line for line in message.body.splitlines() if line.strip()][:3]
     else:
-        head = f"      slack  {message.title}"
-        body = message.body.splitlines()[:4]
-    return "\n".join([head, *(f"             {line}" for line in body)])
+        head, body = message.title, message.body.splitlines()[:4]
+    lines = [f"      {message.channel:9}  {head}", *(f"{'':17}{line}" for line in body)]
+    return "\n".join(lines)
 
 
 def _summary(report: DemoReport, say: Any) -> None:
@@ -210,10 +238,16 @@ def _summary(report: DemoReport, say: Any) -> None:
     say("")
     say(
         f"{report.ticks} ticks, {len(emails)} emails, {len(report.kinds('slack'))} Slack messages, "
-        f"{report.failed_runs} failed runs, in {report.seconds:.1f} s"
+        f"{len(report.kinds('teams'))} Teams cards, {len(report.kinds('pagerduty'))} PagerDuty "
+        f"events, {report.failed_runs} failed runs, in {report.seconds:.1f} s"
     )
     for title in emails:
         say(f"  - {title}")
+    if report.incidents:
+        say("PagerDuty incidents (trigger ... resolve, by dedup key):")
+    for incident in report.incidents:
+        actions = ", ".join(incident["actions"])
+        say(f"  - {incident['dedup_key']}: {actions} -> {incident['status']}")
 
 
 @contextlib.contextmanager

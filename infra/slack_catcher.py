@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import sys
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
-from typing import Any, Self
+from typing import Any
 
-from infra.loopback import LoopbackService, QuietServer, serve_in_background
+from infra import loopback
+from infra.loopback import RecordingStandin, Verdict, serve_until_interrupted
 
 DEFAULT_WEBHOOK_PATH = "/services/T0CEILING/B0WATCH/localcatcher"
 MESSAGES_PATH = "/_catcher/messages"
@@ -55,23 +50,14 @@ MAX_BLOCK_ID = 255
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(loopback.Delivery):
     """One POST as Slack would have seen it, and what it was answered."""
 
-    path: str
-    payload: Any  # the parsed JSON, or None when the body was not JSON
-    status: int
-    response: str
-    blocks_without_text: bool  # phones and notifications show only `text`
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class _Scripted:
-    status: int
-    retry_after: str | None
-    body: str | None
-    delay: float
+    @property
+    def blocks_without_text(self) -> bool:
+        """Phones and notifications show only `text`: blocks without it show as nothing."""
+        payload = self.payload
+        return isinstance(payload, dict) and bool(payload.get("blocks")) and not payload.get("text")
 
 
 def _text_problem(obj: Any, where: str, limit: int, plain_only: bool = False) -> str | None:
@@ -135,141 +121,38 @@ def judge(payload: Any) -> tuple[int, str]:
     return 200, "ok"
 
 
-class _Server(QuietServer):
-    def __init__(self, address: tuple[str, int], catcher: SlackCatcher) -> None:
-        self.catcher = catcher
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
-    server_version = "slack-catcher"
-    server: _Server
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.catcher.verbose:
-            super().log_message(format, *args)
-
-    def do_GET(self) -> None:
-        if self.path.split("?")[0] != MESSAGES_PATH:
-            self.send(404, "no_service")
-            return
-        self.send(200, json.dumps(self.server.catcher.messages), "application/json")
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if not self.path.startswith("/services/"):
-            self.send(404, "no_service")  # what a mistyped webhook URL gets
-            return
-        self.server.catcher._receive(self, raw)
-
-    def send(
-        self,
-        status: int,
-        body: str,
-        content_type: str = "text/html",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)  # Slack answers text/html
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class SlackCatcher(LoopbackService):
+class SlackCatcher(RecordingStandin):
     """Records webhook posts, refuses what Slack would refuse, and plays scripted failures."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> None:
-        self.verbose = verbose
-        self._address = (host, port)
-        self._lock = threading.Lock()
-        self._deliveries: list[Delivery] = []
-        self._script: list[_Scripted] = []
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self.base_url = ""
-
-    def start(self) -> Self:
-        self._stopping.clear()
-        self._server = _Server(self._address, self)
-        self.base_url = f"http://{self._address[0]}:{self._server.server_port}"
-        serve_in_background(self._server)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._stopping.set()  # wakes any delayed answer
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    server_name = "slack-catcher"
+    delivery_type = Delivery
 
     def webhook_url(self, path: str = DEFAULT_WEBHOOK_PATH) -> str:
         return f"{self.base_url}{path}"
 
     @property
-    def deliveries(self) -> list[Delivery]:
-        with self._lock:
-            return list(self._deliveries)
-
-    @property
     def messages(self) -> list[Any]:
         """The payloads Slack accepted, in order."""
-        return [d.payload for d in self.deliveries if d.status == 200]
+        return self.payloads
 
-    @property
-    def attempts(self) -> int:
-        with self._lock:
-            return len(self._deliveries)
+    def serves(self, path: str) -> bool:
+        return path.startswith("/services/")
 
-    def respond_with(
-        self,
-        status: int,
-        times: int = 1,
-        retry_after: str | None = None,
-        body: str | None = None,
-        delay: float = 0.0,
-    ) -> None:
-        """Answer the next `times` POSTs like this. A 2xx still validates: it only adds delay."""
-        with self._lock:
-            self._script.extend([_Scripted(status, retry_after, body, delay)] * times)
+    def judge(self, path: str, raw: bytes, payload: Any) -> Verdict:
+        return _slack_answer(*judge(payload))
 
-    def clear(self) -> None:
-        """Forget deliveries and scripted answers."""
-        with self._lock:
-            self._deliveries.clear()
-            self._script.clear()
+    def error_body(self, status: int) -> Verdict:
+        return _slack_answer(status, SLACK_BODIES.get(status, "error"))
 
-    def _receive(self, handler: _Handler, raw: bytes) -> None:
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            payload = None
-        status, body = judge(payload)
-        text = payload.get("text") if isinstance(payload, dict) else None
-        with self._lock:
-            scripted = self._script.pop(0) if self._script else None
-        headers: dict[str, str] = {}
-        if scripted is not None and not 200 <= scripted.status < 300:
-            status = scripted.status
-            body = SLACK_BODIES.get(status, "error") if scripted.body is None else scripted.body
-            if scripted.retry_after is not None:
-                headers["Retry-After"] = scripted.retry_after
-        blocks_only = isinstance(payload, dict) and bool(payload.get("blocks")) and not text
-        delivery = Delivery(handler.path, payload, status, body, blocks_only, datetime.now(UTC))
-        # Recorded before any delay: Slack posts the message even if the client stops waiting.
-        with self._lock:
-            self._deliveries.append(delivery)
-        if scripted is not None and scripted.delay:
-            self._stopping.wait(scripted.delay)
-        with contextlib.suppress(OSError):
-            handler.send(status, body, headers=headers)
+    def not_found(self) -> Verdict:
+        return _slack_answer(404, "no_service")
+
+    def listings(self) -> dict[str, Callable[[], Any]]:
+        return {MESSAGES_PATH: lambda: self.messages}
+
+
+def _slack_answer(status: int, body: str) -> Verdict:
+    return Verdict(status, body, "text/html")  # Slack answers text/html
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -277,10 +160,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args(argv)
-    with SlackCatcher(args.host, args.port, verbose=True) as catcher:
-        print(f"webhook {catcher.webhook_url()}; Ctrl-C stops", file=sys.stderr)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    catcher = SlackCatcher(args.host, args.port, verbose=True)
+    serve_until_interrupted(catcher, lambda: f"webhook {catcher.webhook_url()}")
 
 
 if __name__ == "__main__":

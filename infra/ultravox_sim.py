@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
-from infra.loopback import LoopbackService, QuietServer, serve_in_background
+from infra.loopback import QuietServer, ServerService
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -442,7 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
 
-class UltravoxSimulator(LoopbackService):
+class UltravoxSimulator(ServerService):
     """Serves the Ultravox concurrency and account endpoints on loopback from a scenario."""
 
     def __init__(
@@ -456,36 +456,26 @@ class UltravoxSimulator(LoopbackService):
     ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
         self.verbose = verbose
-        self.base_url = ""
+        super().__init__(host, port)
         self._api_key = api_key.encode()
-        self._address = (host, port)
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._faults: list[_Queued] = []  # FIFO
         self._clock: tuple[datetime, float, float] | None = None  # (simulated, monotonic, rate)
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
 
     # lifecycle
 
-    def start(self) -> Self:
-        self._stopping.clear()
-        self._server = _Server(self._address, self)
-        self.base_url = f"http://{self._address[0]}:{self._server.server_port}"
-        serve_in_background(self._server)
-        return self
+    def make_server(self, address: tuple[str, int]) -> _Server:
+        return _Server(address, self)
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()  # wakes any `delay` fault still sleeping
-        self._server.shutdown()
-        self._server.server_close()
-        with self._server.connections_lock:
-            for conn in list(self._server.connections):
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-        self._server = None
+        server = self._server
+        super().stop()  # also wakes any `delay` fault still sleeping
+        if isinstance(server, _Server):
+            with server.connections_lock:
+                for conn in list(server.connections):
+                    with contextlib.suppress(OSError):
+                        conn.shutdown(socket.SHUT_RDWR)
 
     # controls
 

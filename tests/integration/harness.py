@@ -1,10 +1,10 @@
-"""The real handler against the local stack: moto's server, the Ultravox simulator, the catcher."""
+"""The real handler against the local stack: moto's server, the Ultravox simulator, channels."""
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,9 +15,12 @@ from ceilingwatch.bootstrap import build_dependencies
 from ceilingwatch.handler import lambda_handler
 from ceilingwatch.monitor import Dependencies
 
+from infra.channel_standins import ChannelStandins
 from infra.demo import Context
 from infra.local_stack import LocalStack
+from infra.pagerduty_standin import PagerDutyStandin
 from infra.slack_catcher import SlackCatcher
+from infra.teams_standin import TeamsStandin
 from infra.ultravox_sim import Scenario, UltravoxSimulator
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -40,13 +43,25 @@ class Harness:
 
     stack: LocalStack
     ultravox: UltravoxSimulator
-    slack: SlackCatcher
+    channels: ChannelStandins
     monitor: str
     api_key: str
     inbox: str
     env: dict[str, str]
     deps: Dependencies | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def slack(self) -> SlackCatcher:
+        return self.channels.slack
+
+    @property
+    def teams(self) -> TeamsStandin:
+        return self.channels.teams
+
+    @property
+    def pagerduty(self) -> PagerDutyStandin:
+        return self.channels.pagerduty
 
     def invoke(self, at: datetime, execution_id: str = "exec", **event: Any) -> dict[str, Any]:
         self.ultravox.set_clock(at)
@@ -104,30 +119,28 @@ def harness(
     scenario: Scenario,
     monitor: str,
     parameters: Mapping[str, str] | None = None,
-    slack: bool = True,
+    channels: Collection[str] = ("slack",),
+    limit: str | None = "50",
 ) -> Iterator[Harness]:
+    """A monitor with `channels` configured (email always), and `limit` unless None."""
     api_key = f"uvx-itest-{secrets.token_hex(8)}"
-    with UltravoxSimulator(scenario, api_key) as ultravox, SlackCatcher() as catcher:
-        webhook = catcher.webhook_url()
-        env = stack.function_environment() | {
-            "ULTRAVOX_API_BASE_URL": ultravox.base_url,
-            "CEILINGWATCH_SLACK_WEBHOOK_PREFIXES": webhook.split("/services/")[0] + "/",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "CEILINGWATCH_CONFIG_MAX_AGE": "0",
-        }
-        h = Harness(
-            stack,
-            ultravox,
-            catcher,
-            monitor,
-            api_key,
-            stack.subscribe_queue(f"inbox-{monitor}"),
-            env,
+    with UltravoxSimulator(scenario, api_key) as ultravox, ChannelStandins() as standins:
+        env = (
+            stack.function_environment()
+            | standins.environment()
+            | {
+                "ULTRAVOX_API_BASE_URL": ultravox.base_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "CEILINGWATCH_CONFIG_MAX_AGE": "0",
+            }
         )
+        inbox = stack.subscribe_queue(f"inbox-{monitor}")
+        h = Harness(stack, ultravox, standins, monitor, api_key, inbox, env)
         h.put("ultravox-api-key", api_key, secure=True)
-        if slack:
-            h.put("slack-webhook-url", webhook, secure=True)
-        for name, value in {"concurrency-limit": "50", **(parameters or {})}.items():
+        for name, value in standins.secure_parameters(channels).items():
+            h.put(name, value, secure=True)
+        plain = {"concurrency-limit": limit} if limit is not None else {}
+        for name, value in {**plain, **(parameters or {})}.items():
             h.put(name, value)
         h.rebuild()
         yield h

@@ -9,10 +9,12 @@ import pytest
 
 from infra.demo import run_demo
 
+PRINTED = io.StringIO()
+
 
 @pytest.fixture(scope="module")
 def rising() -> object:
-    return run_demo("rising-to-ceiling", out=io.StringIO())
+    return run_demo("rising-to-ceiling", out=PRINTED)
 
 
 def test_the_rising_scenario_shows_the_whole_lifecycle_and_nothing_in_between(rising) -> None:
@@ -25,18 +27,39 @@ def test_the_rising_scenario_shows_the_whole_lifecycle_and_nothing_in_between(ri
         "[OK] demo: resolved, 34/50 concurrent calls (68%)",
     ]
     assert len(rising.kinds("slack")) == 5
+    assert len(rising.kinds("teams")) == 5
+    # PagerDuty pages from CRITICAL: one incident for the episode, escalated, reminded, resolved.
+    assert rising.kinds("pagerduty") == [f"{action} {KEY}" for action in PAGES]
+    assert rising.incidents == [
+        {
+            "dedup_key": KEY,
+            "summary": rising.incidents[0]["summary"],
+            "severity": "critical",
+            "source": "ceilingwatch/demo",
+            "status": "resolved",
+            "actions": PAGES,
+        }
+    ]
+    assert rising.incidents[0]["summary"].startswith("CRITICAL: demo escalated from WARNING")
     # Hysteresis: one WARNING despite the traffic wobbling around 80 % for twenty minutes.
     assert rising.statuses.count("WARNING") >= 5
 
 
+KEY = "ceilingwatch/demo/capacity/20261124T1321Z"
+PAGES = ["trigger", "trigger", "trigger", "resolve"]
+
+
 def test_no_secret_reaches_a_log_line_an_exception_or_a_metric(rising) -> None:
-    api_key, webhook = rising.secrets
+    # The Ultravox key, the Slack and Teams webhook URLs and the PagerDuty routing key.
+    assert len(rising.secrets) == 4
     assert rising.log_text.count("\n") > rising.ticks  # a decision line and EMF per tick at least
     for line in rising.log_text.splitlines():
         json.loads(line)  # every line is structured
-        assert api_key not in line and webhook not in line
+        assert not [s for s in rising.secrets if s in line]
     for message in rising.messages:
-        assert api_key not in message.body and webhook not in message.body
+        assert not [s for s in rising.secrets if s in message.title + message.body]
+    assert "PagerDuty incidents" in PRINTED.getvalue()
+    assert not [s for s in rising.secrets if s in PRINTED.getvalue()]
 
 
 def test_the_outage_scenario_alerts_once_then_says_it_recovered() -> None:
@@ -46,8 +69,11 @@ def test_the_outage_scenario_alerts_once_then_says_it_recovered() -> None:
         "[ERROR] demo: ceilingwatch cannot judge the ceiling",
         "[OK] demo: ceilingwatch is judging again, 28/50 concurrent calls (56%)",
     ]
-    api_key, webhook = report.secrets
-    assert api_key not in report.log_text and webhook not in report.log_text
+    assert not [s for s in report.secrets if s in report.log_text]
+    # Monitor health is an incident of its own, resolved by "judging again".
+    assert [(i["dedup_key"].split("/")[2], i["actions"]) for i in report.incidents] == [
+        ("health", ["trigger", "resolve"])
+    ]
     assert "HTTP 503" in report.log_text
 
 

@@ -18,10 +18,8 @@ from moto.cloudformation.parsing import clean_json
 
 from infra.demo import Context
 from infra.local_stack import LocalStack
-from infra.slack_catcher import SlackCatcher
-from infra.ultravox_sim import UltravoxSimulator
 
-from .harness import START, Harness, flat_scenario
+from .harness import START, flat_scenario, harness
 
 pytestmark = [
     pytest.mark.integration,
@@ -191,23 +189,10 @@ def test_the_heartbeat_alarm_watches_the_new_monitor_and_tells_the_main_topic(
 
 
 def test_the_main_function_runs_the_new_monitor_from_its_schedule_input(stack: LocalStack) -> None:
-    api_key = "uvx-itest-staging-0123456789"
-    with UltravoxSimulator(flat_scenario(5), api_key) as ultravox, SlackCatcher() as slack:
-        webhook = slack.webhook_url()
-        env = stack.function_environment() | {
-            "ULTRAVOX_API_BASE_URL": ultravox.base_url,
-            "CEILINGWATCH_SLACK_WEBHOOK_PREFIXES": webhook.split("/services/")[0] + "/",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "CEILINGWATCH_CONFIG_MAX_AGE": "0",
-        }
-        inbox = stack.subscribe_queue("inbox-staging")
-        h = Harness(stack, ultravox, slack, "staging", api_key, inbox, env)
-        # Only the secrets: the limit is the one the monitor stack put in SSM.
-        h.put("ultravox-api-key", api_key, secure=True)
-        h.put("slack-webhook-url", webhook, secure=True)
-        h.rebuild()
+    # Only the secrets: the limit is the one the monitor stack put in SSM.
+    with harness(stack, flat_scenario(5), "staging", limit=None) as h:
         at = START + timedelta(hours=2, minutes=1)
-        ultravox.set_clock(at)
+        h.ultravox.set_clock(at)
         # The scheduler fills in its placeholders; the rest of the input is the template's.
         text = schedule(stack)["Target"]["Input"]
         text = text.replace("<aws.scheduler.scheduled-time>", at.strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -763,3 +763,36 @@ def test_monitor_names_the_template_refuses_are_refused_first(
     assert cli.main([command, f"--monitor={name}"]) == 3
     err = capsys.readouterr().err
     assert "is not a monitor name" in err and "letters, digits, '-' and '_'" in err
+
+
+def test_put_secrets_only_stores_one_checked_channel_secret(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routing_key = "R0UT1NGKEY0123456789abcdef012345"
+    stdin(monkeypatch, f"{routing_key}\n")
+    assert cli.main(["put-secrets", "--monitor", "prod", "--only", "pagerduty-routing-key"]) == 0
+    name = "/ceilingwatch/prod/pagerduty-routing-key"
+    assert stored([name, KEY_NAME]) == {name: ("SecureString", routing_key)}
+    assert routing_key not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("only", "value", "problem"),
+    [
+        ("teams-webhook-url", "https://contoso.webhook.office.com/leaky-9", "Office 365 connector"),
+        ("pagerduty-routing-key", "short-leaky-9", "32 letters and digits"),
+    ],
+)
+def test_put_secrets_only_refuses_a_malformed_secret_without_echoing_it(
+    aws: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    only: str,
+    value: str,
+    problem: str,
+) -> None:
+    stdin(monkeypatch, f"{value}\n")
+    assert cli.main(["put-secrets", "--monitor", "prod", "--only", only]) == 3
+    captured = capsys.readouterr()
+    assert problem in captured.err and "leaky-9" not in captured.out + captured.err
+    assert stored([f"/ceilingwatch/prod/{only}"]) == {}

@@ -116,6 +116,17 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
     assert parameters["ReservedConcurrency"]["Default"] == 0
 
 
+def test_pagerduty_region_is_a_choice_of_pagerdutys_own_hosts() -> None:
+    parameter = template()["Parameters"]["PagerDutyEventsUrl"]
+    assert parameter["Default"] == "https://events.pagerduty.com/v2/enqueue"
+    assert parameter["AllowedValues"] == [
+        "https://events.pagerduty.com/v2/enqueue",
+        "https://events.eu.pagerduty.com/v2/enqueue",
+    ]
+    variables = template()["Resources"]["CheckFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["CEILINGWATCH_PAGERDUTY_EVENTS_URL"] == {"Ref": "PagerDutyEventsUrl"}
+
+
 @pytest.mark.parametrize(
     ("name", "ok"),
     [
