@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import json
 import secrets
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -121,6 +122,10 @@ def _echo_messages(
             sqs.delete_message(QueueUrl=inbox, ReceiptHandle=item["ReceiptHandle"])
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenario", default="rising-to-ceiling")
@@ -132,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    # Ctrl-C and `kill` both stop it cleanly, even when started where SIGINT was ignored (`&`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return serve(args.scenario, sys.stdout, args.limit)
     except KeyboardInterrupt:

@@ -69,6 +69,13 @@ def aws_client(service: str, *, region: str | None = None) -> Any:
     return boto3.client(service, **_client_options(service, region))  # type: ignore[call-overload]
 
 
+def has_aws_credentials(region: str | None = None) -> bool:
+    """Whether boto3's credential chain finds any, as the clients above would look for them."""
+    import boto3
+
+    return boto3.session.Session(region_name=region).get_credentials() is not None
+
+
 def ultravox_client(base_url: str, *, key_parameter: str | None = None) -> UltravoxClient:
     """The Ultravox adapter; `key_parameter` is where a bad key's fix tells to look."""
     from ceilingwatch.adapters.ultravox import UltravoxClient

@@ -234,9 +234,10 @@ def _time_labels(columns: Sequence[Column], room: int) -> str:
     under each midnight and the first column, placed before the hours so none is crowded out."""
     multi_day = columns[0].start.date() != columns[-1].start.date()
     hours = [i for i, c in enumerate(columns) if _on_hour(c) and i + 5 <= room]
+    # Midnights first, then the first column's date if it still fits: a day's start matters most.
     dates = [i for i in hours if multi_day and columns[i].start.hour == 0]
     if multi_day and 0 not in dates:
-        dates.insert(0, 0)
+        dates.append(0)
     row = [" "] * (len(columns) + 5)
     taken: list[range] = []
 

@@ -66,6 +66,8 @@ def shell_env(
     }
 
 
+# A test action measures nothing, and Powertools says so.
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_secrets_then_deploy_then_a_quiet_first_run_and_a_test_alert(
     world: tuple[LocalStack, UltravoxSimulator, SlackCatcher], log: io.StringIO
 ) -> None:

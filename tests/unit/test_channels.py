@@ -269,3 +269,33 @@ def test_memory_flows_through_one_channel_in_order() -> None:
         deadline=time.monotonic() + 5,
     )
     assert settled.memory == {"pagerduty": {"count": str(5 + len(notes))}}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "outcome"),
+    [
+        (400, b"no_text", "no_text"),
+        (400, b"invalid_payload", "invalid_payload"),
+        (404, b"no_service", PermanentChannelError),
+        (410, b"channel_is_archived", PermanentChannelError),
+        (400, b"something_else", PermanentChannelError),
+        (200, b"ok", PermanentChannelError),
+        (503, b"", TransientChannelError),
+    ],
+)
+def test_the_slack_probe_tells_a_live_webhook_without_posting(
+    status: int, body: bytes, outcome: Any
+) -> None:
+    from ceilingwatch.channels.slack_webhook import probe
+
+    url = "https://hooks.slack.com/services/T0/B0/secret"
+    session, clock = ScriptedSession([answer(status, body)] * 2), FakeTime()
+    poster = Poster(session, sleep=clock.sleep, clock=clock.clock)  # type: ignore[arg-type]
+    if isinstance(outcome, str):
+        assert probe(Secret(url), poster, deadline=10.0) == outcome
+    else:
+        with pytest.raises(outcome) as caught:
+            probe(Secret(url), poster, deadline=10.0)
+        assert url not in str(caught.value)
+    # The probe's body has no text: nothing a channel could show.
+    assert session.calls[0]["json"] == {}

@@ -212,3 +212,11 @@ def test_a_chart_within_one_day_has_no_dates() -> None:
     series = buckets([5] * 36, start=datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
     labels = render(series, 10, SMALL, now=series[-1].end, width=80).splitlines()[-1]
     assert not re.search(r"\d\d-\d\d", labels)
+
+
+def test_a_midnight_keeps_its_date_when_the_first_column_is_close_before_it() -> None:
+    # 30 hours in 2-hour columns from 14:00: midnight is the sixth column, close to the first.
+    start = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
+    series = buckets([5] * (12 * 30), start=start)
+    labels = render(series, 50, Thresholds(), now=series[-1].end, width=50).splitlines()[-1]
+    assert "12-01" in labels.split()

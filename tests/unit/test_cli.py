@@ -263,7 +263,8 @@ def test_check_takes_base_url_from_flag_over_environment(
         (
             40,
             "account   Ultravox allows this account 40 concurrent calls, below the configured "
-            "limit of 50: calls past 40 will get HTTP 429 before any alert fires",
+            "limit of 50: calls past 40 will get HTTP 429 before any alert fires. Fix: lower "
+            "--limit to 40",  # the flag, not the parameter: there is none on a laptop
         ),
     ],
 )

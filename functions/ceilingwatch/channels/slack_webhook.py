@@ -23,6 +23,25 @@ SLACK = Endpoint(
 )
 
 
+# `{}` has no text: Slack refuses it without posting, and which refusal proves the webhook lives.
+PROBE = Endpoint("Slack", taken=frozenset({400}), meanings={**SLACK.meanings, 200: "Slack posted"})
+PROBE_ANSWERS = frozenset({"no_text", "invalid_payload"})
+
+
+def probe(webhook: Secret, poster: Poster, *, deadline: float) -> str:
+    """Slack's refusal of an empty body (`no_text`): the webhook exists, and nothing was posted.
+
+    Raises PermanentChannelError when Slack refuses the webhook itself (404, 410, 403), and
+    TransientChannelError when it cannot be reached.
+    """
+    url = webhook.reveal()
+    response = poster.post(url, {}, PROBE, deadline=deadline, secrets=(url,))
+    answer = response.text.strip()[:40]
+    if answer not in PROBE_ANSWERS:
+        raise PermanentChannelError(f"Slack answered an empty probe with 400 {answer!r}")
+    return answer
+
+
 def webhook_problem(url: Secret, allowed_prefixes: Sequence[str]) -> str:
     """Post only to Slack (or a configured stand-in): never a secret to an arbitrary host."""
     if any(url.reveal().startswith(prefix) for prefix in allowed_prefixes):

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceilingwatch.bootstrap import aws_client
+from ceilingwatch.bootstrap import aws_client, has_aws_credentials
 from ceilingwatch.cli.common import CliError
 from ceilingwatch.errors import aws_error_code
 
@@ -16,9 +16,7 @@ AWS_ERRORS = (BotoCoreError, ClientError)
 
 def require_credentials(region: str | None) -> None:
     """Fails early, with the laptop's fix, where boto3 would fail late and vaguely."""
-    import boto3
-
-    if boto3.session.Session(region_name=region).get_credentials() is None:
+    if not has_aws_credentials(region):
         raise CliError(
             "no AWS credentials found",
             "run `aws configure` (or `aws sso login`, or export AWS_PROFILE); to try the CLI "

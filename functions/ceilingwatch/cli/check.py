@@ -24,6 +24,7 @@ from ceilingwatch.cli.common import (
     CliError,
     api_key,
     config_from_flags,
+    in_flags,
     ultravox,
     webhook_from_env,
     webhook_prefixes,
@@ -138,7 +139,7 @@ def _account_text(
             "yours to choose"
         )
     if note is not None:
-        return f"{note.why}. Fix: {note.fix}"
+        return f"{note.why}. Fix: {in_flags(note.fix)}"
     return f"Ultravox allows {allowed} concurrent calls{tier}, the limit is {limit}: fine"
 
 

@@ -103,9 +103,16 @@ def config_from_flags(args: argparse.Namespace, key: str) -> MonitorConfig:
     except ConfigurationError as error:
         problem = error.problem.removeprefix("invalid monitor configuration: ")
         derived = {} if hasattr(args, "warning_recovery") else DERIVED_RECOVERY
-        for name, flag in (FLAG_OF_PARAMETER | derived).items():
-            problem = problem.replace(name, flag)
-        raise CliError(f"invalid thresholds: {problem}", "change the flags named above") from None
+        raise CliError(
+            f"invalid thresholds: {in_flags(problem, derived)}", "change the flags named above"
+        ) from None
+
+
+def in_flags(text: str, derived: dict[str, str] | None = None) -> str:
+    """The monitor's words for its parameters (`concurrency-limit`) as the flags that set them."""
+    for name, flag in (FLAG_OF_PARAMETER | (derived or {})).items():
+        text = text.replace(name, flag)
+    return text
 
 
 def base_url(flag: str | None) -> str:

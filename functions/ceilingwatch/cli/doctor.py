@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
 from ceilingwatch.adapters.parameters import ParameterStore
-from ceilingwatch.channels.slack_webhook import SLACK
+from ceilingwatch.channels import slack_webhook
+from ceilingwatch.channels.http import Poster
 from ceilingwatch.cli import aws, terminal
 from ceilingwatch.cli.common import (
     BASE_URL_ENV,
@@ -31,12 +30,16 @@ from ceilingwatch.cli.common import (
 )
 from ceilingwatch.cli.flags import add_aws_flags
 from ceilingwatch.config import MonitorConfig, parameter_path
-from ceilingwatch.errors import MonitorError, UltravoxUnavailableError, aws_error_code
+from ceilingwatch.errors import (
+    MonitorError,
+    PermanentChannelError,
+    TransientChannelError,
+    UltravoxUnavailableError,
+    aws_error_code,
+)
 from ceilingwatch.series import BUCKET
 
-SLACK_TIMEOUT = (3.05, 5.0)
-# A body Slack refuses without posting: its answer still tells whether the webhook exists.
-SLACK_PROBE_ANSWERS = frozenset({"no_text", "invalid_payload"})
+SLACK_SECONDS = 10.0  # for the probe and its one retry
 
 
 @dataclass(frozen=True)
@@ -187,31 +190,18 @@ def slack_finding(config: MonitorConfig) -> Finding:
             "put the incoming-webhook URL Slack gave you: ceilingwatch put-secrets",
         )
     try:
-        # `{}` has no text: Slack refuses it without posting, and the refusal proves the webhook.
-        response = requests.post(
-            webhook.reveal(), json={}, timeout=SLACK_TIMEOUT, allow_redirects=False
+        answer = slack_webhook.probe(webhook, Poster(), deadline=time.monotonic() + SLACK_SECONDS)
+    except TransientChannelError as error:
+        return Finding(
+            False, f"Slack webhook: {error}", "check this machine's network, then run doctor again"
         )
-    except requests.RequestException as error:
-        # The exception text holds the URL, and the URL is the secret: name only the kind.
+    except PermanentChannelError as error:
         return Finding(
             False,
-            f"Slack webhook: Slack could not be reached ({type(error).__name__})",
-            "check this machine's network, then run doctor again",
-        )
-    answer = response.text.strip()[:40]
-    if response.status_code == 400 and answer in SLACK_PROBE_ANSWERS:
-        return Finding(True, f"Slack webhook exists (an empty probe got 400 {answer}; not posted)")
-    if response.status_code in SLACK.meanings and response.status_code != 400:
-        return Finding(
-            False,
-            f"Slack webhook: {SLACK.meanings[response.status_code]}",
+            f"Slack webhook: {error}",
             "create a new incoming webhook and store it: ceilingwatch put-secrets",
         )
-    return Finding(
-        False,
-        f"Slack webhook: unexpected answer HTTP {response.status_code} {answer!r}",
-        "run doctor again later; if it persists, create a new webhook",
-    )
+    return Finding(True, f"Slack webhook exists (an empty probe got 400 {answer}; not posted)")
 
 
 def topic(args: argparse.Namespace) -> Finding:
