@@ -71,6 +71,10 @@ class MonitorConfig:
     slack_webhook_url: Secret | None = field(default=None, repr=False)
     teams_webhook_url: Secret | None = field(default=None, repr=False)
     pagerduty_routing_key: Secret | None = field(default=None, repr=False)
+    # Bot mode: with a token, Slack goes through the Web API (one thread per episode).
+    slack_bot_token: Secret | None = field(default=None, repr=False)
+    slack_channel_id: str = ""
+    slack_signing_secret: Secret | None = field(default=None, repr=False)
     min_severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MIN_SEVERITY))
     thresholds: Thresholds = Thresholds()
     recovery_buckets: int = 2
@@ -91,6 +95,8 @@ class MonitorConfig:
             self.slack_webhook_url,
             self.teams_webhook_url,
             self.pagerduty_routing_key,
+            self.slack_bot_token,
+            self.slack_signing_secret,
         )
         return tuple(secret.reveal() for secret in held if secret is not None)
 
@@ -148,6 +154,9 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
         slack_webhook_url=webhook,
         teams_webhook_url=read("teams-webhook-url", Secret, None),
         pagerduty_routing_key=read("pagerduty-routing-key", Secret, None),
+        slack_bot_token=read("slack-bot-token", _bot_token, None),
+        slack_channel_id=read("slack-channel-id", _channel_id, ""),
+        slack_signing_secret=read("slack-signing-secret", Secret, None),
         min_severity=min_severity,
         thresholds=thresholds,
         recovery_buckets=recovery_buckets,
@@ -252,6 +261,21 @@ def _instant(raw: str) -> datetime:
     except ValueError:
         raise ValueError("must be an ISO-8601 time such as 2026-11-24T18:00:00Z") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _bot_token(raw: str) -> Secret:
+    if not raw.startswith("xoxb-"):
+        raise ValueError("must be the app's Bot User OAuth Token, which starts with xoxb-")
+    return Secret(raw)
+
+
+def _channel_id(raw: str) -> str:
+    # Public channels start with C, private ones with G; a name such as #alerts is not an ID.
+    if not (raw[:1] in ("C", "G") and 9 <= len(raw) <= 20 and raw.isalnum() and raw.isupper()):
+        raise ValueError(
+            "must be a channel ID such as C0123456789 (channel details > About), not a name"
+        )
+    return raw
 
 
 def _boolean(raw: str) -> bool:

@@ -64,7 +64,7 @@ def _record(result: RunResult) -> None:
     if result.suppressed:
         # A mute or a dry run left on by mistake silences alerting: say so at every run.
         logger.warning(
-            "notifications held back by mute-until or dry-run",
+            "notifications held back by mute-until, a Slack snooze or acknowledge, or dry-run",
             extra={"held": result.suppressed, "skipped": result.skipped},
         )
     if result.peak is not None and result.limit:

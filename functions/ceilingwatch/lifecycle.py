@@ -113,6 +113,11 @@ class AlertState:
     channel_memory: str = ""
     channel_problems_notified: str = ""
     channel_problems_notified_at: datetime | None = None
+    # Answers from Slack's buttons, for the current capacity episode (see responses.py).
+    snoozed_until: datetime | None = None
+    snoozed_by: str = ""
+    acknowledged_level: Level | None = None
+    acknowledged_by: str = ""
     version: int = 0
 
     @property
@@ -251,16 +256,50 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
             )
         )
     change = _level_notification(state, level, reason, reading, tick, cfg, limit_changed)
+    answered: list[Notification] = []
     if change is not None:
-        notes.append(change)
-        told = level if change.kind is not Kind.REMINDER else max(level, state.notified_level)
-        next_state = replace(next_state, notified_level=told, notified_at=tick)
+        heed = _heed(state, change, tick)
+        (notes if heed is Heed.SEND else answered).append(change)
+        if heed is not Heed.HOLD:
+            told = level if change.kind is not Kind.REMINDER else max(level, state.notified_level)
+            next_state = replace(next_state, notified_level=told, notified_at=tick)
+    if not level.alerting:
+        # A snooze or an acknowledge answers one episode: the next one alerts afresh.
+        next_state = replace(
+            next_state,
+            snoozed_until=None,
+            snoozed_by="",
+            acknowledged_level=None,
+            acknowledged_by="",
+        )
     next_state, ceiling_note = _account_ceiling(
         next_state, seen.account_ceiling, tick, cfg, reading
     )
     if ceiling_note is not None:
         notes.append(ceiling_note)
-    return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+    outcome = _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+    return replace(outcome, suppressed=outcome.suppressed + tuple(answered))
+
+
+class Heed(StrEnum):
+    """What a snooze or an acknowledge from Slack makes of a level notification."""
+
+    SEND = "send"
+    HOLD = "hold"  # snoozed: not told, so it goes out once the snooze ends
+    DROP = "drop"  # acknowledged: counts as told, so its reminders stop
+
+
+def _heed(state: AlertState, note: Notification, tick: datetime) -> Heed:
+    """A rise, a new episode and the resolve always go out; reminders and same-level news wait."""
+    level = Level[note.severity]
+    snoozed = state.snoozed_until is not None and tick < state.snoozed_until
+    if note.kind is Kind.REMINDER:
+        if state.acknowledged_level is not None and level <= state.acknowledged_level:
+            return Heed.DROP
+        return Heed.HOLD if snoozed else Heed.SEND
+    if note.kind is Kind.LIMIT_CHANGED and snoozed and Level.OK < level <= state.notified_level:
+        return Heed.HOLD
+    return Heed.SEND
 
 
 def _level_notification(
@@ -437,7 +476,7 @@ def _with_episode(
 def _episode_summary(state: AlertState, tick: datetime) -> str:
     if state.episode_started_at is None:
         return ""
-    lasted = _duration(tick - state.episode_started_at)
+    lasted = duration(tick - state.episode_started_at)
     peak_at = f" at {_clock(state.episode_peak_at)} UTC" if state.episode_peak_at else ""
     limit = state.limit or 0
     return f"lasted {lasted}, peak {state.episode_peak}/{limit}{peak_at}"
@@ -493,7 +532,7 @@ def _clock(moment: datetime | None) -> str:
     return moment.strftime("%H:%M") if moment else "?"
 
 
-def _duration(span: timedelta) -> str:
+def duration(span: timedelta) -> str:
     minutes = int(span.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     if hours and minutes:

@@ -169,3 +169,7 @@ def _headroom(r: Reading) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# The Slack app's root messages escape as the webhook's messages do.
+escape_mrkdwn = _escape

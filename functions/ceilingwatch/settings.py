@@ -11,6 +11,9 @@ from ceilingwatch.errors import ConfigurationError
 
 SLACK_WEBHOOK_PREFIX = "https://hooks.slack.com/"
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+SLACK_API_URL = "https://slack.com/api/"
+# https, or loopback for the local stand-ins: where a secret may travel.
+SAFE_URL_PREFIXES = ("https://", "http://127.0.0.1", "http://localhost")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Settings:
     # Empty: Teams' own Workflows hosts; a local stand-in sets its own prefix.
     teams_webhook_prefixes: tuple[str, ...] = ()
     pagerduty_events_url: str = PAGERDUTY_EVENTS_URL
+    slack_api_url: str = SLACK_API_URL
     config_max_age_seconds: int = 60
     region: str = "us-east-1"
     dashboard_name: str = ""
@@ -55,10 +59,17 @@ class Settings:
             )
         prefixes = env.get("CEILINGWATCH_SLACK_WEBHOOK_PREFIXES", SLACK_WEBHOOK_PREFIX)
         pagerduty = env.get("CEILINGWATCH_PAGERDUTY_EVENTS_URL", "") or PAGERDUTY_EVENTS_URL
-        if not pagerduty.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        if not pagerduty.startswith(SAFE_URL_PREFIXES):
             raise ConfigurationError(
                 "CEILINGWATCH_PAGERDUTY_EVENTS_URL is not an https URL",
                 f"set it to {PAGERDUTY_EVENTS_URL} or the EU host events.eu.pagerduty.com",
+            )
+        slack_api = env.get("CEILINGWATCH_SLACK_API_URL", "") or SLACK_API_URL
+        if not slack_api.startswith(SAFE_URL_PREFIXES):
+            # The bot token travels in a header: never in clear to a remote host.
+            raise ConfigurationError(
+                "CEILINGWATCH_SLACK_API_URL is not an https URL",
+                f"set it to {SLACK_API_URL} or leave it unset",
             )
         return cls(
             state_table_name=env["STATE_TABLE_NAME"],
@@ -68,6 +79,7 @@ class Settings:
             slack_webhook_prefixes=_prefixes(prefixes),
             teams_webhook_prefixes=_prefixes(env.get("CEILINGWATCH_TEAMS_WEBHOOK_PREFIXES", "")),
             pagerduty_events_url=pagerduty,
+            slack_api_url=slack_api.rstrip("/") + "/",
             config_max_age_seconds=int(max_age),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             dashboard_name=env.get("CEILINGWATCH_DASHBOARD_NAME", ""),

@@ -95,7 +95,7 @@ def state_from_item(item: dict[str, dict[str, str]]) -> AlertState:
         raw = typed.get("S", typed.get("N", ""))
         if name in _TIMES:
             values[name] = datetime.fromisoformat(raw)
-        elif name in ("level", "notified_level"):
+        elif name in ("level", "notified_level", "acknowledged_level"):
             values[name] = Level[raw]
         elif name == "health":
             values[name] = Health(raw)

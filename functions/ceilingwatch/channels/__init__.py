@@ -10,6 +10,8 @@ from ceilingwatch.channels import pagerduty, slack_webhook, teams
 from ceilingwatch.channels.base import Channel
 from ceilingwatch.channels.email import EmailChannel
 from ceilingwatch.channels.http import Poster
+from ceilingwatch.channels.slack_app import SlackAppChannel
+from ceilingwatch.channels.slack_web import SlackWebApi
 from ceilingwatch.config import MonitorConfig
 from ceilingwatch.settings import Settings
 
@@ -38,6 +40,8 @@ def _email(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None
 
 
 def _slack(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
+    if config is not None and config.slack_bot_token is not None:
+        return _slack_app(config, wiring)
     if config is None or config.slack_webhook_url is None:
         return None
     prefixes = wiring.settings.slack_webhook_prefixes
@@ -48,6 +52,17 @@ def _slack(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None
         allowed_prefixes=prefixes,
         min_severity=config.min_severity["slack"],
     )
+
+
+def _slack_app(config: MonitorConfig, wiring: Wiring) -> Channel | str:
+    """A bot token switches Slack from the webhook to the Web API: one thread per episode."""
+    if config.slack_bot_token is None or not config.slack_channel_id:
+        return (
+            f"{config.parameter('slack-bot-token')} is set but "
+            f"{config.parameter('slack-channel-id')} is not: put the channel's ID (C...) there"
+        )
+    api = SlackWebApi(config.slack_bot_token, wiring.poster, wiring.settings.slack_api_url)
+    return SlackAppChannel(api, config.slack_channel_id, min_severity=config.min_severity["slack"])
 
 
 def _teams(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:

@@ -47,6 +47,7 @@ class Poster:
         *,
         deadline: float,
         secrets: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         problem = f"{endpoint.service} was not tried: no time left in this run"
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -57,7 +58,7 @@ class Poster:
             wait = 1.0
             try:
                 response = self.session.post(
-                    url, json=payload, timeout=timeout, allow_redirects=False
+                    url, json=payload, headers=headers, timeout=timeout, allow_redirects=False
                 )
             except requests.ConnectTimeout:
                 problem = f"{endpoint.service} could not be reached within {timeout[0]:.1f} s"
