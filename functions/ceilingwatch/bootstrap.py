@@ -12,6 +12,7 @@ from ceilingwatch.settings import Settings
 
 if TYPE_CHECKING:
     from ceilingwatch.adapters.ultravox import UltravoxClient
+    from ceilingwatch.interactions import Responders
 
 
 def build_dependencies(
@@ -58,6 +59,33 @@ def build_dependencies(
         states=StateStore(client("dynamodb", aws)(), settings.state_table_name),
         channels=functools.partial(build_channels, wiring=wiring),
         on_secrets=on_secrets or redact,
+    )
+
+
+def build_responders(settings: Settings | None = None, *, region: str | None = None) -> Responders:
+    """What the interactions function needs: the monitor's parameters and state, and Slack."""
+    import boto3  # the runtime's own SDK, imported when the first click wires up
+    from botocore.config import Config
+
+    from ceilingwatch.adapters.parameters import ParameterStore
+    from ceilingwatch.adapters.state_store import StateStore
+    from ceilingwatch.interactions import Responders
+    from ceilingwatch.observability import redact
+
+    settings = settings or Settings.from_env()
+    # A click must be answered within Slack's 3 s: short timeouts, one retry.
+    aws = Config(
+        connect_timeout=1, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 2}
+    )
+    ssm, dynamodb = (
+        boto3.client(name, config=aws, **_client_options(name, region))  # type: ignore[call-overload]
+        for name in ("ssm", "dynamodb")
+    )
+    return Responders(
+        settings=settings,
+        parameters=ParameterStore(ssm, settings.parameter_prefix, settings.config_max_age_seconds),
+        states=StateStore(dynamodb, settings.state_table_name),
+        on_secrets=redact,
     )
 
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from ceilingwatch import interactions
+from ceilingwatch.bootstrap import build_responders
+from ceilingwatch.interactions import Responders
 
+from infra.demo import Context
 from infra.local_stack import LocalStack
 from infra.slack_api import DEFAULT_CHANNEL, SlackWebApiStandIn
 from infra.ultravox_sim import Scenario
 
-from .harness import START, Harness, harness
+from .harness import START, Harness, flat_scenario, harness
 
 T = START + timedelta(hours=2, minutes=1)
 
@@ -72,3 +77,65 @@ def test_one_episode_is_one_root_and_its_thread(stack: LocalStack) -> None:
         assert root.header == "✅ episode: resolved after 2 h 25 min, peak 50/50"
         assert root.buttons() == {}, "an ended episode offers no snooze"
         assert h.state().get("channel_memory", "") == "", "the next episode gets a new root"
+
+
+def responders(h: Harness, now: datetime) -> Responders:
+    """The interactions function as deployed, on the scenario's clock."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in h.env.items():
+            patch.setenv(key, value)
+        return replace(build_responders(), clock=lambda: now)
+
+
+def test_a_snooze_clicked_on_the_root_holds_the_reminder_and_a_rise_still_alerts(
+    stack: LocalStack,
+) -> None:
+    # CRITICAL for 90 minutes (a reminder is due after 60), then AT LIMIT.
+    scenario = Scenario.from_dict(
+        {
+            "start": START.isoformat(),
+            "account": {"allowedConcurrentCalls": None},
+            "segments": [{"minutes": 210, "hold": 48}, {"minutes": 60, "hold": 50}],
+        }
+    )
+    with slack_app(stack, scenario, "snoozed") as (h, api):
+        h.invoke(T)
+        (root,) = api.roots()
+        at = T + timedelta(minutes=2)
+        click = api.click(root.ts, "snooze-4h", timestamp=at.timestamp())
+        answer = interactions.lambda_handler(click, Context(), dependencies=responders(h, at))
+        assert answer["statusCode"] == 200, answer
+        state = h.state()
+        assert state["snoozed_by"] == "U0MARIA"
+        assert state["snoozed_until"] == "2026-11-24T18:03:00+00:00"
+        # Shown on the root and confirmed in the thread, naming the user.
+        shown = api.message(root.ts)
+        assert any("snoozed by <@U0MARIA> until" in line for line in shown.context_lines())
+        assert [m.text.split(" until")[0] for m in api.thread(root.ts)] == [
+            "⏸️ snoozed by <@U0MARIA>"
+        ]
+        for minutes in range(5, 90, 5):  # past the hourly CRITICAL reminder: held
+            h.invoke(T + timedelta(minutes=minutes))
+        assert len(api.thread(root.ts)) == 1
+        assert "snoozed by" in " ".join(api.message(root.ts).context_lines())
+        h.invoke(T + timedelta(minutes=95))  # at the limit: a rise goes out through the snooze
+        replies = [m.header for m in api.thread(root.ts)]
+        assert replies[-1].startswith("🔴 AT LIMIT: snoozed escalated")
+        assert len(api.roots()) == 1
+
+
+def test_acknowledge_stops_the_reminders_of_its_level(stack: LocalStack) -> None:
+    scenario = flat_scenario(48, minutes=400)
+    with slack_app(stack, scenario, "acked") as (h, api):
+        h.invoke(T)
+        (root,) = api.roots()
+        at = T + timedelta(minutes=1)
+        click = api.click(root.ts, "acknowledge", timestamp=at.timestamp(), base64_body=False)
+        answer = interactions.lambda_handler(click, Context(), responders(h, at))
+        assert answer["statusCode"] == 200, answer
+        assert h.state()["acknowledged_level"] == "CRITICAL"
+        for minutes in range(5, 185, 5):  # three reminder intervals
+            h.invoke(T + timedelta(minutes=minutes))
+        assert [m.text.split(" at ")[0] for m in api.thread(root.ts)] == [
+            "👀 acknowledged by <@U0MARIA>"
+        ]
