@@ -57,6 +57,7 @@ class LocalStack(LoopbackService):
         self.outputs: dict[str, str] = {}
         self.replayed: list[str] = []  # logical ids moto skipped and this class created
         self.skipped: list[str] = []  # logical ids nobody created locally
+        self.attributes: dict[str, dict[str, str]] = {}  # GetAtt values of replayed resources
         self._server: ThreadedMotoServer | None = None
         self._clients: dict[str, Any] = {}
         # One session for every client: building a botocore session costs ~150 ms each.
@@ -150,6 +151,19 @@ class LocalStack(LoopbackService):
         return translate(self.template, self.parameters, self._session)
 
     def _create_stack(self, cfn_template: dict[str, Any]) -> None:
+        # An output naming a resource moto skips fails the whole stack (a GetAtt on a Function
+        # URL): such outputs wait until _replay_skipped has created their resources.
+        skipped = {
+            logical_id
+            for logical_id, resource in cfn_template["Resources"].items()
+            if resource["Type"] not in get_model_map()
+        }
+        outputs = cfn_template.get("Outputs", {})
+        deferred = {key: out for key, out in outputs.items() if _names(out["Value"]) & skipped}
+        cfn_template = {
+            **cfn_template,
+            "Outputs": {key: out for key, out in outputs.items() if key not in deferred},
+        }
         cloudformation = self.client("cloudformation")
         moto_log = logging.getLogger("moto")
         moto_level = moto_log.level
@@ -181,7 +195,11 @@ class LocalStack(LoopbackService):
             cloudformation_backends[account][self.region].get_stack(self.stack_name).resource_map
         )
         self._fix_key_policies(cfn_template, resource_map)
+        self._fix_role_policies(cfn_template, resource_map)
         self._replay_skipped(cfn_template, resource_map)
+        for key, output in deferred.items():
+            logical_id, attribute = output["Value"]["Fn::GetAtt"]
+            self.outputs[key] = self.attributes[logical_id][attribute]
 
     def _fix_key_policies(self, cfn_template: dict[str, Any], resource_map: Any) -> None:
         """Stores KMS key policies as JSON text, as the KMS API does.
@@ -197,12 +215,27 @@ class LocalStack(LoopbackService):
                     Policy=json.dumps(clean_json(properties["KeyPolicy"], resource_map)),
                 )
 
+    def _fix_role_policies(self, cfn_template: dict[str, Any], resource_map: Any) -> None:
+        """Stores inline role policies as JSON, as IAM does (moto's CloudFormation keeps a repr)."""
+        for logical_id, resource in cfn_template["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role":
+                continue
+            for policy in resource.get("Properties", {}).get("Policies", []):
+                # SAM leaves out the version, which moto's IAM API (unlike its stacks) demands.
+                document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+                self.client("iam").put_role_policy(
+                    RoleName=clean_json({"Ref": logical_id}, resource_map),
+                    PolicyName=policy["PolicyName"],
+                    PolicyDocument=json.dumps(clean_json(document, resource_map)),
+                )
+
     def _replay_skipped(self, cfn_template: dict[str, Any], resource_map: Any) -> None:
         """Creates through the API the resources whose types moto's CloudFormation skips."""
         supported = get_model_map()
         replayers: dict[str, Callable[[str, dict[str, Any]], None]] = {
             "AWS::CloudWatch::Alarm": self._put_alarm,
             "AWS::Lambda::EventInvokeConfig": self._put_event_invoke_config,
+            "AWS::Lambda::Url": self._create_function_url,
             "AWS::Scheduler::Schedule": self._create_schedule,
             "AWS::SNS::TopicPolicy": self._put_topic_policy,
             "AWS::SNS::Subscription": self._subscribe,
@@ -230,6 +263,18 @@ class LocalStack(LoopbackService):
     def _put_event_invoke_config(self, logical_id: str, properties: dict[str, Any]) -> None:
         self.client("lambda").put_function_event_invoke_config(**properties)
 
+    def _create_function_url(self, logical_id: str, properties: dict[str, Any]) -> None:
+        # Lambda answers a URL on its own host; locally the tests call the handler in-process.
+        created = self.client("lambda").create_function_url_config(
+            FunctionName=properties["TargetFunctionArn"],
+            AuthType=properties["AuthType"],
+            **({"Cors": properties["Cors"]} if "Cors" in properties else {}),
+        )
+        self.attributes[logical_id] = {
+            "FunctionUrl": created["FunctionUrl"],
+            "FunctionArn": created["FunctionArn"],
+        }
+
     def _create_schedule(self, logical_id: str, properties: dict[str, Any]) -> None:
         # CloudFormation names the schedule when the template omits the name.
         properties.setdefault("Name", f"{self.stack_name}-{logical_id}"[:64])
@@ -245,6 +290,19 @@ class LocalStack(LoopbackService):
 
     def _subscribe(self, logical_id: str, properties: dict[str, Any]) -> None:
         self.client("sns").subscribe(**properties)
+
+
+def _names(value: Any) -> set[str]:
+    """The logical ids a template value refers to through Ref or Fn::GetAtt."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return {str(value["Ref"])}
+        if "Fn::GetAtt" in value:
+            return {str(value["Fn::GetAtt"][0])}
+        return set().union(*(_names(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_names(item) for item in value))
+    return set()
 
 
 def _free_port() -> int:

@@ -41,6 +41,8 @@ def test_stack_is_created_from_the_template_with_its_outputs(stack: LocalStack) 
         "DeadLetterQueueArn",
         "ParameterPath",
         "DashboardName",
+        "InteractionsFunctionName",
+        "SlackInteractivityUrl",
     }
     assert stack.outputs["ParameterPath"] == "/ceilingwatch/itest/"
     assert stack.endpoint_url.startswith("http://127.0.0.1:")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from ceilingwatch import interactions
@@ -139,3 +140,40 @@ def test_acknowledge_stops_the_reminders_of_its_level(stack: LocalStack) -> None
         assert [m.text.split(" at ")[0] for m in api.thread(root.ts)] == [
             "👀 acknowledged by <@U0MARIA>"
         ]
+
+
+def test_the_interactions_function_is_deployed_as_the_template_says(stack: LocalStack) -> None:
+    aws = stack.client("lambda")
+    name = stack.outputs["InteractionsFunctionName"]
+    config = aws.get_function_configuration(FunctionName=name)
+    assert config["Handler"] == "ceilingwatch.interactions.lambda_handler"
+    assert config["Timeout"] == 5
+    # A Function URL with no IAM auth: Slack's signature is the auth.
+    url = aws.get_function_url_config(FunctionName=name)
+    assert url["AuthType"] == "NONE"
+    assert stack.outputs["SlackInteractivityUrl"] == url["FunctionUrl"]
+    assert "InteractionsFunctionUrl" in stack.replayed
+    # Its own role, allowed only to read the parameters and read and write the state.
+    iam = stack.client("iam")
+    role = config["Role"].rsplit("/", 1)[1]
+    assert (
+        role
+        != aws.get_function_configuration(FunctionName=stack.outputs["CheckFunctionName"])[
+            "Role"
+        ].rsplit("/", 1)[1]
+    )
+    actions = sorted(role_actions(iam, role))
+    assert actions == [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "kms:Decrypt",
+        "ssm:GetParametersByPath",
+    ]
+
+
+def role_actions(iam: Any, role: str) -> Iterator[str]:
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for statement in document["Statement"]:
+            action = statement["Action"]
+            yield from [action] if isinstance(action, str) else action
