@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from ceilingwatch.interactions import Responders
 from infra.demo import Context
 from infra.local_stack import LocalStack
 from infra.slack_api import DEFAULT_CHANNEL, SlackWebApiStandIn
-from infra.ultravox_sim import Scenario
+from infra.ultravox_sim import Fault, Scenario
 
 from .harness import START, Harness, flat_scenario, harness
 
@@ -177,3 +178,86 @@ def role_actions(iam: Any, role: str) -> Iterator[str]:
         for statement in document["Statement"]:
             action = statement["Action"]
             yield from [action] if isinstance(action, str) else action
+
+
+SCRIPTED = {
+    "invalid_auth": "slack-bot-token",
+    "not_authed": "slack-bot-token",
+    "account_inactive": "slack-bot-token",
+    "token_revoked": "slack-bot-token",
+    "channel_not_found": "slack-channel-id",
+    "not_in_channel": "slack-channel-id",
+}
+
+
+@pytest.mark.parametrize("error", SCRIPTED)
+def test_a_slack_error_answer_is_refused_with_the_parameter_to_fix(
+    stack: LocalStack, error: str
+) -> None:
+    with slack_app(stack, flat_scenario(48), f"err-{error.replace('_', '-')}") as (h, api):
+        api.fail_next("chat.postMessage", error)
+        result = h.invoke(T)
+        told = result["notifications"][0]["slack"]
+        assert told.startswith(f"refused: Slack refused chat.postMessage ({error}): ")
+        assert SCRIPTED[error] in told
+        assert len(h.subjects()) == 1, "email still carries the alert"
+        assert api.roots() == []
+
+
+def test_a_wrong_token_and_an_unknown_channel_are_told_as_slack_tells_them(
+    stack: LocalStack,
+) -> None:
+    with slack_app(stack, flat_scenario(48), "wrongtoken") as (h, api):
+        h.put("slack-bot-token", "xoxb-not-the-apps-token-000", secure=True)
+        result = h.invoke(T)
+        assert "(invalid_auth)" in result["notifications"][0]["slack"]
+        h.put("slack-bot-token", api.token, secure=True)
+        h.put("slack-channel-id", "C0NOSUCH01")
+        h.rebuild()
+        result = h.invoke(T + timedelta(minutes=60))
+        assert "(channel_not_found)" in result["notifications"][0]["slack"]
+        assert api.roots() == []
+
+
+def test_ratelimited_waits_for_the_next_run_and_then_posts(stack: LocalStack) -> None:
+    with slack_app(stack, flat_scenario(48), "ratelimited") as (h, api):
+        api.fail_next("chat.postMessage", "ratelimited", retry_after="30")
+        result = h.invoke(T)
+        assert result["notifications"][0]["slack"] == (
+            "failed: Slack is rate-limiting the app (ratelimited) and asked to wait 30 s: "
+            "left for the next run"
+        )
+        assert api.calls == [("chat.postMessage", "ratelimited")]
+        h.rebuild(CEILINGWATCH_OUTBOX_GRACE="0")  # the next run is not within this run's grace
+        h.invoke(T + timedelta(minutes=5))  # the owed raise goes out with the next run
+        (root,) = api.roots()
+        assert root.header.startswith("🟠 CRITICAL: ratelimited at 96%")
+
+
+def test_a_deleted_root_is_replaced_by_a_new_one_instead_of_failing(stack: LocalStack) -> None:
+    with slack_app(stack, flat_scenario(48), "deleted") as (h, api):
+        h.invoke(T)
+        (first,) = api.roots()
+        api.delete(first.ts)
+        result = h.invoke(T + timedelta(minutes=60))  # the hourly CRITICAL reminder
+        assert result["notifications"][0]["slack"] == "sent"
+        (root,) = api.roots()
+        assert root.ts != first.ts
+        assert [m.header.split(":")[0] for m in api.thread(root.ts)] == [
+            "🟠 Reminder, still CRITICAL"
+        ]
+        assert ("chat.update", "message_not_found") in api.calls
+
+
+def test_monitor_health_gets_its_own_root(stack: LocalStack) -> None:
+    with slack_app(stack, flat_scenario(48), "health") as (h, api):
+        h.invoke(T)
+        h.ultravox.inject(Fault("status", status=503), times=30)
+        for minutes in range(5, 20, 5):
+            with contextlib.suppress(Exception):
+                h.invoke(T + timedelta(minutes=minutes))
+        capacity, health = api.roots()
+        assert capacity.header.startswith("🟠 CRITICAL")
+        assert health.header.startswith("⚠️ ERROR: ceilingwatch cannot judge health")
+        assert health.buttons() == {}
+        assert api.thread(capacity.ts) == []

@@ -69,7 +69,7 @@ class SlackSession:
 
 
 def open_incident(monitor: str) -> AlertState:
-    root = Root(Stream.CAPACITY, "C0CEILING1", ROOTS[monitor], START, 48, 50, "CRITICAL", "why")
+    root = Root(Stream.CAPACITY, "C0CEILING1", ROOTS[monitor], START, "CRITICAL", 48, 50)
     memory = {"slack": root.remember({})}
     return AlertState(
         monitor, Level.CRITICAL, channel_memory=encode_channel_memory(memory), version=7

@@ -42,6 +42,7 @@ class Root:
     channel: str
     ts: str
     since: datetime
+    severity: str = ""
     peak: int = 0
     limit: int = 0
     headline: str = ""
@@ -64,6 +65,7 @@ class Root:
                 channel=kept["channel"],
                 ts=kept["ts"],
                 since=datetime.fromisoformat(kept["since"]),
+                severity=str(kept.get("severity", "")),
                 peak=int(kept.get("peak", 0)),
                 limit=int(kept.get("limit", 0)),
                 headline=str(kept.get("headline", "")),
@@ -86,6 +88,7 @@ class Root:
                 "channel": self.channel,
                 "ts": self.ts,
                 "since": self.since.isoformat(),
+                "severity": self.severity,
                 "peak": self.peak,
                 "limit": self.limit,
                 "headline": self.headline,
@@ -122,6 +125,7 @@ class Root:
             ended += f", peak {peak}/{limit}" if self.stream is Stream.CAPACITY and limit else ""
         return replace(
             self,
+            severity=note.severity,
             peak=peak,
             limit=limit,
             headline=title(note) if note.kind not in ENDING else "",
@@ -135,11 +139,10 @@ class Root:
 
     def message(self, monitor: str) -> dict[str, Any]:
         """The root as chat.postMessage or chat.update takes it (without channel and ts)."""
-        severity = next((v for k, v in self.figures if k == "Level"), "")
         if self.ended:
             header = f"✅ {monitor}: {self.ended}"
         else:
-            header = f"{EMOJI.get(severity.replace(' ', '_'), '')} {self.headline}".strip()
+            header = f"{EMOJI.get(self.severity, '')} {self.headline}".strip()
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": cut(header, HEADER_LIMIT)}},
             {"type": "section", "text": mrkdwn(f"*Why:* {escape_mrkdwn(self.why)}")},
