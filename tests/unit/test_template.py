@@ -350,10 +350,46 @@ def test_outputs() -> None:
         "DeadLetterQueueArn",
         "ParameterPath",
         "DashboardName",
+        "InteractionsFunctionName",
+        "SlackInteractivityUrl",
+    }
+    assert template()["Outputs"]["SlackInteractivityUrl"]["Value"] == {
+        "Fn::GetAtt": ["InteractionsFunctionUrl", "FunctionUrl"]
     }
     assert template()["Outputs"]["ParameterPath"]["Value"] == {
         "Fn::Sub": "/ceilingwatch/${MonitorName}/"
     }
+
+
+def test_interactions_function_may_only_read_parameters_and_the_state_item() -> None:
+    fn = template()["Resources"]["InteractionsFunction"]["Properties"]
+    assert fn["Handler"] == "ceilingwatch.interactions.lambda_handler"
+    assert fn["FunctionUrlConfig"] == {"AuthType": "NONE"}  # Slack's signature is the auth
+    assert fn["Timeout"] <= 5 and 1 <= fn["ReservedConcurrentExecutions"] <= 5
+    granted = {
+        s["Sid"]: (sorted(as_list(s["Action"])), s["Resource"])
+        for policy in fn["Policies"]
+        for s in policy["Statement"]
+    }
+    assert granted == {
+        "ReadMonitorConfiguration": (
+            ["ssm:GetParametersByPath"],
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+                ":parameter/ceilingwatch/*"
+            },
+        ),
+        "DecryptSecureStringParameters": (
+            ["kms:Decrypt"],
+            {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"},
+        ),
+        "ReadWriteAlertState": (
+            ["dynamodb:GetItem", "dynamodb:PutItem"],
+            {"Fn::GetAtt": ["StateTable", "Arn"]},
+        ),
+    }
+    variables = fn["Environment"]["Variables"]
+    assert not any(SECRET_WORDS.search(name) for name in variables)
 
 
 def test_sam_transform_gives_the_scheduler_only_invoke_and_dead_letter_rights() -> None:
