@@ -24,6 +24,7 @@ $(STAMP): requirements.txt functions/requirements.txt pyproject.toml
 
 demo: $(STAMP)
 	$(PY) -m infra.demo --scenario $(SCENARIO)
+	$(PY) -m infra.demo_slack_app --scenario $(SCENARIO)
 
 # The local stack, the simulator and a Slack catcher until Ctrl-C, with the exports to paste.
 local: $(STAMP)
