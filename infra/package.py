@@ -136,8 +136,9 @@ def compile_bytecode(function_dir: Path) -> bool:
 IMPORT_CHECK = """
 import sys
 import ceilingwatch.handler
+import ceilingwatch.interactions
 if "boto3" in sys.modules:
-    sys.exit("importing the handler imported boto3, which only building the clients needs")
+    sys.exit("importing the handlers imported boto3, which only building the clients needs")
 from ceilingwatch.bootstrap import build_dependencies
 build_dependencies()
 """
