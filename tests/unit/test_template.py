@@ -468,3 +468,13 @@ def test_templates_and_the_code_agree_on_monitor_names(path: Path) -> None:
     assert parameter["AllowedPattern"] == f"^{MONITOR_NAME.pattern}$"
     for name in ("default", "prod-eu_1", "a" * 64, "prod.eu", "", "-x", "a/b", "a" * 65, "é"):
         assert is_monitor_name(name) is bool(re.fullmatch(parameter["AllowedPattern"], name))
+
+
+def test_the_slack_app_manifest_asks_only_to_post_and_sends_clicks_to_the_function() -> None:
+    manifest = load(str(TEMPLATE.parent / "infra" / "slack-app-manifest.yaml"))
+    assert manifest["oauth_config"]["scopes"] == {"bot": ["chat:write"]}
+    interactivity = manifest["settings"]["interactivity"]
+    assert interactivity["is_enabled"] is True
+    assert interactivity["request_url"].startswith("https://")
+    assert ".lambda-url." in interactivity["request_url"]
+    assert manifest["settings"]["token_rotation_enabled"] is False
