@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,7 +57,7 @@ def ticks(scenario: Scenario) -> Iterator[datetime]:
         tick += timedelta(minutes=5)
 
 
-def test_one_episode_is_one_root_and_its_thread(stack: LocalStack) -> None:
+def test_one_episode_is_one_root_and_its_thread(stack: LocalStack, log: io.StringIO) -> None:
     scenario = Scenario.load("rising-to-ceiling")
     with slack_app(stack, scenario, "episode") as (h, api):
         for at in ticks(scenario):
@@ -79,6 +80,10 @@ def test_one_episode_is_one_root_and_its_thread(stack: LocalStack) -> None:
         assert root.header == "✅ episode: resolved after 2 h 25 min, peak 50/50"
         assert root.buttons() == {}, "an ended episode offers no snooze"
         assert h.state().get("channel_memory", "") == "", "the next episode gets a new root"
+        # The bot token and the signing secret reach no log, message or state item.
+        seen = log.getvalue() + repr(api.messages) + repr(h.state()) + repr(h.emails())
+        for secret in (api.token, api.signing_secret):
+            assert secret not in seen
 
 
 def responders(h: Harness, now: datetime) -> Responders:

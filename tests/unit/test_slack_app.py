@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
+from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.channels.base import Context, Stream
+from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_thread import Root
-from ceilingwatch.channels.slack_web import SlackApiError
+from ceilingwatch.channels.slack_web import SlackApiError, SlackWebApi
+from ceilingwatch.config import Secret
+from ceilingwatch.errors import ConfigurationError
 from ceilingwatch.lifecycle import Kind, Notification
+from ceilingwatch.settings import Settings
 
 from infra.slack_api import slack_problems
 
-from .builders import tick_time
+from .builders import config, tick_time
 from .conftest import SNAPSHOTS, Snapshot
+from .test_adapters_http import ScriptedSession
 from .test_messages import LINKS, NOTES
 
 CHANNEL = "C0CEILING1"
+TOKEN = "xoxb-unit-0123456789-abcdef"
 
 
 @dataclass
@@ -161,3 +170,58 @@ def test_a_note_outside_any_episode_is_a_message_of_its_own() -> None:
     test = Notification(Kind.TEST, "prod", "TEST", "a test", tick_time(0))
     memory, api = deliver(test)
     assert memory == {} and [m for m, _ in api.calls] == ["chat.postMessage"]
+
+
+def test_a_bot_token_switches_slack_to_the_app_and_needs_a_channel() -> None:
+    wiring = Wiring(settings=Settings("t", "arn:aws:sns:us-east-1:1:t"), sns=lambda: None)
+    roster = build_channels(config(slack_bot_token=TOKEN, slack_channel_id=CHANNEL), wiring)
+    (slack,) = [c for c in roster.channels if c.name == "slack"]
+    assert isinstance(slack, SlackAppChannel) and roster.problems == ()
+    roster = build_channels(config(slack_bot_token=TOKEN), wiring)
+    assert [c.name for c in roster.channels] == ["email"]
+    assert roster.problems == (
+        "/ceilingwatch/prod/slack-bot-token is set but /ceilingwatch/prod/slack-channel-id is "
+        "not: put the channel's ID (C...) there",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("slack-bot-token", "xoxp-a-user-token-0123456789", "starts with xoxb-"),
+        ("slack-channel-id", "#alerts", "a channel ID such as C0123456789"),
+        ("slack-channel-id", "c0123456789", "a channel ID such as C0123456789"),
+    ],
+)
+def test_a_wrong_slack_value_is_named_and_never_echoed(name: str, value: str, says: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        config(**{name.replace("-", "_"): value})
+    assert f"/ceilingwatch/prod/{name}" in str(caught.value) and says in str(caught.value)
+    assert value not in str(caught.value)
+
+
+def test_the_api_url_must_be_https_or_loopback() -> None:
+    env = {"STATE_TABLE_NAME": "t", "ALERT_TOPIC_ARN": "a"}
+    assert Settings.from_env(env).slack_api_url == "https://slack.com/api/"
+    local = Settings.from_env(env | {"CEILINGWATCH_SLACK_API_URL": "http://127.0.0.1:9/api"})
+    assert local.slack_api_url == "http://127.0.0.1:9/api/"
+    with pytest.raises(ConfigurationError, match="CEILINGWATCH_SLACK_API_URL"):
+        Settings.from_env(env | {"CEILINGWATCH_SLACK_API_URL": "http://slack.example/api/"})
+
+
+def test_the_token_travels_in_a_header_and_never_in_an_error() -> None:
+    session = ScriptedSession([answer(200, {"ok": False, "error": "invalid_auth"})])
+    api = SlackWebApi(Secret(TOKEN), Poster(session=session), "https://slack.test/api/")  # type: ignore[arg-type]
+    with pytest.raises(SlackApiError) as caught:
+        api.call("chat.postMessage", {"channel": CHANNEL, "text": "x"}, deadline=float("inf"))
+    (request,) = session.calls
+    assert request["headers"] == {"Authorization": f"Bearer {TOKEN}"}
+    assert TOKEN not in json.dumps(request["json"]) and TOKEN not in str(caught.value)
+    assert caught.value.permanent and "slack-bot-token" in str(caught.value)
+
+
+def answer(status: int, body: dict[str, Any]) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    return response
