@@ -39,7 +39,7 @@ def slack_app(
     token = f"xoxb-itest-{secrets.token_hex(8)}"
     signing = secrets.token_hex(16)
     with (
-        harness(stack, scenario, monitor, slack=False) as h,
+        harness(stack, scenario, monitor, channels=()) as h,
         SlackWebApiStandIn(token, signing) as api,
     ):
         h.put("slack-bot-token", token, secure=True)
