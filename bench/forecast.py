@@ -37,7 +37,7 @@ def render() -> tuple[list[str], list[str]]:
     started = time.process_time()
     failures: list[str] = []
     lines = [
-        "6. Forecast backtest: runs every 5 min seeing the bucket in progress, forecast-minutes 30",
+        "7. Forecast backtest: runs every 5 min seeing the bucket in progress, forecast-minutes 30",
         f"   {'scenario':15} {'FORECASTs':>9} {'false':>5} {'lead':>7} "
         f"{'crossings':>9} {'missed':>6}",
     ]

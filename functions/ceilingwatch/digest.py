@@ -59,7 +59,7 @@ class Digest:
     limit: int
     thresholds: Thresholds
     week_start: datetime
-    hours: tuple[int, ...]  # the two weeks' hourly peaks, from week_start - 7 days
+    hours: tuple[int, ...]  # hourly peaks of the whole history (two weeks for the digest)
     peak: int
     peak_at: datetime
     percentiles: dict[int, float]
@@ -72,11 +72,11 @@ class Digest:
 
     @property
     def history_start(self) -> datetime:
-        return self.week_start - WEEK
+        return self.week_start + HOURS_A_WEEK * HOUR - len(self.hours) * HOUR
 
     @property
     def week(self) -> tuple[int, ...]:
-        return self.hours[HOURS_A_WEEK:]
+        return self.hours[-HOURS_A_WEEK:]
 
     @property
     def hours_above_warning(self) -> int:
@@ -119,14 +119,17 @@ def build_digest(
     *,
     peak_detail: Sequence[ConcurrencyBucket] = (),
     plan_risk: PlanRisk | None = None,
+    days: int = HISTORY.days,
 ) -> Digest:
-    """`hourly`: hour buckets of the 14 days before `now`; `peak_detail`: the 5-minute buckets of
-    the week's peak hour, when fetched, so the peak's time is told to five minutes."""
-    week_start = _floor_hour(now) - WEEK
-    start = week_start - WEEK
+    """`hourly`: hour buckets of the `days` before `now` (two weeks: the week and the one before);
+    `peak_detail`: the 5-minute buckets of the week's peak hour, so its time is told to 5 min."""
+    if days < WEEK.days:
+        raise ValueError(f"a digest needs at least {WEEK.days} days of history, not {days}")
+    end = _floor_hour(now)
+    week_start, start = end - WEEK, end - days * 24 * HOUR
     by_hour = {b.start: b.max_total_calls for b in hourly}
-    hours = tuple(by_hour.get(start + i * HOUR, 0) for i in range(2 * HOURS_A_WEEK))
-    week, before = hours[HOURS_A_WEEK:], hours[:HOURS_A_WEEK]
+    hours = tuple(by_hour.get(start + i * HOUR, 0) for i in range(days * 24))
+    week, before = hours[-HOURS_A_WEEK:], hours[-2 * HOURS_A_WEEK : -HOURS_A_WEEK]
     peak_index = max(range(HOURS_A_WEEK), key=lambda i: (week[i], -i))
     peak, peak_at = week[peak_index], week_start + peak_index * HOUR
     finer = highest(tuple(b for b in peak_detail if peak_at <= b.start < peak_at + HOUR))
@@ -144,7 +147,7 @@ def build_digest(
         peak_at=peak_at,
         percentiles={p: percent(_nearest_rank(week, p), limit) for p in PERCENTILES},
         episodes=episodes(week, week_start, limit, thresholds),
-        previous_peak=max(before),
+        previous_peak=max(before, default=0),
         daily_mean=daily,
         previous_daily_mean=previous_daily,
         outlook=Outlook(
