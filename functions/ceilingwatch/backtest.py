@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
 from ceilingwatch.config import MonitorConfig
 from ceilingwatch.evaluation import Evaluation
-from ceilingwatch.forecast import ForecastWatch, nowcast, watch
-from ceilingwatch.lifecycle import AlertState, Measured, NoData, advance
+from ceilingwatch.lifecycle import AlertState, Kind, Measured, NoData, Reading, advance
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, floor_to_bucket
 
 WINDOW = timedelta(hours=1)
@@ -25,7 +24,7 @@ class ForecastFire:
 
     at: datetime
     calls: int  # the newest peak the run saw
-    projected_minutes: float
+    projected_minutes: float  # as the message says it, to 5 minutes
     basis: str
     reached_at: datetime | None  # the first bucket at the limit after it, if any
     window: timedelta
@@ -76,18 +75,20 @@ class Backtest:
 def backtest(
     history: Sequence[ConcurrencyBucket],
     config: MonitorConfig,
-    window: timedelta,
+    window: timedelta | None = None,
     *,
     minute_peaks: Sequence[int] | None = None,
 ) -> Backtest:
-    """Replay 5-minute `history` tick by tick. With `minute_peaks` (one per minute from the first
-    bucket's start) each tick also sees the bucket in progress, as a live run does."""
+    """Replay 5-minute `history` tick by tick through the lifecycle, as live runs would judge it,
+    with forecast-minutes `window` (the config's by default). With `minute_peaks` (one a minute
+    from the first bucket's start) each tick also sees the bucket in progress, as live runs do."""
+    window = config.forecast_window if window is None else window
+    config = replace(config, forecast_window=window)
     if not history:
         return Backtest((), (), (), window, timedelta(0))
     origin, until = history[0].start, history[-1].end
     state: AlertState | None = None
-    memory = ForecastWatch()
-    fires: list[tuple[datetime, int, float, str]] = []
+    fired: list[tuple[datetime, Reading]] = []
     tick = origin + BUCKET + TICK_OFFSET
     while tick <= until:
         visible = _visible(history, tick, origin, minute_peaks)
@@ -100,20 +101,28 @@ def backtest(
             config=config,
         )
         state = outcome.state
-        cast = nowcast(visible, config.concurrency_limit, tick)
-        memory, due = watch(memory, cast, state.level, tick, window)
-        if due and cast.minutes_to_limit is not None:
-            fires.append((tick, visible[-1].max_total_calls, cast.minutes_to_limit, cast.basis()))
+        fired += [
+            (tick, note.reading)
+            for note in outcome.notifications + outcome.suppressed
+            if note.kind is Kind.FORECAST and note.reading is not None
+        ]
         tick += BUCKET
     crossings = _crossings(history, config.concurrency_limit)
     return Backtest(
         fires=tuple(
-            ForecastFire(at, calls, eta, basis, _reached(history, config, at), window)
-            for at, calls, eta, basis in fires
+            ForecastFire(
+                at,
+                reading.calls,
+                float(reading.minutes_to_limit or 0),
+                reading.basis,
+                _reached(history, config, at),
+                window,
+            )
+            for at, reading in fired
         ),
         crossings=crossings,
         missed=tuple(
-            c for c in crossings if not any(c - MISS_LOOKBACK <= at <= c for at, *_ in fires)
+            c for c in crossings if not any(c - MISS_LOOKBACK <= at <= c for at, _ in fired)
         ),
         window=window,
         span=until - origin,
@@ -169,3 +178,24 @@ def buckets_from_minutes(start: datetime, minute_peaks: Sequence[int]) -> list[C
 def _minutes(span: timedelta) -> str:
     minutes = round(span.total_seconds() / 60)
     return f"{minutes // 60} h" if minutes % 60 == 0 and minutes else f"{minutes} min"
+
+
+def forecast_lines(result: Backtest) -> list[str]:
+    """The backtest as `ceilingwatch replay` prints it: each FORECAST, its lead, the verdict."""
+    window = _minutes(result.window)
+    lines = [f"Forecast backtest (forecast-minutes {window}): {result.summary()}."]
+    for fire in result.fires:
+        if fire.reached_at is None:
+            verdict = "false: the limit was not reached"
+        else:
+            lead = _minutes(fire.lead or timedelta(0))
+            late = " (later than forecast-minutes: counted false)" if fire.false else ""
+            verdict = f"limit reached {fire.reached_at:%H:%M} UTC, {lead} later{late}"
+        lines.append(
+            f"  {fire.at:%Y-%m-%d %H:%M}  FORECAST ~{fire.projected_minutes:.0f} min at "
+            f"{fire.calls} calls: {verdict}"
+        )
+    lines += [
+        f"  {at:%Y-%m-%d %H:%M}  limit reached with no FORECAST before" for at in result.missed
+    ]
+    return lines

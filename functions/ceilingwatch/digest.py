@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from ceilingwatch.config import Thresholds
 from ceilingwatch.evaluation import Level, classify, highest, percent
+from ceilingwatch.lifecycle import Kind, Notification
 from ceilingwatch.plan import PlanRisk
 from ceilingwatch.series import ConcurrencyBucket
 
@@ -99,7 +100,8 @@ class Digest:
         share = percent(calls, self.limit)
         figures = f"{calls}/{self.limit}"
         if calls >= self.limit:
-            return f"{when} is forecast at {figures}, at the limit: raise the plan before then"
+            where = "over" if calls > self.limit else "at"
+            return f"{when} is forecast at {figures}, {where} the limit: raise the plan before then"
         if share >= self.thresholds.critical:
             return f"{when} is forecast at {figures}: consider raising the plan before then"
         if share >= self.thresholds.warning:
@@ -292,3 +294,18 @@ def _trend(d: Digest) -> str:
 
 def _hours(count: int) -> str:
     return f"{count} h"
+
+
+def digest_notification(digest: Digest, at: datetime) -> Notification:
+    """The digest as one notification for every channel but PagerDuty; it changes no state."""
+    risk = digest.plan_risk
+    return Notification(
+        Kind.DIGEST,
+        digest.monitor,
+        "INFO",
+        summary(digest),
+        at,
+        fix=f"{risk.why}; {risk.fix}" if risk is not None else "",
+        headline=digest.subject_tail(),
+        detail=render_text(digest),
+    )

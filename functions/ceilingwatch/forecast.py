@@ -36,10 +36,18 @@ class Trend:
     span: timedelta
     level_now: float  # the fitted line at `now`: the robust "where calls are now"
     scatter: float  # how far peaks typically stand above the line (robust, from the MAD)
+    recent_slope: float = 0.0  # Sen's slope of the newer half alone
 
     @property
     def rising(self) -> bool:
-        return self.points >= MIN_POINTS and self.lower > 0 and self.slope > 0
+        # A step (quiet, then busy and flat) has a positive slope over the hour, but its newer
+        # half is flat: only a climb that still climbs is a trend to project.
+        return (
+            self.points >= MIN_POINTS
+            and self.lower > 0
+            and self.slope > 0
+            and self.recent_slope > 0
+        )
 
 
 @dataclass(frozen=True)
@@ -121,12 +129,7 @@ def sen_trend(points: Sequence[tuple[datetime, int]], now: datetime) -> Trend | 
     origin = points[0][0]
     xs = [(at - origin) / BUCKET for at, _ in points]
     ys = [float(calls) for _, calls in points]
-    slopes = sorted(
-        (ys[j] - ys[i]) / (xs[j] - xs[i])
-        for i in range(len(xs))
-        for j in range(i + 1, len(xs))
-        if xs[j] != xs[i]
-    )
+    slopes = _pairwise_slopes(xs, ys)
     if not slopes:
         return None
     slope = median(slopes)
@@ -135,7 +138,26 @@ def sen_trend(points: Sequence[tuple[datetime, int]], now: datetime) -> Trend | 
     level_now = intercept + slope * ((now - origin) / BUCKET)
     residuals = [y - intercept - slope * x for x, y in zip(xs, ys, strict=True)]
     scatter = SCATTER * MAD_TO_SIGMA * median(abs(r) for r in residuals)
-    return Trend(slope, lower, len(points), points[-1][0] - origin, level_now, scatter)
+    half = len(xs) // 2
+    recent = _pairwise_slopes(xs[half:], ys[half:])
+    return Trend(
+        slope,
+        lower,
+        len(points),
+        points[-1][0] - origin,
+        level_now,
+        scatter,
+        median(recent) if recent else 0.0,
+    )
+
+
+def _pairwise_slopes(xs: Sequence[float], ys: Sequence[float]) -> list[float]:
+    return sorted(
+        (ys[j] - ys[i]) / (xs[j] - xs[i])
+        for i in range(len(xs))
+        for j in range(i + 1, len(xs))
+        if xs[j] != xs[i]
+    )
 
 
 def _lower_bound(slopes: Sequence[float], ys: Sequence[float]) -> float:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
-from ceilingwatch.adapters.ultravox import UltravoxClient
+from ceilingwatch.adapters.ultravox import Account, UltravoxClient
 from ceilingwatch.channels import Roster
 from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name
 from ceilingwatch.delivery import ChannelOutcome, Delivery, Status, claim, send
@@ -336,28 +336,26 @@ def _observe(
             )
         if not series.buckets:
             return NoData()
-        account: int | NotChecked | None = NOT_CHECKED
+        account: Account | NotChecked = NOT_CHECKED
         if account_check_due(previous, now):
-            account = _account_ceiling(config, deps, deadline)
+            account = _account(config, deps, deadline)
         evaluation = Evaluation(
             buckets=fill_gaps(series.buckets, start, now),
             limit=config.concurrency_limit,
             thresholds=config.thresholds,
             now=now,
         )
-        return Measured(evaluation, account)
+        if isinstance(account, NotChecked):
+            return Measured(evaluation)
+        return Measured(evaluation, account.allowed_concurrent_calls, account.subscription)
     except MonitorError as error:
         return Failed(error)
 
 
-def _account_ceiling(
-    config: MonitorConfig, deps: Dependencies, deadline: float
-) -> int | NotChecked | None:
-    """The account's own figure is a cross-check: its failure never fails the run."""
+def _account(config: MonitorConfig, deps: Dependencies, deadline: float) -> Account | NotChecked:
+    """The account's own ceiling and plan are a cross-check: their failure never fails the run."""
     try:
-        return deps.ultravox.account(
-            config.ultravox_api_key, deadline=deadline
-        ).allowed_concurrent_calls
+        return deps.ultravox.account(config.ultravox_api_key, deadline=deadline)
     except MonitorError as error:
         logger.warning(
             "account cross-check skipped; retried next run",

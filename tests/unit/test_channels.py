@@ -269,3 +269,19 @@ def test_memory_flows_through_one_channel_in_order() -> None:
         deadline=time.monotonic() + 5,
     )
     assert settled.memory == {"pagerduty": {"count": str(5 + len(notes))}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "severity"),
+    [(Kind.FORECAST, "WARNING"), (Kind.PLAN_RISK, "WARNING"), (Kind.DIGEST, "INFO")],
+)
+def test_foresight_goes_where_a_warning_goes_and_never_pages(kind: Kind, severity: str) -> None:
+    note = notification(kind=kind, severity=severity)
+    built = build_channels(
+        config(teams_webhook_url=TEAMS_URL, pagerduty_routing_key=ROUTING_KEY),
+        Wiring(Settings("state", "arn:aws:sns:us-east-1:1:t"), sns=lambda: None),
+    )
+    takers = {channel.name for channel in built.channels if channel.accepts(note)}
+    assert takers == {"email", "slack", "teams"}
+    # a channel routed from CRITICAL up takes no FORECAST; the weekly digest reaches it anyway
+    assert routed(note, "CRITICAL") is (kind is Kind.DIGEST)

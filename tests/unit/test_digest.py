@@ -101,7 +101,7 @@ def test_the_outlook_is_last_weeks_hour_of_the_week_times_growth() -> None:
 @pytest.mark.parametrize(
     ("tuesday", "advice"),
     [
-        (52, "next Tuesday 14:00 UTC is forecast at 52/50, at the limit: raise the plan"),
+        (52, "next Tuesday 14:00 UTC is forecast at 52/50, over the limit: raise the plan"),
         (48, "next Tuesday 14:00 UTC is forecast at 48/50: consider raising the plan before then"),
         (42, "next Tuesday 14:00 UTC is forecast at 42/50 (84%): expect a WARNING"),
         (37, "next week's busiest hour, next Tuesday 14:00 UTC, is forecast at 37/50: the plan"),

@@ -60,6 +60,8 @@ def cast(peaks: list[int], in_progress: int | None = None) -> Nowcast:
         ([30, 34, 29, 33, 31, 35, 28, 32, 30, 34, 29, 33], None, ""),
         # rising, but the crossing is beyond the two-hour horizon
         ([10, 10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14], None, ""),
+        # a step (quiet, then busy and flat) climbs over the hour but no longer climbs
+        ([0, 0, 0, 0, 0, 0, 40, 38, 42, 39, 41, 37], None, ""),
         # already at the limit: the levels say so, not a projection
         ([40, 42, 44, 46, 48, 50], None, ""),
     ],
