@@ -119,3 +119,36 @@ def _paeth(a: int, b: int, c: int) -> int:
     if pa <= pb and pa <= pc:
         return a
     return b if pb <= pc else c
+
+
+def main() -> None:
+    """Write docs/report.png: the report of the two-weeks scenario, read through the simulator
+    by the same code as `ceilingwatch report --html`, as the README shows it."""
+    import sys
+    import time
+
+    from ceilingwatch.adapters.ultravox import UltravoxClient
+    from ceilingwatch.config import parse_config
+    from ceilingwatch.report import render_html
+    from ceilingwatch.weekly import gather_digest
+
+    from infra.ultravox_sim import Scenario, UltravoxSimulator
+
+    history = Scenario.load("two-weeks")
+    key = "uvx-screenshot"
+    config = parse_config("prod", "", {"concurrency-limit": "50", "ultravox-api-key": key})
+    with UltravoxSimulator(history, key) as simulator:
+        simulator.set_clock(history.end)
+        client = UltravoxClient(simulator.base_url)
+        digest = gather_digest(client, config, history.end, deadline=time.monotonic() + 20)
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "report.html"
+        page.write_text(render_html(digest), encoding="utf-8")
+        screenshot(page, out.resolve(), height=1150)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -96,7 +96,9 @@ class Digest:
 
     def recommendation(self) -> str:
         at, calls = self.outlook.busiest
-        when = f"next {at:%A} {at:%H:%M} UTC"
+        # The outlook starts at the run: its busiest hour may be later the same day.
+        day = "today" if at.date() == self.outlook.start.date() else f"next {at:%A}"
+        when = f"{day} {at:%H:%M} UTC"
         share = percent(calls, self.limit)
         figures = f"{calls}/{self.limit}"
         if calls >= self.limit:

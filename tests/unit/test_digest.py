@@ -187,3 +187,9 @@ def test_a_lapse_names_the_pay_as_you_go_cap_and_has_a_stable_key() -> None:
     assert "capped at 5 concurrent calls" in risk.why
     later = plan_risk(plan, NOW + timedelta(hours=5), 50)
     assert later is not None and later.key == risk.key
+
+
+def test_a_busiest_hour_later_on_the_day_of_the_run_is_today() -> None:
+    monday_14 = datetime(2026, 11, 23, 14, tzinfo=UTC)
+    digest = build_digest("prod", hourly({monday_14: 48}, growth=1.0), 50, Thresholds(), RUN)
+    assert digest.recommendation().startswith("today 14:00 UTC is forecast at ")
