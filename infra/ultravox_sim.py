@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
+from infra import traffic
 from infra.loopback import QuietServer, ServerService
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -191,9 +192,28 @@ _SCENARIO_KEYS = {
     "avg_ratio",
     "omit_empty_buckets",
     "segments",
+    "traffic",
     "spikes",
     "faults",
 }
+# Generated traffic (infra/traffic.py) for histories too long to write as segments: two weeks of
+# business days for the digest, say. Options are the generator's keyword arguments.
+TRAFFIC_SHAPES: dict[str, Any] = {
+    "weeks": traffic.weeks,
+    "business-days": traffic.business_days,
+    "steady-ramp": traffic.steady_ramp,
+    "sudden-spike": traffic.sudden_spike,
+    "flat-plateau": traffic.plateau,
+}
+
+
+def _generated(spec: Mapping[str, Any]) -> traffic.Traffic:
+    options = {k: v for k, v in spec.items() if k != "shape"}
+    shape = spec.get("shape")
+    if shape not in TRAFFIC_SHAPES:
+        raise ValueError(f"unknown traffic shape {shape!r}; known: {', '.join(TRAFFIC_SHAPES)}")
+    generated: traffic.Traffic = TRAFFIC_SHAPES[shape](**options)
+    return generated
 
 
 @dataclass(frozen=True)
@@ -229,10 +249,17 @@ class Scenario:
         unknown = set(data) - _SCENARIO_KEYS
         if unknown:
             raise ValueError(f"unknown scenario keys: {sorted(unknown)}")
-        start = parse_time(data["start"])
+        generated = _generated(data["traffic"]) if "traffic" in data else None
+        start = parse_time(data["start"]) if "start" in data else None
+        if start is None:
+            if generated is None:
+                raise ValueError("a scenario needs a 'start' (or generated 'traffic')")
+            start = generated.start
         if start != floor_to(start, MINUTE):
             raise ValueError("scenario start must fall on a minute boundary")
-        counts = [c for segment in data["segments"] for c in _expand_segment(segment)]
+        counts = [c for segment in data.get("segments", ()) for c in _expand_segment(segment)]
+        if generated is not None:
+            counts = list(generated.minute_peaks) + counts
         if any(c < 0 for c in counts):
             raise ValueError("call counts cannot be negative")
         avg_ratio = float(data.get("avg_ratio", 0.9))

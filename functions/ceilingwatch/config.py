@@ -25,6 +25,7 @@ DEFAULT_MIN_SEVERITY = {
     "teams": "WARNING",
     "pagerduty": "CRITICAL",
 }
+MAX_FORECAST_MINUTES = 240  # past four hours a projection of the last hour is not a forecast
 
 
 class Secret:
@@ -81,6 +82,7 @@ class MonitorConfig:
     no_data_policy: str = "quiet"
     mute_until: datetime | None = None
     dry_run: bool = False
+    forecast_window: timedelta = timedelta(minutes=30)  # 0 = no FORECAST notifications
 
     def parameter(self, name: str) -> str:
         return f"{self.parameter_path}{name}"
@@ -158,6 +160,7 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
         no_data_policy=read("no-data-policy", _no_data_policy, "quiet"),
         mute_until=read("mute-until", _instant, None),
         dry_run=read("dry-run", _boolean, False),
+        forecast_window=read("forecast-minutes", _forecast_minutes, timedelta(minutes=30)),
     )
     if problems:
         raise ConfigurationError(
@@ -230,6 +233,16 @@ def _minutes(raw: str) -> timedelta:
         raise ValueError("must be whole minutes (0 = never)") from None
     if value < 0:
         raise ValueError(f"must be whole minutes (0 = never), not {value}")
+    return timedelta(minutes=value)
+
+
+def _forecast_minutes(raw: str) -> timedelta:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("must be whole minutes from 0 to 240 (0 = no forecasts)") from None
+    if not 0 <= value <= MAX_FORECAST_MINUTES:
+        raise ValueError(f"must be whole minutes from 0 to 240 (0 = no forecasts), not {value}")
     return timedelta(minutes=value)
 
 

@@ -9,6 +9,8 @@ from enum import StrEnum
 from ceilingwatch.config import MonitorConfig, Thresholds
 from ceilingwatch.errors import MonitorError
 from ceilingwatch.evaluation import Evaluation, Level, highest, lowered, percent, recovery_percent
+from ceilingwatch.forecast import ForecastWatch, Nowcast, approx_minutes, nowcast, watch
+from ceilingwatch.plan import Subscription, plan_risk
 from ceilingwatch.series import ConcurrencyBucket
 
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
@@ -38,6 +40,9 @@ class Kind(StrEnum):
     MONITOR_RECOVERED = "monitor-recovered"
     CHANNEL_PROBLEM = "channel-problem"
     TEST = "test"
+    FORECAST = "forecast"
+    DIGEST = "digest"
+    PLAN_RISK = "plan-risk"
 
 
 # Kinds about the monitor itself: every configured channel hears them, whatever its routing.
@@ -56,6 +61,9 @@ class Reading:
     series: tuple[int, ...]
     trend: str
     thresholds: Thresholds
+    nowcast: str = ""  # "at this rate the limit in ~25 min", or nothing when not confident
+    basis: str = ""  # what the nowcast rests on: "rising 1.2 calls per 5 min over the last hour"
+    minutes_to_limit: int | None = None
 
     @property
     def percent(self) -> float:
@@ -79,6 +87,8 @@ class Notification:
     fix: str = ""
     previous_severity: str = ""
     episode: str = ""
+    headline: str = ""  # the subject's figures when no reading has them (the digest's peak)
+    detail: str = ""  # a long plain-text body (the digest), shown in full where a channel can
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,11 @@ class AlertState:
     account_ceiling: int | None = None
     account_checked_at: datetime | None = None
     account_ceiling_notified: str = ""
+    forecast_held_runs: int = 0
+    forecast_held_at: datetime | None = None
+    forecast_fired_at: datetime | None = None
+    forecast_alerted_at: datetime | None = None
+    plan_risk_notified: str = ""
     reason: str = ""
     outbox: str = ""
     outbox_since: datetime | None = None
@@ -135,6 +150,7 @@ NOT_CHECKED = NotChecked()
 class Measured:
     evaluation: Evaluation
     account_ceiling: int | NotChecked | None = NOT_CHECKED
+    subscription: Subscription | NotChecked = NOT_CHECKED
 
 
 @dataclass(frozen=True)
@@ -216,7 +232,10 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
         level, basis = fresh_level, ev.peak
         reason = _headline(basis, ev, limit) + _thresholds_clause(cfg.thresholds)
 
-    reading = _reading(basis, ev)
+    cast = nowcast(ev.buckets, limit, ev.now)
+    if cast.confident:
+        reason += f"; {cast.sentence()} ({cast.basis()})"
+    reading = _reading(basis, ev, cast)
     next_state = _with_episode(state, level, fresh_top, tick)
     next_state = replace(
         next_state,
@@ -260,7 +279,61 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
     )
     if ceiling_note is not None:
         notes.append(ceiling_note)
+    next_state, forecast_note = _forecast(next_state, cast, ev, tick, cfg)
+    next_state, plan_note = _plan_risk(next_state, seen.subscription, tick, cfg)
+    notes += [n for n in (forecast_note, plan_note) if n is not None]
     return _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
+
+
+def _forecast(
+    state: AlertState, cast: Nowcast, ev: Evaluation, tick: datetime, cfg: MonitorConfig
+) -> tuple[AlertState, Notification | None]:
+    """The FORECAST rule (forecast.watch) on the state's memory of it."""
+    memory = ForecastWatch(
+        state.forecast_held_runs,
+        state.forecast_held_at,
+        state.forecast_fired_at,
+        state.forecast_alerted_at is not None,
+    )
+    memory, due = watch(memory, cast, state.level, tick, cfg.forecast_window)
+    state = replace(
+        state,
+        forecast_held_runs=memory.held_runs,
+        forecast_held_at=memory.held_at,
+        forecast_fired_at=memory.fired_at,
+        forecast_alerted_at=(state.forecast_alerted_at or tick) if memory.alerted else None,
+    )
+    if not due or cast.minutes_to_limit is None:
+        return state, None
+    # "now 38/50": the newest bucket, completed or in progress, not the hour's peak.
+    current = highest(ev.recent(1)) or ev.peak
+    limit = ev.limit
+    why = (
+        f"at this rate the limit of {limit} in ~{approx_minutes(cast.minutes_to_limit)} min: "
+        f"{cast.basis()}; now {_headline(current, ev, limit).removeprefix('peak ')}"
+        f"{_thresholds_clause(cfg.thresholds)}"
+    )
+    fix = (
+        "if this traffic is expected, raise the account's concurrency before then; one FORECAST "
+        f"an episode ({cfg.parameter('forecast-minutes')} sets how far ahead, 0 turns it off)"
+    )
+    note = Notification(
+        Kind.FORECAST, state.monitor, "WARNING", why, tick, _reading(current, ev, cast), fix=fix
+    )
+    return state, note
+
+
+def _plan_risk(
+    state: AlertState, observed: Subscription | NotChecked, tick: datetime, cfg: MonitorConfig
+) -> tuple[AlertState, Notification | None]:
+    """A plan about to lapse or change: told once per event (its key), whatever the level."""
+    if isinstance(observed, NotChecked):
+        return state, None
+    risk = plan_risk(observed, tick, cfg.concurrency_limit)
+    if risk is None or risk.key == state.plan_risk_notified:
+        return state, None
+    note = Notification(Kind.PLAN_RISK, state.monitor, "WARNING", risk.why, tick, fix=risk.fix)
+    return replace(state, plan_risk_notified=risk.key), note
 
 
 def _level_notification(
@@ -414,6 +487,9 @@ def _deliver_or_hold(
         notified_at=before.notified_at,
         health_notified_at=before.health_notified_at if after.health is before.health else None,
         account_ceiling_notified=before.account_ceiling_notified,
+        forecast_fired_at=before.forecast_fired_at,
+        forecast_alerted_at=before.forecast_alerted_at,
+        plan_risk_notified=before.plan_risk_notified,
     )
     return Outcome(held, (), reason, suppressed=tuple(notes))
 
@@ -443,7 +519,7 @@ def _episode_summary(state: AlertState, tick: datetime) -> str:
     return f"lasted {lasted}, peak {state.episode_peak}/{limit}{peak_at}"
 
 
-def _reading(bucket: ConcurrencyBucket, ev: Evaluation) -> Reading:
+def _reading(bucket: ConcurrencyBucket, ev: Evaluation, cast: Nowcast) -> Reading:
     return Reading(
         calls=bucket.max_total_calls,
         limit=ev.limit,
@@ -453,6 +529,11 @@ def _reading(bucket: ConcurrencyBucket, ev: Evaluation) -> Reading:
         series=tuple(b.max_total_calls for b in ev.buckets),
         trend=ev.trend(),
         thresholds=ev.thresholds,
+        nowcast=cast.sentence(),
+        basis=cast.basis() if cast.confident else "",
+        minutes_to_limit=(
+            approx_minutes(cast.minutes_to_limit) if cast.minutes_to_limit is not None else None
+        ),
     )
 
 

@@ -19,6 +19,7 @@ EMOJI = {
     "ERROR": "⚠️",
     "NO_DATA": "❔",
     "TEST": "🧪",
+    "INFO": "📈",
 }
 
 TITLES = {
@@ -33,7 +34,12 @@ TITLES = {
     Kind.MONITOR_RECOVERED: "Recovered: ceilingwatch is judging {monitor} again",
     Kind.CHANNEL_PROBLEM: "{monitor}: a channel cannot deliver; the others carry this",
     Kind.TEST: "Test alert for {monitor}: this channel works",
+    Kind.FORECAST: "FORECAST: {monitor} heading for its call limit, {eta}",
+    Kind.DIGEST: "Weekly capacity digest for {monitor}",
+    Kind.PLAN_RISK: "{monitor}: the Ultravox plan is about to lapse or change",
 }
+# The subject's tag where the kind, not the severity, says what the message is.
+KIND_TAGS = {Kind.TEST: "[TEST]", Kind.FORECAST: "[FORECAST]", Kind.DIGEST: "[WEEKLY]"}
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,7 @@ def sparkline(series: tuple[int, ...], limit: int) -> str:
 
 def subject(note: Notification) -> str:
     tag = f"[{note.severity}]" + ("[reminder]" if note.kind is Kind.REMINDER else "")
-    if note.kind is Kind.TEST:
-        tag = "[TEST]"
+    tag = KIND_TAGS.get(note.kind, tag)
     text = f"{tag} {note.monitor}: {_subject_tail(note)}"
     # SNS wants printable ASCII on one line; the monitor name is already restricted to that.
     text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
@@ -71,7 +76,12 @@ def _subject_tail(note: Notification) -> str:
         Kind.LIMIT_CHANGED: f"limit changed, {figures}",
         Kind.CHANNEL_PROBLEM: "a channel cannot deliver",
         Kind.TEST: "test alert from ceilingwatch",
+        Kind.PLAN_RISK: "the Ultravox plan lapses or changes within 7 days",
     }
+    if note.kind is Kind.FORECAST and r is not None and r.minutes_to_limit is not None:
+        return f"limit of {r.limit} in ~{r.minutes_to_limit} min (now {r.calls}/{r.limit})"
+    if note.headline:
+        return note.headline
     return tails.get(note.kind, figures)
 
 
@@ -82,6 +92,7 @@ def title(note: Notification) -> str:
         previous=note.previous_severity.replace("_", " "),
         monitor=note.monitor,
         percent=f"{r.percent:.0f}%" if r else "n/a",
+        eta=f"~{r.minutes_to_limit} min at this rate" if r and r.minutes_to_limit else "soon",
     )
 
 
@@ -99,6 +110,8 @@ def format_email(note: Notification, links: Mapping[str, str]) -> Email:
     lines.append("")
     for label, value in facts(note):
         lines.append(f"{label:<12}{value}")
+    if note.detail:
+        lines += ["", note.detail.rstrip("\n")]
     if links:
         lines += ["", *(f"{name}: {url}" for name, url in links.items())]
     lines += [
@@ -122,6 +135,11 @@ def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
         {"type": "header", "text": {"type": "plain_text", "text": header[:150], "emoji": True}},
         {"type": "section", "text": {"type": "mrkdwn", "text": why[:3000]}},
     ]
+    if note.detail:
+        # Slack caps a section at 3000 characters: the digest's text, monospaced, cut if longer.
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _code_block(note.detail)}}
+        )
     figures = facts(note)
     if figures:
         blocks.append(
@@ -150,6 +168,7 @@ def facts(note: Notification) -> list[tuple[str, str]]:
         ("Headroom", _headroom(r)),
         ("Joined", f"{r.joined_calls} calls joined at the peak"),
         ("Last hour", f"{sparkline(r.series, r.limit)} {r.trend}"),
+        *((("Forecast", f"{r.nowcast} ({r.basis})"),) if r.nowcast else ()),
         (
             "Thresholds",
             f"warning {r.thresholds.warning:g}%, critical {r.thresholds.critical:g}%, "
@@ -169,3 +188,9 @@ def _headroom(r: Reading) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code_block(text: str, limit: int = 3000) -> str:
+    body = _escape(text.rstrip("\n"))
+    room = limit - 8
+    return "```" + (body if len(body) <= room else body[: room - 1] + "…") + "```"

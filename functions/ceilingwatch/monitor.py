@@ -10,10 +10,11 @@ from typing import Any
 
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
-from ceilingwatch.adapters.ultravox import UltravoxClient
+from ceilingwatch.adapters.ultravox import Account, UltravoxClient
 from ceilingwatch.channels import Roster
 from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name
 from ceilingwatch.delivery import ChannelOutcome, Delivery, Status, claim, send
+from ceilingwatch.digest import digest_notification
 from ceilingwatch.errors import (
     ConfigurationError,
     DeliveryError,
@@ -46,11 +47,13 @@ from ceilingwatch.outbox import (
 )
 from ceilingwatch.series import fill_gaps, floor_to_bucket
 from ceilingwatch.settings import Settings
+from ceilingwatch.weekly import gather_digest
 
 WINDOW = timedelta(hours=1)
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision line, the metrics
 SEND_SECONDS = 10.0  # kept back from Ultravox retries for the channels (a call and one retry)
+ACTIONS = ("check", "test", "digest")
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,10 @@ class Tick:
                 f'give the schedule an input like {{"monitor": "prod"}} ({MONITOR_NAME_RULE})',
             )
         action = event.get("action", "check")
-        if action not in ("check", "test"):
+        if action not in ACTIONS:
             raise ConfigurationError(
-                f"unknown action {str(action)[:20]!r}", 'use "check" (the default) or "test"'
+                f"unknown action {str(action)[:20]!r}",
+                'use "check" (the default), "test" or "digest"',
             )
         raw = event.get("scheduledTime")
         if raw:
@@ -163,6 +167,8 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     """Judge one tick and deliver what it owes; `deadline` ends the send phase."""
     if tick.action == "test":
         return _send_test(tick, deps, deadline)
+    if tick.action == "digest":
+        return _send_digest(tick, deps, deadline)
     result = RunResult(monitor=tick.monitor, tick=tick.scheduled_time)
     previous = deps.states.load(tick.monitor)
     if previous is not None and _delivering(previous, deps):
@@ -336,28 +342,26 @@ def _observe(
             )
         if not series.buckets:
             return NoData()
-        account: int | NotChecked | None = NOT_CHECKED
+        account: Account | NotChecked = NOT_CHECKED
         if account_check_due(previous, now):
-            account = _account_ceiling(config, deps, deadline)
+            account = _account(config, deps, deadline)
         evaluation = Evaluation(
             buckets=fill_gaps(series.buckets, start, now),
             limit=config.concurrency_limit,
             thresholds=config.thresholds,
             now=now,
         )
-        return Measured(evaluation, account)
+        if isinstance(account, NotChecked):
+            return Measured(evaluation)
+        return Measured(evaluation, account.allowed_concurrent_calls, account.subscription)
     except MonitorError as error:
         return Failed(error)
 
 
-def _account_ceiling(
-    config: MonitorConfig, deps: Dependencies, deadline: float
-) -> int | NotChecked | None:
-    """The account's own figure is a cross-check: its failure never fails the run."""
+def _account(config: MonitorConfig, deps: Dependencies, deadline: float) -> Account | NotChecked:
+    """The account's own ceiling and plan are a cross-check: their failure never fails the run."""
     try:
-        return deps.ultravox.account(
-            config.ultravox_api_key, deadline=deadline
-        ).allowed_concurrent_calls
+        return deps.ultravox.account(config.ultravox_api_key, deadline=deadline)
     except MonitorError as error:
         logger.warning(
             "account cross-check skipped; retried next run",
@@ -379,16 +383,43 @@ def _send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         "nothing is wrong and no state changed",
         tick.scheduled_time,
     )
+    return _send_notice(note, "TEST", "the test alert", config, roster, deps, deadline)
+
+
+def _send_digest(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
+    """The weekly digest: read, build, send; no alert state is read or written."""
+    config = deps.parameters.load(tick.monitor)
+    deps.on_secrets(*config.secrets())
+    deps.ultravox.key_parameter = config.parameter("ultravox-api-key")
+    judge_by = max(time.monotonic() + 1.0, deadline - SEND_SECONDS)
+    digest = gather_digest(deps.ultravox, config, tick.scheduled_time, deadline=judge_by)
+    note = digest_notification(digest, tick.scheduled_time)
+    result = _send_notice(
+        note, "DIGEST", "the weekly digest", config, deps.channels(config), deps, deadline
+    )
+    result.reason = note.why  # no PeakCalls metric: a week's peak is not a tick's
+    return result
+
+
+def _send_notice(
+    note: Notification,
+    status: str,
+    what: str,
+    config: MonitorConfig,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+) -> RunResult:
+    """A notice outside the alert lifecycle: sent once, never stored; any failure fails the run,
+    so Lambda's retry sends it again."""
     settlement = send(
         claim([note], roster.channels),
         roster.channels,
-        links=_links(deps.settings, config, tick.monitor),
+        links=_links(deps.settings, config, note.monitor),
         memory={},
         deadline=deadline,
     )
-    result = RunResult(
-        tick.monitor, tick.scheduled_time, status="TEST", deliveries=settlement.deliveries
-    )
+    result = RunResult(note.monitor, note.at, status=status, deliveries=settlement.deliveries)
     failed = [
         f"{name} ({outcome})"
         for d in settlement.deliveries
@@ -396,7 +427,7 @@ def _send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         if outcome.status is not Status.SENT
     ] + list(roster.problems)
     if failed:
-        result.error = DeliveryError("the test alert failed on " + "; ".join(failed))
+        result.error = DeliveryError(f"{what} failed on " + "; ".join(failed))
     return result
 
 

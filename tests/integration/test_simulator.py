@@ -615,3 +615,17 @@ def test_command_line_serves_a_scenario() -> None:
             assert [r["maxTotalCalls"] for r in response.json()["timeSeries"]] == [50]
         finally:
             process.terminate()
+
+
+def test_generated_traffic_scenarios_start_where_the_traffic_does() -> None:
+    scenario = Scenario.from_dict({"traffic": {"shape": "steady-ramp", "hours": 2}, "limit": 50})
+    assert scenario.start.hour == 9
+    assert len(scenario.samples) == 60 + 120 + 30
+    assert max(s.max_total for s in scenario.samples) == 50
+
+
+def test_an_unknown_traffic_shape_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown traffic shape 'wave'; known: weeks"):
+        Scenario.from_dict({"traffic": {"shape": "wave"}})
+    with pytest.raises(ValueError, match="needs a 'start'"):
+        Scenario.from_dict({"segments": [{"minutes": 5, "hold": 1}]})

@@ -204,6 +204,31 @@ def test_account_reads_the_ceiling_and_accepts_null() -> None:
     assert account.allowed_concurrent_calls is None and account.active_calls == 3
 
 
+def test_account_reads_the_plan_dates_and_ignores_unreadable_ones() -> None:
+    body = {
+        "allowedConcurrentCalls": 20,
+        "subscriptionTier": "pro",
+        "subscriptionExpiration": "2026-12-03T00:00:00Z",
+        "subscriptionScheduledUpdate": "next week",
+        "subscriptionRenewal": None,
+    }
+    uv, _, _ = client([answer(200, body)])
+    plan = uv.account(Secret(API_KEY), deadline=25.0).subscription
+    assert plan.tier == "pro"
+    assert plan.expiration == datetime(2026, 12, 3, tzinfo=UTC)
+    assert plan.scheduled_update is None and plan.renewal is None
+
+
+def test_hourly_history_asks_for_hour_buckets() -> None:
+    counts = ("maxTotalCalls", "maxJoinedCalls", "avgTotalCalls", "avgJoinedCalls")
+    rows = [{"timestamp": "2026-11-24T14:00:00Z", **dict.fromkeys(counts, 7)}]
+    uv, session, _ = client([answer(200, {"timeSeries": rows})])
+    start, end = datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)
+    series = uv.concurrency(Secret(API_KEY), start, end, deadline=25.0, bucket="hour")
+    assert [b.max_total_calls for b in series.buckets] == [7]
+    assert session.calls[0]["params"]["bucket"] == "hour"
+
+
 @pytest.mark.parametrize(
     ("header", "seconds"),
     [(None, None), ("5", 5.0), ("Tue, 24 Nov 2026 14:36:10 GMT", 10.0), ("soon", None)],

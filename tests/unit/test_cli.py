@@ -747,7 +747,7 @@ def test_lines_wrap_at_the_terminal_width_between_words(
     lines = capsys.readouterr().out.splitlines()
     assert all(len(line) <= int(columns) for line in lines), lines
     start = next(i for i, line in enumerate(lines) if line.startswith("CRITICAL"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("account"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("forecast"))
     words = " ".join(line.strip() for line in lines[start:end]).removeprefix("CRITICAL").split()
     # Every word whole: the reason reads the same as on one line.
     assert " ".join(words) == (

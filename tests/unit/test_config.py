@@ -112,3 +112,28 @@ def test_a_value_that_fails_to_parse_is_never_echoed() -> None:
     with pytest.raises(ConfigurationError) as caught:
         parse_config("prod", PATH, GOOD | {"concurrency-limit": pasted, "mute-until": pasted})
     assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "window"),
+    [
+        (None, timedelta(minutes=30)),
+        ("0", timedelta(0)),
+        ("45", timedelta(minutes=45)),
+        ("240", timedelta(hours=4)),
+    ],
+)
+def test_forecast_minutes(raw: str | None, window: timedelta) -> None:
+    values = GOOD | ({"forecast-minutes": raw} if raw is not None else {})
+    assert parse_config("prod", PATH, values).forecast_window == window
+
+
+@pytest.mark.parametrize("raw", ["241", "-5", "half an hour", "12.5"])
+def test_forecast_minutes_out_of_range_names_the_parameter_and_the_range(raw: str) -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r"/ceilingwatch/prod/forecast-minutes must be whole minutes from 0 to 240",
+    ) as caught:
+        parse_config("prod", PATH, GOOD | {"forecast-minutes": raw})
+    if not raw.lstrip("-").isdigit():
+        assert raw not in str(caught.value), "an unparsed value is never echoed"

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from ceilingwatch.channels.pagerduty import format_trigger
 from ceilingwatch.channels.teams import format_teams
+from ceilingwatch.config import Thresholds
+from ceilingwatch.digest import build_digest, digest_notification
 from ceilingwatch.errors import UltravoxAuthError
-from ceilingwatch.lifecycle import Kind, Notification, channel_problems_notice
+from ceilingwatch.lifecycle import Kind, Measured, Notification, channel_problems_notice
 from ceilingwatch.messages import format_email, format_slack, sparkline, subject
+from ceilingwatch.plan import Subscription, plan_risk
 
-from .builders import Replay, config, tick_time
+from .builders import START, Replay, config, evaluation_at, tick_time
 from .conftest import SNAPSHOTS, Snapshot
+from .test_digest import RUN, TUESDAY_14, hourly
 
 LINKS = {
     "Parameters": "https://us-east-1.console.aws.amazon.com/systems-manager/parameters/",
@@ -61,17 +68,31 @@ def lifecycle_notifications() -> dict[str, Notification]:
     )
     assert problem is not None
     notes["channel-problem"] = problem
+    forecast = Replay()
+    forecast.run_series([20 + 2 * i for i in range(12)])
+    notes["forecast"] = next(n for _, n in forecast.sent if n.kind is Kind.FORECAST)
+    plan = Subscription("pro", expiration=START + timedelta(days=3))
+    risky = Replay()
+    risky.tick(0, Measured(evaluation_at(0, [10], config()), subscription=plan))
+    notes["plan-risk"] = risky.sent[-1][1]
+    week = build_digest(
+        "prod", hourly({TUESDAY_14: 47}), 50, Thresholds(), RUN, plan_risk=plan_risk(plan, RUN, 50)
+    )
+    notes["digest"] = digest_notification(week, RUN)
     return notes
 
 
 NOTES = lifecycle_notifications()
+# Notices with no incident to open or close: PagerDuty never takes them (test_channels.py).
+NOT_PAGED = frozenset({"forecast", "plan-risk", "digest"})
 
 
 def test_every_kind_of_notification_has_a_snapshot() -> None:
     # Compared with the enum itself: a new kind without its snapshots fails here.
     assert {note.kind for note in NOTES.values()} == set(Kind)
     for name in NOTES:
-        for channel in ("email", "slack", "teams", "pagerduty"):
+        channels = ("email", "slack", "teams") + (() if name in NOT_PAGED else ("pagerduty",))
+        for channel in channels:
             suffix = "txt" if channel == "email" else "json"
             assert (SNAPSHOTS / f"{channel}-{name}.{suffix}").exists(), (channel, name)
 
@@ -81,7 +102,7 @@ def test_teams_payload(name: str, snapshot: Snapshot) -> None:
     snapshot.assert_match(f"teams-{name}.json", format_teams(NOTES[name], LINKS))
 
 
-@pytest.mark.parametrize("name", sorted(NOTES))
+@pytest.mark.parametrize("name", sorted(set(NOTES) - NOT_PAGED))
 def test_pagerduty_payload(name: str, snapshot: Snapshot) -> None:
     event = format_trigger(NOTES[name], "ceilingwatch/prod/capacity/20261124T1200Z", LINKS)
     snapshot.assert_match(f"pagerduty-{name}.json", event)
@@ -106,7 +127,26 @@ def test_subject_sorts_in_an_inbox(name: str) -> None:
     text = subject(NOTES[name])
     assert len(text) <= 100
     assert text.isascii() and "\n" not in text
-    assert text.startswith(f"[{NOTES[name].severity}]")
+    tag = {"forecast": "[FORECAST]", "digest": "[WEEKLY]"}.get(name, f"[{NOTES[name].severity}]")
+    assert text.startswith(tag)
+
+
+def test_forecast_and_weekly_subjects_as_the_issue_spells_them() -> None:
+    assert re.fullmatch(
+        r"\[FORECAST\] prod: limit of 50 in ~\d+ min \(now \d+/50\)", subject(NOTES["forecast"])
+    )
+    assert subject(NOTES["digest"]) == "[WEEKLY] prod: peak 47/50 (94%) on Tue 14:00 UTC"
+    assert "FORECAST" in format_slack(NOTES["forecast"], LINKS)["text"]
+    assert "rising" in format_email(NOTES["forecast"], LINKS).body
+
+
+def test_the_digest_email_holds_the_whole_digest_and_slack_a_code_block() -> None:
+    note = NOTES["digest"]
+    assert note.detail in format_email(note, LINKS).body
+    blocks = format_slack(note, LINKS)["blocks"]
+    code = next(b for b in blocks if b["type"] == "section" and "```" in b["text"]["text"])
+    assert "Busiest hours" in code["text"]["text"]
+    assert len(code["text"]["text"]) <= 3000
 
 
 def test_subject_example_from_the_issue() -> None:

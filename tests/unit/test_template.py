@@ -100,6 +100,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "ConcurrencyLimit",
         "AlertEmail",
         "ScheduleExpression",
+        "DigestScheduleExpression",
         "UltravoxApiBaseUrl",
         "TopicKmsArn",
         "PagerDutyEventsUrl",
@@ -114,6 +115,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
     assert parameters["ScheduleExpression"]["Default"] == "cron(1/5 * * * ? *)"
     # A new account (concurrency quota 10) cannot reserve any: unreserved unless asked.
     assert parameters["ReservedConcurrency"]["Default"] == 0
+    assert parameters["DigestScheduleExpression"]["Default"] == "cron(0 9 ? * MON *)"
 
 
 def test_pagerduty_region_is_a_choice_of_pagerdutys_own_hosts() -> None:
@@ -358,14 +360,25 @@ def test_outputs() -> None:
 
 def test_sam_transform_gives_the_scheduler_only_invoke_and_dead_letter_rights() -> None:
     roles = resources("AWS::IAM::Role", deployed())
-    [scheduler_role] = [r for name, r in roles.items() if "Schedule" in name]
-    actions = {
-        action
-        for policy in scheduler_role["Properties"]["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
-        for action in as_list(statement["Action"])
-    }
-    assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
+    scheduler_roles = [r for name, r in roles.items() if "Schedule" in name]
+    assert len(scheduler_roles) == 2  # the checks and the weekly digest
+    for scheduler_role in scheduler_roles:
+        actions = {
+            action
+            for policy in scheduler_role["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]
+            for action in as_list(statement["Action"])
+        }
+        assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
+
+
+def test_the_digest_schedule_sends_the_digest_action_on_mondays() -> None:
+    schedules = resources("AWS::Scheduler::Schedule", deployed())
+    [digest] = [s for s in schedules.values() if "digest" in str(s["Properties"]["Target"])]
+    target = digest["Properties"]["Target"]
+    sent = json.loads(target["Input"]["Fn::Sub"].replace("${MonitorName}", "prod"))
+    assert sent["action"] == "digest" and sent["monitor"] == "prod"
+    assert digest["Properties"]["ScheduleExpression"] == {"Ref": "DigestScheduleExpression"}
 
 
 def test_every_parameter_is_described_in_exactly_one_console_group() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -19,6 +19,7 @@ from ceilingwatch.errors import (
     UltravoxAuthError,
     UltravoxUnavailableError,
 )
+from ceilingwatch.plan import Subscription
 from ceilingwatch.series import TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -33,6 +34,7 @@ class Account:
     allowed_concurrent_calls: int | None
     active_calls: int | None
     subscription_tier: str | None
+    subscription: Subscription = field(default_factory=Subscription)
 
 
 class UltravoxClient:
@@ -54,9 +56,10 @@ class UltravoxClient:
         self.key_parameter = key_parameter
 
     def concurrency(
-        self, key: Secret, start: datetime, end: datetime, *, deadline: float
+        self, key: Secret, start: datetime, end: datetime, *, deadline: float, bucket: str = "5min"
     ) -> TimeSeries:
-        params = {"bucket": "5min", "start": _iso(start), "end": _iso(end)}
+        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks."""
+        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
         return parse_time_series(self._get(CONCURRENCY_PATH, key, params, deadline), start, end)
 
     def account(self, key: Secret, *, deadline: float) -> Account:
@@ -68,10 +71,17 @@ class UltravoxClient:
         if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
             raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
         tier = body.get("subscriptionTier")
+        tier = tier if isinstance(tier, str) else None
         return Account(
             allowed_concurrent_calls=allowed,
             active_calls=active if isinstance(active, int) else None,
-            subscription_tier=tier if isinstance(tier, str) else None,
+            subscription_tier=tier,
+            subscription=Subscription(
+                tier=tier,
+                expiration=_moment(body.get("subscriptionExpiration")),
+                scheduled_update=_moment(body.get("subscriptionScheduledUpdate")),
+                renewal=_moment(body.get("subscriptionRenewal")),
+            ),
         )
 
     def _get(self, path: str, key: Secret, params: dict[str, str], deadline: float) -> Any:
@@ -189,6 +199,17 @@ def retry_after(header: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def _moment(value: object) -> datetime | None:
+    """A plan date, or None: the plan fields feed a notice, never a reason to fail the run."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _iso(moment: datetime) -> str:
