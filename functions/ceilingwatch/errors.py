@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class MonitorError(Exception):
     """A run that could not judge; `what_to_fix` is the sentence an on-call engineer acts on."""
@@ -17,10 +19,24 @@ class MonitorError(Exception):
         return f"{self.problem}. Fix: {self.what_to_fix}"
 
 
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One bad parameter: its short name (`warning-percent`) and the sentence that says why."""
+
+    parameter: str
+    text: str
+
+
 class ConfigurationError(MonitorError):
     """A parameter or environment variable is missing or invalid."""
 
     kind = "configuration"
+
+    def __init__(
+        self, problem: str, what_to_fix: str = "", problems: tuple[ConfigProblem, ...] = ()
+    ) -> None:
+        super().__init__(problem, what_to_fix)
+        self.problems = problems
 
 
 class UltravoxAuthError(MonitorError):

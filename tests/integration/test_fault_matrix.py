@@ -150,12 +150,12 @@ ROWS = [
     Row(
         "ssm non-numeric limit",
         ssm_value("concurrency-limit", "fifty"),
-        log="concurrency-limit must be a positive whole number",
+        log="concurrency-limit = 'fifty' is not a whole number",
         **CONFIG_ERROR,
     ),
     Row(
         "ssm warning above critical",
-        ssm_value("warning-percent", "97"),
+        lambda h: (ssm_value("warning-percent", "97")(h), ssm_value("critical-percent", "95")(h)),
         log="warning-percent (97) must be below critical-percent (95)",
         **CONFIG_ERROR,
     ),
