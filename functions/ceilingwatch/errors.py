@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Self
+
+from ceilingwatch.scrub import scrub
 
 
 class MonitorError(Exception):
@@ -17,6 +21,18 @@ class MonitorError(Exception):
 
     def __str__(self) -> str:
         return f"{self.problem}. Fix: {self.what_to_fix}"
+
+    def scrubbed(self, secrets: Iterable[str]) -> Self:
+        """The same error with every secret taken out, before it reaches state or messages."""
+        secrets = tuple(secrets)
+        problem, fix = scrub(self.problem, secrets), scrub(self.what_to_fix, secrets)
+        if (problem, fix) == (self.problem, self.what_to_fix):
+            return self
+        clean = self.__class__.__new__(self.__class__)
+        clean.__dict__.update(self.__dict__)
+        clean.problem, clean.what_to_fix = problem, fix
+        Exception.__init__(clean, problem)
+        return clean
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,8 @@ def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
     footer = [f"<{url}|{_escape(name)}>" for name, url in links.items()]
     footer.append(f"monitor `{_escape(note.monitor)}` · run of {note.at:%H:%M} UTC")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]})
-    return {"text": plain_text(note), "blocks": blocks}
+    # The top-level text is mrkdwn too (what a phone shows): an HTML error page must not render.
+    return {"text": _escape(plain_text(note)), "blocks": blocks}
 
 
 def facts(note: Notification) -> list[tuple[str, str]]:

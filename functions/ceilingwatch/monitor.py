@@ -331,11 +331,12 @@ def _observe(
         now = tick.scheduled_time
         start = floor_to_bucket(now - WINDOW)
         series = deps.ultravox.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
-        if series.ignored_outside_window or series.merged_duplicates:
+        if series.ignored_outside_window or series.merged_duplicates or series.off_grid:
             # Put right, not refused: but a change in the API's answers should be seen.
             logger.warning(
-                "Ultravox sent buckets outside the window or twice",
+                "Ultravox sent buckets off the 5-minute grid, outside the window or twice",
                 extra={
+                    "off_grid": series.off_grid,
                     "outside_window": series.ignored_outside_window,
                     "merged_duplicates": series.merged_duplicates,
                 },
@@ -355,7 +356,8 @@ def _observe(
             return Measured(evaluation)
         return Measured(evaluation, account.allowed_concurrent_calls, account.subscription)
     except MonitorError as error:
-        return Failed(error)
+        # Its text may hold what Ultravox echoed: scrubbed before the state or a message sees it.
+        return Failed(error.scrubbed(config.secrets()))
 
 
 def _account(config: MonitorConfig, deps: Dependencies, deadline: float) -> Account | NotChecked:

@@ -137,6 +137,38 @@ ROWS = [
         log='"outside_window":2',
     ),
     Row("ultravox very large series", ultravox("huge", times=1), status="OK", log="decision: OK"),
+    Row(
+        "ultravox answer past the size cap",
+        ultravox("oversized", times=1),
+        log="went past 8,388,608 bytes, over the 8 MiB limit",
+        **ERROR,
+    ),
+    Row(
+        "ultravox buckets off the 5-minute grid",
+        ultravox("off_grid", times=1),
+        log="off the 5-minute grid",
+        **CRITICAL_SENT,
+        email="sent",
+        slack="sent",
+    ),
+    Row(
+        "ultravox 503 echoing the key",
+        ultravox("echo_key", status=503),
+        log="HTTP 503: 'upstream refused the request with X-API-Key: ****",
+        **ERROR,
+    ),
+    Row(
+        "ultravox 400 echoing the key",
+        ultravox("echo_key", status=400),
+        log="HTTP 400: 'upstream refused the request with X-API-Key: ****",
+        **ERROR,
+    ),
+    Row(
+        "ultravox 200 echoing the key",
+        ultravox("echo_key", status=200),
+        log="answered text/x-echo-****, not JSON",
+        **ERROR,
+    ),
     Row("ultravox microseconds", ultravox("microseconds", times=1), status="OK", log="OK"),
     Row("ultravox +00:00 offsets", ultravox("offset", times=1), status="OK", log="decision: OK"),
     Row("ultravox empty series", ultravox("empty", times=1), status="NO_DATA", log="no buckets"),
@@ -283,7 +315,8 @@ def test_fault(row: Row, stack: LocalStack, log: io.StringIO) -> None:
         assert _channel(h, output, "slack") == row.slack
         # Never a secret: not in the log, the exception, the messages, or the stored state.
         webhook = h.slack.webhook_url()
-        for text in (output, str(failure), *(e["Message"] for e in h.emails()), str(stored)):
+        sent = [*(e["Message"] for e in h.emails()), *map(json.dumps, h.slack.messages)]
+        for text in (output, str(failure), repr(failure), *sent, str(stored)):
             assert h.api_key not in text
             assert webhook not in text
 

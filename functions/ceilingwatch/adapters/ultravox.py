@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from ceilingwatch.errors import (
     UltravoxUnavailableError,
 )
 from ceilingwatch.plan import Subscription
+from ceilingwatch.scrub import scrub
 from ceilingwatch.series import TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -27,6 +29,11 @@ ACCOUNT_PATH = "/api/accounts/me"
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
 MAX_ATTEMPTS = 3
+# An hour of 5-minute buckets is under 2 KB; 8 MiB still holds some 60,000 buckets, while
+# parsing it stays well inside the function's 128 MB. The body is read as a stream, so a
+# bigger answer is refused after 8 MiB, not read whole into memory.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,10 @@ class UltravoxClient:
                     timeout=timeout,
                     # requests keeps custom headers across hosts on a redirect: the key with them.
                     allow_redirects=False,
+                    stream=True,
                 )
+                with response:
+                    answer = _Answer.read(response, path, key)
             except requests.Timeout:
                 # The time really waited, over every attempt: each one's timeout shrinks with
                 # the budget, so the last one alone would understate it.
@@ -124,13 +134,11 @@ class UltravoxClient:
             except requests.RequestException as error:  # refused, reset, truncated body
                 problem = f"could not connect to Ultravox at {self.base_url} ({_cause(error)})"
             else:
-                if response.ok:
-                    return self._json(response, path)
-                self._raise_unless_retryable(response, path)
-                problem = (
-                    f"Ultravox answered {path} with HTTP {response.status_code}{_excerpt(response)}"
-                )
-                wait = retry_after(response.headers.get("Retry-After"), self._now())
+                if answer.ok:
+                    return answer.json(path)
+                self._raise_unless_retryable(answer, path)
+                problem = f"Ultravox answered {path} with HTTP {answer.status}{answer.excerpt()}"
+                wait = retry_after(answer.headers.get("Retry-After"), self._now())
             if attempt == MAX_ATTEMPTS:
                 break
             wait = (
@@ -151,8 +159,8 @@ class UltravoxClient:
             "check status.ultravox.ai and that no other job shares the key",
         )
 
-    def _raise_unless_retryable(self, response: requests.Response, path: str) -> None:
-        status = response.status_code
+    def _raise_unless_retryable(self, answer: _Answer, path: str) -> None:
+        status = answer.status
         if status in RETRYABLE:
             return
         if status == 401:
@@ -170,16 +178,7 @@ class UltravoxClient:
                 f"{path} was not found (HTTP 404) at {self.base_url}",
                 "check ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter)",
             )
-        raise InvalidResponseError(f"{path} answered HTTP {status}{_excerpt(response)}")
-
-    def _json(self, response: requests.Response, path: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-            raise InvalidResponseError(
-                f"{path} answered {kind}, not JSON{_excerpt(response)}"
-            ) from None
+        raise InvalidResponseError(f"{path} answered HTTP {status}{answer.excerpt()}")
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
@@ -216,10 +215,62 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _excerpt(response: requests.Response) -> str:
-    """A short, printable slice of an error body: enough to recognise, too short to leak much."""
-    text = "".join(ch if ch.isprintable() else " " for ch in response.text[:120]).strip()
-    return f": {text[:80]!r}" if text else ""
+@dataclass(frozen=True)
+class _Answer:
+    """A response read within its size limit, its text from outside scrubbed of the key."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    secrets: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @classmethod
+    def read(cls, response: requests.Response, path: str, key: Secret) -> _Answer:
+        limit = MAX_BODY_BYTES if response.ok else ERROR_BODY_BYTES
+        declared = response.headers.get("Content-Length", "")
+        if response.ok and declared.isdigit() and int(declared) > limit:
+            raise _too_big(path, f"declares {int(declared):,} bytes")
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            body += chunk
+            if len(body) > limit:
+                if response.ok:
+                    raise _too_big(path, f"went past {limit:,} bytes")
+                break  # an error answer: its first bytes are enough to tell what went wrong
+        # Headers and body are Ultravox's text, and an upstream may echo the key in either.
+        secrets = (key.reveal(),)
+        headers = {name: scrub(value, secrets) for name, value in response.headers.items()}
+        return cls(response.status_code, headers, bytes(body[:limit]), secrets)
+
+    def json(self, path: str) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            kind = self.headers.get("Content-Type", "no content type").split(";")[0]
+            raise InvalidResponseError(
+                f"{path} answered {kind[:40]}, not JSON{self.excerpt()}"
+            ) from None
+
+    def excerpt(self) -> str:
+        """A short, printable slice of the body: enough to recognise, too short to leak much.
+
+        Scrubbed well past the slice shown, so the cut cannot fall inside a secret."""
+        text = scrub(self.body[:480].decode("utf-8", "replace"), self.secrets)
+        text = "".join(ch if ch.isprintable() else " " for ch in text[:120]).strip()
+        return f": {text[:80]!r}" if text else ""
+
+
+def _too_big(path: str, how: str) -> InvalidResponseError:
+    return InvalidResponseError(
+        f"the answer to {path} {how}, over the {MAX_BODY_BYTES // (1024 * 1024)} MiB limit, "
+        "so it was not parsed",
+        "nothing on your side if it passes; if it persists, report to Ultravox that "
+        "/usage/concurrency returns more than the hour asked for",
+    )
 
 
 def _cause(error: Exception) -> str:
