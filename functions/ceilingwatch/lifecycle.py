@@ -64,6 +64,9 @@ class Reading:
     nowcast: str = ""  # "at this rate the limit in ~25 min", or nothing when not confident
     basis: str = ""  # what the nowcast rests on: "rising 1.2 calls per 5 min over the last hour"
     minutes_to_limit: int | None = None
+    # Set only when the peak shown is no longer current: the calls now, and when that was.
+    now_calls: int | None = None
+    observed_at: datetime | None = None
 
     @property
     def percent(self) -> float:
@@ -72,6 +75,15 @@ class Reading:
     @property
     def headroom(self) -> int:
         return self.limit - self.calls
+
+    @property
+    def past(self) -> bool:
+        return self.now_calls is not None
+
+    @property
+    def age(self) -> str:
+        """How long ago the peak's bucket began, as a message says it."""
+        return ago(self.observed_at - self.at) if self.observed_at else ""
 
 
 @dataclass(frozen=True)
@@ -263,7 +275,8 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
                 state.monitor,
                 level.name,
                 f"ceilingwatch can judge again after {state.unhealthy_runs} runs in "
-                f"{state.health.value}; now: {_headline(basis, ev, limit)}",
+                f"{state.health.value}; {'' if ev.is_past(basis) else 'now: '}"
+                + _headline(basis, ev, limit),
                 tick,
                 reading,
                 previous_severity=state.health.value,
@@ -520,6 +533,7 @@ def _episode_summary(state: AlertState, tick: datetime) -> str:
 
 
 def _reading(bucket: ConcurrencyBucket, ev: Evaluation, cast: Nowcast) -> Reading:
+    past = ev.is_past(bucket)
     return Reading(
         calls=bucket.max_total_calls,
         limit=ev.limit,
@@ -534,18 +548,29 @@ def _reading(bucket: ConcurrencyBucket, ev: Evaluation, cast: Nowcast) -> Readin
         minutes_to_limit=(
             approx_minutes(cast.minutes_to_limit) if cast.minutes_to_limit is not None else None
         ),
+        now_calls=ev.current_calls if past else None,
+        observed_at=ev.now if past else None,
     )
 
 
 def _headline(bucket: ConcurrencyBucket, ev: Evaluation, limit: int) -> str:
     calls = bucket.max_total_calls
+    peak = f"peak {calls} of {limit} calls ({percent(calls, limit):.0f}%) at {_clock(bucket.start)}"
+    if ev.is_past(bucket):
+        # Said in the past tense: "no headroom" about a peak 40 minutes old would be false now.
+        now = ev.current_calls
+        return (
+            f"{peak} UTC, {ago(ev.now - bucket.start)}; now {now} of {limit} "
+            f"({_calls(limit - now)} of headroom)"
+        )
     progress = " (bucket in progress)" if not bucket.completed_by(ev.now) else ""
     room = limit - calls
-    headroom = f"{room} call{'s' if room != 1 else ''} of headroom" if room > 0 else "no headroom"
-    return (
-        f"peak {calls} of {limit} calls ({percent(calls, limit):.0f}%) at "
-        f"{_clock(bucket.start)} UTC{progress}; {headroom}"
-    )
+    headroom = f"{_calls(room)} of headroom" if room > 0 else "no headroom"
+    return f"{peak} UTC{progress}; {headroom}"
+
+
+def _calls(count: int) -> str:
+    return f"{count} call{'s' if count != 1 else ''}"
 
 
 def _thresholds_clause(t: Thresholds) -> str:
@@ -607,3 +632,10 @@ def channel_problems_notice(
     )
     told = replace(state, channel_problems_notified=key, channel_problems_notified_at=tick)
     return told, note
+
+
+def ago(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    return f"{_duration(span)} ago"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ceilingwatch.evaluation import percent
 from ceilingwatch.lifecycle import Kind, Notification, Reading
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -20,6 +21,15 @@ EMOJI = {
     "NO_DATA": "❔",
     "TEST": "🧪",
     "INFO": "📈",
+}
+
+# When the peak shown is no longer current, the first words say when it was and what is now.
+PAST_TITLES = {
+    Kind.RAISED: "{severity}: {monitor} reached {percent} of its limit at {at} UTC; now {now}",
+    Kind.ESCALATED: "{severity}: {monitor} escalated from {previous}: {percent} at {at} UTC; "
+    "now {now}",
+    Kind.REMINDER: "Reminder, still {severity}: {monitor} reached {percent} at {at} UTC; now {now}",
+    Kind.LIMIT_CHANGED: "Limit changed: {monitor} now {severity}: {percent} at {at} UTC; now {now}",
 }
 
 TITLES = {
@@ -67,6 +77,12 @@ def subject(note: Notification) -> str:
 def _subject_tail(note: Notification) -> str:
     r = note.reading
     figures = f"{r.calls}/{r.limit} concurrent calls ({r.percent:.0f}%)" if r else ""
+    if r is not None and r.past and note.kind is Kind.RESOLVED:
+        figures = f"now {r.now_calls}/{r.limit} concurrent calls ({_now_percent(r)})"
+    elif r is not None and r.past:
+        figures = (
+            f"reached {r.calls}/{r.limit} at {r.at:%H:%M} UTC, {r.age}; now {r.now_calls}/{r.limit}"
+        )
     tails = {
         Kind.RESOLVED: f"resolved, {figures}",
         Kind.MONITOR_ERROR: "ceilingwatch cannot judge the ceiling",
@@ -87,13 +103,23 @@ def _subject_tail(note: Notification) -> str:
 
 def title(note: Notification) -> str:
     r = note.reading
-    return TITLES[note.kind].format(
+    past = r is not None and r.past
+    shown = f"{r.percent:.0f}%" if r else "n/a"
+    if r is not None and past and note.kind is Kind.RESOLVED:
+        shown = _now_percent(r)  # a resolve is about now, not the peak that ended it
+    return (PAST_TITLES if past and note.kind in PAST_TITLES else TITLES)[note.kind].format(
         severity=note.severity.replace("_", " "),
         previous=note.previous_severity.replace("_", " "),
         monitor=note.monitor,
-        percent=f"{r.percent:.0f}%" if r else "n/a",
+        percent=shown,
         eta=f"~{r.minutes_to_limit} min at this rate" if r and r.minutes_to_limit else "soon",
+        at=f"{r.at:%H:%M}" if r else "",
+        now=_now_percent(r) if r else "",
     )
+
+
+def _now_percent(r: Reading) -> str:
+    return f"{percent(r.now_calls or 0, r.limit):.0f}%"
 
 
 def plain_text(note: Notification) -> str:
@@ -162,10 +188,11 @@ def facts(note: Notification) -> list[tuple[str, str]]:
     r = note.reading
     if r is None:
         return []
-    progress = ", bucket in progress" if r.in_progress else ""
+    progress = ", bucket in progress" if r.in_progress else f", {r.age}" if r.past else ""
     label = "Recent peak" if note.kind is Kind.RESOLVED else "Peak"
     facts = [
         (label, f"{r.calls} of {r.limit} calls ({r.percent:.0f}%) at {r.at:%H:%M} UTC{progress}"),
+        *_now(r),
         ("Headroom", _headroom(r)),
         ("Joined", f"{r.joined_calls} calls joined at the peak"),
         ("Last hour", f"{sparkline(r.series, r.limit)} {r.trend}"),
@@ -181,10 +208,24 @@ def facts(note: Notification) -> list[tuple[str, str]]:
     return facts
 
 
+def _now(r: Reading) -> list[tuple[str, str]]:
+    if r.now_calls is None:
+        return []
+    return [("Now", f"{r.now_calls} of {r.limit} calls ({_now_percent(r)})")]
+
+
 def _headroom(r: Reading) -> str:
+    if r.now_calls is not None:
+        # Headroom is about new calls now, never about an old peak.
+        at_peak = "none" if r.headroom <= 0 else _calls(r.headroom)
+        return f"{_calls(r.limit - r.now_calls)} now ({at_peak} at the {r.at:%H:%M} peak)"
     if r.headroom <= 0:
         return "none: new calls get HTTP 429"
-    return f"{r.headroom} call{'s' if r.headroom != 1 else ''}"
+    return _calls(r.headroom)
+
+
+def _calls(count: int) -> str:
+    return f"{count} call{'s' if count != 1 else ''}"
 
 
 def _escape(text: str) -> str:

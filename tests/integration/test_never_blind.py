@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from ceilingwatch.errors import UltravoxUnavailableError
 
 from infra.local_stack import LocalStack
-from infra.ultravox_sim import Fault
+from infra.ultravox_sim import Fault, Scenario
 
 from .harness import START, flat_scenario, harness
 
@@ -77,3 +78,38 @@ def test_a_key_echoed_by_ultravox_reaches_nothing(
         for place, text in places.items():
             assert h.api_key not in text, place
             assert h.api_key[:12] not in text, place  # not even a cut-off prefix
+
+
+def test_a_peak_seen_late_is_told_as_past_not_as_now(stack: LocalStack) -> None:
+    # Ultravox is down while traffic meets the ceiling at 13:00; when it answers again at 13:41
+    # the peak is real news, but 41 minutes old: the first words must not say "now at limit".
+    scenario = Scenario.from_dict(
+        {
+            "start": START.isoformat(),
+            "account": {"allowedConcurrentCalls": None},
+            "segments": [
+                {"minutes": 60, "hold": 6},
+                {"minutes": 5, "hold": 20},
+                {"minutes": 120, "hold": 6},
+            ],
+            "faults": [
+                {
+                    "from": "2026-11-24T12:58:00Z",
+                    "to": "2026-11-24T13:40:00Z",
+                    "status": 503,
+                    "retry_after": "0",
+                }
+            ],
+        }
+    )
+    with harness(stack, scenario, "late", {"concurrency-limit": "20"}) as h:
+        h.invoke(START + timedelta(minutes=56))
+        for minutes in (61, 81):
+            with pytest.raises(UltravoxUnavailableError):
+                h.invoke(START + timedelta(minutes=minutes))
+        result = h.invoke(START + timedelta(minutes=101))
+        assert result["status"] == "AT_LIMIT"
+        raised = "[AT_LIMIT] late: reached 20/20 at 13:00 UTC, 41 minutes ago; now 6/20"
+        assert raised in h.subjects()
+        text = next(m["text"] for m in h.slack.messages if "reached 20/20" in m["text"])
+        assert "41 minutes ago; now 6/20" in text and "429" not in text

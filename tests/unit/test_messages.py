@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -50,6 +51,10 @@ def lifecycle_notifications() -> dict[str, Notification]:
     limit.measure(0, [30])
     limit.measure(1, [30, 30], cfg=config(concurrency_limit=30))
     notes["limit-changed"] = limit.sent[-1][1]
+    # Judging resumes after an outage: the hour's peak is 41 minutes old and calls are down.
+    past = Replay(cfg=config(concurrency_limit=20))
+    past.measure(8, [20, 6, 6, 6, 6, 6, 6, 6, 6])
+    notes["raised-at_limit-past-peak"] = past.sent[-1][1]
     notes["test"] = Notification(
         Kind.TEST, "prod", "TEST", "a test alert through email and Slack", tick_time(0)
     )
@@ -153,6 +158,23 @@ def test_subject_example_from_the_issue() -> None:
     replay = Replay()
     replay.run_series([48])
     assert subject(replay.sent[0][1]) == "[CRITICAL] prod: 48/50 concurrent calls (96%)"
+
+
+def test_a_peak_no_longer_current_is_told_in_the_past_tense() -> None:
+    note = NOTES["raised-at_limit-past-peak"]
+    assert subject(note) == "[AT_LIMIT] prod: reached 20/20 at 12:00 UTC, 41 minutes ago; now 6/20"
+    email, slack = format_email(note, LINKS), format_slack(note, LINKS)
+    text = email.body + json.dumps(slack, ensure_ascii=False)
+    assert "new calls get HTTP 429" not in text and "no headroom" not in text
+    assert "14 calls now (none at the 12:00 peak)" in email.body
+    assert slack["text"].startswith("🔴 [AT_LIMIT] prod: reached 20/20 at 12:00 UTC, 41 minutes")
+    assert note.why.startswith("peak 20 of 20 calls (100%) at 12:00 UTC, 41 minutes ago; now 6")
+
+
+def test_a_peak_still_current_keeps_the_present_tense() -> None:
+    note = NOTES["escalated-at_limit"]
+    assert note.reading is not None and not note.reading.past
+    assert "new calls get HTTP 429" in format_email(note, LINKS).body
 
 
 def test_long_monitor_names_keep_the_subject_within_100_characters() -> None:
