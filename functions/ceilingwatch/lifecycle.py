@@ -39,6 +39,8 @@ class Kind(StrEnum):
     NO_DATA = "no-data"
     MONITOR_RECOVERED = "monitor-recovered"
     CHANNEL_PROBLEM = "channel-problem"
+    CONFIG = "config"
+    CONFIG_CHANGED = "config-changed"
     TEST = "test"
     FORECAST = "forecast"
     DIGEST = "digest"
@@ -135,6 +137,11 @@ class AlertState:
     forecast_alerted_at: datetime | None = None
     plan_risk_notified: str = ""
     reason: str = ""
+    # The judging parameters of the last valid configuration (JSON, never a secret), what a
+    # run judges with while a parameter is wrong; and the problems last told, and when.
+    last_valid_config: str = ""
+    config_problems: str = ""
+    config_notified_at: datetime | None = None
     outbox: str = ""
     outbox_since: datetime | None = None
     channel_memory: str = ""

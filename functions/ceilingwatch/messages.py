@@ -21,7 +21,10 @@ EMOJI = {
     "NO_DATA": "❔",
     "TEST": "🧪",
     "INFO": "📈",
+    "CONFIG": "🛠️",
 }
+# Kinds whose why is short enough to be the subject itself: a change's verdict, a bad parameter.
+WHY_IS_SUBJECT = frozenset({Kind.CONFIG, Kind.CONFIG_CHANGED})
 
 # When the peak shown is no longer current, the first words say when it was and what is now.
 PAST_TITLES = {
@@ -43,6 +46,8 @@ TITLES = {
     Kind.NO_DATA: "NO DATA: Ultravox returns no concurrency data for {monitor}",
     Kind.MONITOR_RECOVERED: "Recovered: ceilingwatch is judging {monitor} again",
     Kind.CHANNEL_PROBLEM: "{monitor}: a channel cannot deliver; the others carry this",
+    Kind.CONFIG: "Configuration of {monitor}: a parameter is invalid",
+    Kind.CONFIG_CHANGED: "Parameter Store change for {monitor}",
     Kind.TEST: "Test alert for {monitor}: this channel works",
     Kind.FORECAST: "FORECAST: {monitor} heading for its call limit, {eta}",
     Kind.DIGEST: "Weekly capacity digest for {monitor}",
@@ -70,7 +75,7 @@ def subject(note: Notification) -> str:
     tag = KIND_TAGS.get(note.kind, tag)
     text = f"{tag} {note.monitor}: {_subject_tail(note)}"
     # SNS wants printable ASCII on one line; the monitor name is already restricted to that.
-    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text.replace("→", "->"))
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
 
 
@@ -98,6 +103,8 @@ def _subject_tail(note: Notification) -> str:
         return f"limit of {r.limit} in ~{r.minutes_to_limit} min (now {r.calls}/{r.limit})"
     if note.headline:
         return note.headline
+    if note.kind in WHY_IS_SUBJECT:
+        return note.why
     return tails.get(note.kind, figures)
 
 
@@ -124,6 +131,8 @@ def _now_percent(r: Reading) -> str:
 
 def plain_text(note: Notification) -> str:
     """The one line a phone's lock screen shows: severity, figures and the why."""
+    if note.kind in WHY_IS_SUBJECT:
+        return f"{EMOJI.get(note.severity, '')} [{note.severity}] {note.monitor}: {note.why}"
     return f"{EMOJI.get(note.severity, '')} {subject(note)}: {note.why}".strip()
 
 

@@ -10,13 +10,15 @@ import pytest
 from ceilingwatch.channels.pagerduty import format_trigger
 from ceilingwatch.channels.teams import format_teams
 from ceilingwatch.config import Thresholds
+from ceilingwatch.config_notices import ParameterChange, change_verdict, config_notice
 from ceilingwatch.digest import build_digest, digest_notification
 from ceilingwatch.errors import UltravoxAuthError
-from ceilingwatch.lifecycle import Kind, Measured, Notification, channel_problems_notice
+from ceilingwatch.last_valid import read_config
+from ceilingwatch.lifecycle import AlertState, Kind, Measured, Notification, channel_problems_notice
 from ceilingwatch.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.plan import Subscription, plan_risk
 
-from .builders import START, Replay, config, evaluation_at, tick_time
+from .builders import API_KEY, START, Replay, config, evaluation_at, tick_time
 from .conftest import SNAPSHOTS, Snapshot
 from .test_digest import RUN, TUESDAY_14, hourly
 
@@ -84,7 +86,23 @@ def lifecycle_notifications() -> dict[str, Notification]:
         "prod", hourly({TUESDAY_14: 47}), 50, Thresholds(), RUN, plan_risk=plan_risk(plan, RUN, 50)
     )
     notes["digest"] = digest_notification(week, RUN)
+    notes["config"], notes["config-changed"] = config_notifications()
     return notes
+
+
+def config_notifications() -> tuple[Notification, Notification]:
+    """A bad parameter while the last valid values judge, and a refused change."""
+    path = "/ceilingwatch/prod/"
+    good = {"concurrency-limit": "50", "ultravox-api-key": API_KEY}
+    last = read_config("prod", path, good)
+    bad_values = good | {"warning-percent": "abc"}
+    bad = read_config("prod", path, bad_values, last.valid_values)
+    state = AlertState("prod", peak=21, last_tick=tick_time(2))
+    _, notice = config_notice(state, bad, path, tick_time(3), timedelta(hours=4))
+    assert notice is not None
+    change = ParameterChange("prod", "warning-percent", "Update", tick_time(3))
+    verdict = change_verdict(change, bad, last.config, state, bad_values, path)
+    return notice, verdict
 
 
 NOTES = lifecycle_notifications()

@@ -1,0 +1,147 @@
+"""What people hear about the configuration itself: bad parameters, and each change's verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from ceilingwatch.config import SECRET_PARAMETERS, MonitorConfig
+from ceilingwatch.errors import ConfigProblem
+from ceilingwatch.evaluation import percent
+from ceilingwatch.last_valid import KEPT_PARAMETERS, ConfigReading, effective
+from ceilingwatch.lifecycle import AlertState, Kind, Notification, Outcome
+
+SEVERITY = "CONFIG"
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    """One Parameter Store change under a monitor's path, as EventBridge reports it."""
+
+    monitor: str
+    parameter: str  # the short name, `warning-percent`
+    operation: str  # Create, Update, Delete, LabelParameterVersion
+    at: datetime
+
+
+def with_config_notice(
+    outcome: Outcome, reading: ConfigReading, path: str, tick: datetime, interval: timedelta
+) -> Outcome:
+    """Add the CONFIG notice a run owes: once per set of problems, then at `interval`."""
+    state = outcome.state
+    if reading.valid_values:
+        state = replace(state, last_valid_config=reading.valid_values)
+    state, note = config_notice(state, reading, path, tick, interval)
+    if note is None:
+        return replace(outcome, state=state)
+    config = reading.config
+    if config is not None and config.muted(tick):
+        return replace(
+            outcome,
+            state=replace(state, config_notified_at=None),
+            suppressed=(
+                *outcome.suppressed,
+                note,
+            ),
+        )
+    return replace(outcome, state=state, notifications=(*outcome.notifications, note))
+
+
+def config_notice(
+    state: AlertState, reading: ConfigReading, path: str, tick: datetime, interval: timedelta
+) -> tuple[AlertState, Notification | None]:
+    problems = reading.problems
+    signature = "; ".join(p.text for p in problems)
+    if not problems:
+        return replace(state, config_problems="", config_notified_at=None), None
+    last = state.config_notified_at
+    repeat_due = last is not None and bool(interval) and tick - last >= interval
+    if signature == state.config_problems and last is not None and not repeat_due:
+        return state, None
+    note = Notification(
+        Kind.CONFIG,
+        state.monitor,
+        SEVERITY,
+        _problems_why(reading),
+        tick,
+        fix=f"correct the parameters named above under {path}; each change is checked at once",
+    )
+    return replace(state, config_problems=signature, config_notified_at=tick), note
+
+
+def _problems_why(reading: ConfigReading) -> str:
+    names = ", ".join(sorted({p.parameter for p in reading.problems}))
+    listed = "; ".join(p.text for p in reading.problems)
+    if reading.config is None:
+        return f"{names} invalid and no earlier valid configuration to judge with: {listed}"
+    return f"{names} invalid (still judging with the last valid values): {listed}"
+
+
+def change_verdict(
+    change: ParameterChange,
+    reading: ConfigReading,
+    before: MonitorConfig | None,
+    state: AlertState | None,
+    values: Mapping[str, str],
+    path: str,
+    channel_problems: tuple[str, ...] = (),
+) -> Notification:
+    """'warning-percent 80 → 60 for prod: accepted; now at 42 % of the limit', or why not.
+
+    `channel_problems` are the channel registry's, each starting with its parameter's name.
+    """
+    name, monitor = change.parameter, change.monitor
+    problems = reading.problems + tuple(
+        ConfigProblem(text.split(" ", 1)[0], text) for text in channel_problems
+    )
+    mine = [p for p in problems if _names(p, name)]
+    old = effective(before, name) if before is not None else ""
+    if name in SECRET_PARAMETERS:
+        # Never a secret's value, old or new: only that it changed and whether it took.
+        head = f"{name} {_verb(change)} for {monitor}"
+    else:
+        new = values.get(name, "").strip() or "unset"
+        shown = new if len(new) <= 16 else f"a {len(new)}-character value"
+        head = f"{name} {old or 'unset'} → {shown} for {monitor}"
+    if mine:
+        still = f"; still judging with {old}" if old and name in KEPT_PARAMETERS else ""
+        if name not in KEPT_PARAMETERS:
+            still = "; that channel is off until it is fixed, the others deliver"
+        if reading.config is None:
+            still = "; nothing can be judged until it is fixed"
+        why = f"{head}: refused: {_short(mine, path)}{still}"
+    else:
+        why = f"{head}: accepted{_now(reading.config, state)}"
+    others = [p for p in problems if p not in mine]
+    if others:
+        why += "; still invalid: " + "; ".join(p.text for p in others)
+    return Notification(
+        Kind.CONFIG_CHANGED,
+        monitor,
+        SEVERITY,
+        why,
+        change.at,
+        fix="" if not problems else "correct the parameters named above",
+    )
+
+
+def _names(problem: ConfigProblem, parameter: str) -> bool:
+    """A problem is the change's when it is about that parameter or names it (a conflict)."""
+    return problem.parameter == parameter or f"{parameter} (" in problem.text
+
+
+def _short(problems: list[ConfigProblem], path: str) -> str:
+    # The path is in the message's links already: "warning-percent = 'abc' is not a number".
+    return "; ".join(p.text.removeprefix(path) for p in problems)
+
+
+def _now(config: MonitorConfig | None, state: AlertState | None) -> str:
+    if config is None or state is None or state.last_tick is None:
+        return "; the next run judges with it"
+    share = percent(state.peak, config.concurrency_limit)
+    return f"; now at {share:.0f} % of the limit (the last hour's peak, {state.peak} calls)"
+
+
+def _verb(change: ParameterChange) -> str:
+    return "deleted" if change.operation == "Delete" else "changed"

@@ -1,0 +1,112 @@
+"""The last valid configuration: what a monitor judges with while a parameter is wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ceilingwatch.config import DEFAULT_MIN_SEVERITY, MonitorConfig, parse_config
+from ceilingwatch.errors import ConfigProblem, ConfigurationError
+
+
+def _min_severity(channel: str) -> Callable[[MonitorConfig], str]:
+    return lambda config: config.min_severity[channel]
+
+
+# The non-secret parameters, kept with the state and used in place of today's while any is
+# wrong. Never a secret: a rejected webhook turns its channel off instead (channels/).
+KEPT_PARAMETERS: dict[str, Callable[[MonitorConfig], str]] = {
+    "concurrency-limit": lambda c: str(c.concurrency_limit),
+    "warning-percent": lambda c: f"{c.thresholds.warning:g}",
+    "critical-percent": lambda c: f"{c.thresholds.critical:g}",
+    "warning-recovery-percent": lambda c: f"{c.thresholds.warning_recovery:g}",
+    "critical-recovery-percent": lambda c: f"{c.thresholds.critical_recovery:g}",
+    "recovery-buckets": lambda c: str(c.recovery_buckets),
+    "renotify-warning-minutes": lambda c: _minutes(c.renotify_warning.total_seconds()),
+    "renotify-critical-minutes": lambda c: _minutes(c.renotify_critical.total_seconds()),
+    "renotify-error-minutes": lambda c: _minutes(c.renotify_error.total_seconds()),
+    "error-after-runs": lambda c: str(c.error_after_runs),
+    "no-data-policy": lambda c: c.no_data_policy,
+    "mute-until": lambda c: c.mute_until.isoformat() if c.mute_until else "unset",
+    "dry-run": lambda c: "true" if c.dry_run else "false",
+    **{f"{channel}-min-severity": _min_severity(channel) for channel in DEFAULT_MIN_SEVERITY},
+}
+
+
+@dataclass(frozen=True)
+class ConfigReading:
+    """What a run judges with, and every parameter that is wrong right now.
+
+    `config` is the current configuration when it is valid, else the last valid one (with
+    today's secrets); None only when there is none to fall back on. A channel whose own
+    parameter is wrong is the channel registry's to name (Kind.CHANNEL_PROBLEM).
+    """
+
+    config: MonitorConfig | None
+    problems: tuple[ConfigProblem, ...] = ()
+    # The judging values to keep with the state: set when the current ones are valid.
+    valid_values: str = ""
+    error: ConfigurationError | None = None
+
+    @property
+    def falling_back(self) -> bool:
+        return self.config is not None and not self.valid_values
+
+
+def read_config(
+    monitor: str, path: str, values: Mapping[str, str], last_valid: str = ""
+) -> ConfigReading:
+    """The configuration to judge with: the current one if valid, else the last valid one."""
+    try:
+        config = parse_config(monitor, path, values)
+    except ConfigurationError as error:
+        return _fall_back(monitor, path, values, last_valid, error)
+    kept = {name: values[name].strip() for name in KEPT_PARAMETERS if values.get(name, "")}
+    return ConfigReading(config, (), json.dumps(kept, sort_keys=True))
+
+
+def _fall_back(
+    monitor: str,
+    path: str,
+    values: Mapping[str, str],
+    last_valid: str,
+    error: ConfigurationError,
+) -> ConfigReading:
+    stored = decode_values(last_valid)
+    if stored is None:
+        return ConfigReading(None, error.problems, error=_never_valid(path, error))
+    # Secrets and channels as they are now; judging as it last was valid.
+    merged = {k: v for k, v in values.items() if k not in KEPT_PARAMETERS} | stored
+    try:
+        config = parse_config(monitor, path, merged)
+    except ConfigurationError as still:
+        # What is wrong is not a judging value (the key is missing): nothing to judge with.
+        return ConfigReading(None, error.problems, error=still)
+    return ConfigReading(config, error.problems)
+
+
+def _never_valid(path: str, error: ConfigurationError) -> ConfigurationError:
+    return ConfigurationError(
+        f"the configuration under {path} has never been valid, so nothing can be judged: "
+        + "; ".join(p.text for p in error.problems),
+        error.what_to_fix,
+        error.problems,
+    )
+
+
+def decode_values(text: str) -> dict[str, str] | None:
+    if not text:
+        return None
+    raw = json.loads(text)
+    return {k: str(v) for k, v in raw.items() if k in KEPT_PARAMETERS}
+
+
+def effective(config: MonitorConfig, parameter: str) -> str:
+    """A judging parameter's value as the config applies it, defaults included."""
+    read = KEPT_PARAMETERS.get(parameter)
+    return read(config) if read else ""
+
+
+def _minutes(seconds: float) -> str:
+    return str(int(seconds // 60))
