@@ -113,6 +113,8 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
             while tick <= scenario.end:
                 ultravox.set_clock(tick)
                 result, problem = _invoke(lambda_handler, dependencies, tick)
+                # A run that could not judge ends without an error; its summary says why.
+                problem = problem or str((result or {}).get("problem", ""))
                 report.ticks += 1
                 report.failed_runs += bool(problem)
                 new = _collect(stack, inbox, channels, report, tick)

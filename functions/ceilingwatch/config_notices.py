@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -10,7 +9,7 @@ from ceilingwatch.config import SECRET_PARAMETERS, MonitorConfig
 from ceilingwatch.errors import ConfigProblem
 from ceilingwatch.evaluation import percent
 from ceilingwatch.last_valid import KEPT_PARAMETERS, ConfigReading, effective
-from ceilingwatch.lifecycle import AlertState, Kind, Notification, Outcome
+from ceilingwatch.lifecycle import AlertState, Kind, Notification
 
 SEVERITY = "CONFIG"
 
@@ -25,27 +24,24 @@ class ParameterChange:
     at: datetime
 
 
-def with_config_notice(
-    outcome: Outcome, reading: ConfigReading, path: str, tick: datetime, interval: timedelta
-) -> Outcome:
-    """Add the CONFIG notice a run owes: once per set of problems, then at `interval`."""
-    state = outcome.state
+def track_config(
+    state: AlertState,
+    reading: ConfigReading,
+    path: str,
+    tick: datetime,
+    interval: timedelta,
+    muted: bool,
+) -> tuple[AlertState, Notification | None]:
+    """Keep a valid configuration's values with the state, and owe the CONFIG notice if due.
+
+    While muted nothing is told and nothing marked told, so the notice goes out on expiry.
+    """
     if reading.valid_values:
         state = replace(state, last_valid_config=reading.valid_values)
-    state, note = config_notice(state, reading, path, tick, interval)
-    if note is None:
-        return replace(outcome, state=state)
-    config = reading.config
-    if config is not None and config.muted(tick):
-        return replace(
-            outcome,
-            state=replace(state, config_notified_at=None),
-            suppressed=(
-                *outcome.suppressed,
-                note,
-            ),
-        )
-    return replace(outcome, state=state, notifications=(*outcome.notifications, note))
+    told, note = config_notice(state, reading, path, tick, interval)
+    if note is not None and muted:
+        return state, None
+    return told, note
 
 
 def config_notice(
@@ -83,7 +79,6 @@ def change_verdict(
     reading: ConfigReading,
     before: MonitorConfig | None,
     state: AlertState | None,
-    values: Mapping[str, str],
     path: str,
     channel_problems: tuple[str, ...] = (),
 ) -> Notification:
@@ -101,7 +96,7 @@ def change_verdict(
         # Never a secret's value, old or new: only that it changed and whether it took.
         head = f"{name} {_verb(change)} for {monitor}"
     else:
-        new = values.get(name, "").strip() or "unset"
+        new = reading.written.get(name, "") or "unset"
         shown = new if len(new) <= 16 else f"a {len(new)}-character value"
         head = f"{name} {old or 'unset'} → {shown} for {monitor}"
     if mine:

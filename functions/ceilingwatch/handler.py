@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceilingwatch.delivery import Status
-from ceilingwatch.errors import MonitorError
+from ceilingwatch.errors import DeliveryError, MonitorError
 from ceilingwatch.monitor import Dependencies, RunResult, Tick, deadline_from, run
 from ceilingwatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 
@@ -44,9 +44,11 @@ def lambda_handler(
         logger.exception("run failed")
         raise
     _record(result)
-    if result.error is not None:
-        # Judged and stored as ERROR; failing the invocation makes Lambda's Errors metric count it.
+    if isinstance(result.error, DeliveryError):
+        # Judged and stored, but no channel took what this run owes: Lambda's retry sends it.
         raise result.error
+    # One problem, one signal: a failure judged and stored as ERROR is the monitor's own ERROR
+    # alert and RunFailures, not also a Lambda error, a retry and a dead-letter entry.
     return result.summary()
 
 
@@ -58,7 +60,6 @@ def _record(result: RunResult) -> None:
     """
     summary = result.summary() | {"level": result.level_value}
     if result.error is not None:
-        summary |= {"problem": result.error.problem, "fix": result.error.what_to_fix}
         _count("RunFailures", 1)
     logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
     if result.suppressed:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from ceilingwatch.config import DEFAULT_MIN_SEVERITY, MonitorConfig, parse_config
-from ceilingwatch.errors import ConfigProblem, ConfigurationError
+from ceilingwatch.config import (
+    DEFAULT_MIN_SEVERITY,
+    SECRET_PARAMETERS,
+    MonitorConfig,
+    parse_config,
+)
+from ceilingwatch.errors import ConfigProblem, ConfigurationError, MonitorError
 
 
 def _min_severity(channel: str) -> Callable[[MonitorConfig], str]:
@@ -28,7 +33,7 @@ KEPT_PARAMETERS: dict[str, Callable[[MonitorConfig], str]] = {
     "renotify-error-minutes": lambda c: _minutes(c.renotify_error.total_seconds()),
     "error-after-runs": lambda c: str(c.error_after_runs),
     "no-data-policy": lambda c: c.no_data_policy,
-    "mute-until": lambda c: c.mute_until.isoformat() if c.mute_until else "unset",
+    "mute-until": lambda c: c.mute_until.isoformat() if c.mute_until else "",
     "dry-run": lambda c: "true" if c.dry_run else "false",
     **{f"{channel}-min-severity": _min_severity(channel) for channel in DEFAULT_MIN_SEVERITY},
 }
@@ -45,9 +50,11 @@ class ConfigReading:
 
     config: MonitorConfig | None
     problems: tuple[ConfigProblem, ...] = ()
-    # The judging values to keep with the state: set when the current ones are valid.
+    # The values to keep with the state: set when the current ones are valid.
     valid_values: str = ""
-    error: ConfigurationError | None = None
+    error: MonitorError | None = None  # why nothing can be judged, when config is None
+    # Today's values of the parameters that are not secret, as written (a change's "new").
+    written: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def falling_back(self) -> bool:
@@ -58,12 +65,19 @@ def read_config(
     monitor: str, path: str, values: Mapping[str, str], last_valid: str = ""
 ) -> ConfigReading:
     """The configuration to judge with: the current one if valid, else the last valid one."""
+    written = {k: v.strip() for k, v in values.items() if k not in SECRET_PARAMETERS}
     try:
         config = parse_config(monitor, path, values)
     except ConfigurationError as error:
-        return _fall_back(monitor, path, values, last_valid, error)
-    kept = {name: values[name].strip() for name in KEPT_PARAMETERS if values.get(name, "")}
-    return ConfigReading(config, (), json.dumps(kept, sort_keys=True))
+        reading = _fall_back(monitor, path, values, last_valid, error)
+        return replace(reading, written=written)
+    return ConfigReading(config, (), kept_values(config), written=written)
+
+
+def kept_values(config: MonitorConfig) -> str:
+    """The configuration's non-secret values as it applies them (defaults included), as JSON."""
+    kept = {name: value for name, read in KEPT_PARAMETERS.items() if (value := read(config))}
+    return json.dumps(kept, sort_keys=True)
 
 
 def _fall_back(
@@ -105,7 +119,7 @@ def decode_values(text: str) -> dict[str, str] | None:
 def effective(config: MonitorConfig, parameter: str) -> str:
     """A judging parameter's value as the config applies it, defaults included."""
     read = KEPT_PARAMETERS.get(parameter)
-    return read(config) if read else ""
+    return (read(config) or "unset") if read else ""
 
 
 def _minutes(seconds: float) -> str:

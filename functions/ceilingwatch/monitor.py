@@ -12,7 +12,8 @@ from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
 from ceilingwatch.adapters.ultravox import Account, UltravoxClient
 from ceilingwatch.channels import Roster
-from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name
+from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name, parameter_path
+from ceilingwatch.config_notices import track_config
 from ceilingwatch.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.digest import digest_notification
 from ceilingwatch.errors import (
@@ -22,7 +23,9 @@ from ceilingwatch.errors import (
     StateConflictError,
 )
 from ceilingwatch.evaluation import Evaluation, percent
+from ceilingwatch.last_valid import ConfigReading
 from ceilingwatch.lifecycle import (
+    DEFAULT_RENOTIFY_ERROR,
     NOT_CHECKED,
     AlertState,
     Failed,
@@ -147,6 +150,12 @@ class RunResult:
                 for d in self.deliveries
             ],
             "suppressed": self.suppressed,
+            # A run that could not judge ends normally (its ERROR is stored): say why here.
+            **(
+                {"problem": self.error.problem, "fix": self.error.what_to_fix}
+                if self.error is not None
+                else {}
+            ),
         }
 
 
@@ -178,7 +187,8 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         return result
     # What an earlier run claimed and a channel has not taken yet goes out with this run's news.
     carried = decode_outbox(previous.outbox) if previous else ()
-    config, config_error = _load_config(tick.monitor, deps)
+    reading = _read_config(tick.monitor, previous, deps)
+    config = reading.config
     roster = deps.channels(config)
     if previous is not None and previous.already_judged(tick.scheduled_time):
         result.skipped = f"tick already judged (last judged {previous.last_tick:%H:%M} UTC)"
@@ -197,7 +207,7 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         return result
 
     judge_by = max(time.monotonic() + 1.0, deadline - SEND_SECONDS)
-    observation = _observe(tick, previous, deps, judge_by, config, config_error)
+    observation = _observe(tick, previous, deps, judge_by, config, reading.error)
     outcome = advance(
         previous,
         observation,
@@ -211,6 +221,15 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     if config is not None and not config.muted(tick.scheduled_time):
         state, notice = channel_problems_notice(state, roster.problems, tick.scheduled_time, config)
         notes += [notice] if notice is not None else []
+    state, config_notice = track_config(
+        state,
+        reading,
+        parameter_path(deps.settings.parameter_prefix, tick.monitor),
+        tick.scheduled_time,
+        config.renotify_error if config else DEFAULT_RENOTIFY_ERROR,
+        muted=config is not None and config.muted(tick.scheduled_time),
+    )
+    notes += [config_notice] if config_notice is not None else []
 
     if config is not None and config.dry_run:
         result.skipped = "dry run: state kept, nothing sent"
@@ -305,15 +324,20 @@ def _claim_and_send(
         )
 
 
-def _load_config(
-    monitor: str, deps: Dependencies
-) -> tuple[MonitorConfig | None, MonitorError | None]:
+def _read_config(monitor: str, previous: AlertState | None, deps: Dependencies) -> ConfigReading:
+    """Today's configuration, or the last valid one while a parameter is wrong."""
     try:
-        config = deps.parameters.load(monitor)
+        reading = deps.parameters.read(monitor, previous.last_valid_config if previous else "")
     except MonitorError as error:
-        return None, error
-    deps.on_secrets(*config.secrets())
-    return config, None
+        return ConfigReading(None, error=error)
+    if reading.config is not None:
+        deps.on_secrets(*reading.config.secrets())
+    if reading.falling_back:
+        logger.warning(
+            "configuration invalid: judging with the last valid values",
+            extra={"problems": [p.text for p in reading.problems]},
+        )
+    return reading
 
 
 def _observe(

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from ceilingwatch.errors import UltravoxUnavailableError
 
 from infra.local_stack import LocalStack
 from infra.ultravox_sim import Fault, Scenario
@@ -105,11 +104,45 @@ def test_a_peak_seen_late_is_told_as_past_not_as_now(stack: LocalStack) -> None:
     with harness(stack, scenario, "late", {"concurrency-limit": "20"}) as h:
         h.invoke(START + timedelta(minutes=56))
         for minutes in (61, 81):
-            with pytest.raises(UltravoxUnavailableError):
-                h.invoke(START + timedelta(minutes=minutes))
+            assert h.invoke(START + timedelta(minutes=minutes))["status"] == "ERROR"
         result = h.invoke(START + timedelta(minutes=101))
         assert result["status"] == "AT_LIMIT"
         raised = "[AT_LIMIT] late: reached 20/20 at 13:00 UTC, 41 minutes ago; now 6/20"
         assert raised in h.subjects()
         text = next(m["text"] for m in h.slack.messages if "reached 20/20" in m["text"])
         assert "41 minutes ago; now 6/20" in text and "429" not in text
+
+
+def test_a_typo_never_stops_judging_and_is_named_once_then_at_the_reminder(
+    stack: LocalStack,
+) -> None:
+    params = {"warning-percent": "60", "renotify-error-minutes": "15"}
+    with harness(stack, flat_scenario(20), "typo", params) as h:
+        assert h.invoke(T)["status"] == "OK"  # 40 %: the valid configuration is kept
+        h.put("warning-percent", "abc")
+        statuses = [h.invoke(T + timedelta(minutes=5 * i))["status"] for i in range(1, 5)]
+        assert statuses == ["OK"] * 4  # judged every run, not ERROR
+        config = [s for s in h.subjects() if s.startswith("[CONFIG]")]
+        assert len(config) == 2  # at once, then after renotify-error-minutes (15)
+        assert config[0].startswith("[CONFIG] typo: warning-percent invalid (still judging")
+        assert "warning-percent = 'abc' is not a number" in h.emails()[0]["Message"]
+        assert any("warning-percent invalid" in m["text"] for m in h.slack.messages)
+        state = h.state()
+        assert state["status"] == "OK" and '"warning-percent": "60"' in state["last_valid_config"]
+        assert h.api_key not in json.dumps(state)
+
+
+def test_judging_with_the_last_valid_values_still_raises_a_warning(stack: LocalStack) -> None:
+    scenario = Scenario.from_dict(
+        {
+            "start": START.isoformat(),
+            "account": {"allowedConcurrentCalls": None},
+            "segments": [{"minutes": 125, "hold": 20}, {"minutes": 60, "hold": 32}],
+        }
+    )
+    with harness(stack, scenario, "rises", {"warning-percent": "60"}) as h:
+        assert h.invoke(T)["status"] == "OK"
+        h.put("warning-percent", "sixty")
+        later = T + timedelta(minutes=10)  # 32 of 50 (64 %) by now
+        assert h.invoke(later)["status"] == "WARNING"  # judged with 60, not refused
+        assert "[WARNING] rises: 32/50 concurrent calls (64%)" in h.subjects()

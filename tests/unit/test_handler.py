@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ceilingwatch.errors import UltravoxAuthError
+from ceilingwatch.errors import AwsServiceError, UltravoxAuthError
 from ceilingwatch.handler import lambda_handler
 from ceilingwatch.observability import logger, redact
 
@@ -64,20 +64,37 @@ def metric_names(emf: dict[str, Any]) -> set[str]:
     return {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
 
 
-def test_an_error_run_is_stored_then_fails_visibly(log: io.StringIO) -> None:
+def test_a_judged_failure_is_stored_and_ends_without_an_exception(
+    log: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One problem, one signal: the monitor's ERROR and RunFailures, not a Lambda error on top.
     world = World()
     world.ultravox.errors = [
         UltravoxAuthError("Ultravox rejected the API key (HTTP 401)", "put a valid key")
     ]
-    with pytest.raises(UltravoxAuthError):
-        lambda_handler(
-            {"monitor": "prod", "scheduledTime": "2026-11-24T14:36:00Z"},
-            Context(),
-            dependencies=world.dependencies(),
-        )
+    result = lambda_handler(
+        {"monitor": "prod", "scheduledTime": "2026-11-24T14:36:00Z"},
+        Context(),
+        dependencies=world.dependencies(),
+    )
+    assert result["status"] == "ERROR"
     assert world.states.items["prod"].status == "ERROR"
     decision = next(line for line in lines(log.getvalue()) if "decision" in line)
     assert decision["decision"]["fix"] == "put a valid key"
+    emf = [line for line in lines(capsys.readouterr().out) if "_aws" in line]
+    assert emf[0]["RunFailures"] in (1.0, [1.0])
+
+
+def test_a_run_that_cannot_store_anything_fails_for_the_retry(log: io.StringIO) -> None:
+    world = World()
+
+    def down(monitor: str) -> None:
+        raise AwsServiceError("could not read the alert state in DynamoDB table state", "wait")
+
+    world.states.load = down  # type: ignore[method-assign]
+    with pytest.raises(AwsServiceError):
+        lambda_handler({"monitor": "prod"}, Context(), dependencies=world.dependencies())
+    assert "could not read the alert state" in log.getvalue()
 
 
 def test_secrets_never_reach_the_log(log: io.StringIO) -> None:

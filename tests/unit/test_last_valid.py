@@ -96,7 +96,7 @@ def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
     before = valid().config
     values = GOOD | {"warning-percent": "60"}
     reading = read_config("prod", PATH, values)
-    note = change_verdict(change("warning-percent"), reading, before, STATE, values, PATH)
+    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
     assert note.kind is Kind.CONFIG_CHANGED
     assert note.why == (
         "warning-percent 80 → 60 for prod: accepted; "
@@ -109,7 +109,7 @@ def test_a_refused_change_says_why_and_what_is_still_used() -> None:
     before = valid().config
     values = GOOD | {"warning-percent": "abc"}
     reading = read_config("prod", PATH, values, valid().valid_values)
-    note = change_verdict(change("warning-percent"), reading, before, STATE, values, PATH)
+    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
     assert note.why.startswith(
         "warning-percent 80 → abc for prod: refused: warning-percent = 'abc' is not a number"
     )
@@ -120,7 +120,7 @@ def test_a_conflict_names_both_parameters() -> None:
     before = valid().config
     values = GOOD | {"warning-percent": "60", "warning-recovery-percent": "65"}
     reading = read_config("prod", PATH, values, valid().valid_values)
-    note = change_verdict(change("warning-percent"), reading, before, STATE, values, PATH)
+    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
     assert "refused: warning-recovery-percent (65) must be below warning-percent (60)" in note.why
 
 
@@ -129,14 +129,12 @@ def test_a_secret_change_never_shows_a_value() -> None:
     values = GOOD | {"slack-webhook-url": "https://evil.example.com/hook-secret"}
     reading = read_config("prod", PATH, values, valid().valid_values)
     refused = ("slack-webhook-url does not start with https://hooks.slack.com/",)
-    note = change_verdict(
-        change("slack-webhook-url"), reading, before, STATE, values, PATH, refused
-    )
+    note = change_verdict(change("slack-webhook-url"), reading, before, STATE, PATH, refused)
     text = format_email(note, {}).body + str(format_slack(note, {}))
     assert "evil.example.com" not in text and WEBHOOK not in text
     assert note.why.startswith("slack-webhook-url changed for prod: refused: slack-webhook-url")
     assert "that channel is off until it is fixed" in note.why
-    key = change_verdict(change("ultravox-api-key"), valid(), before, STATE, GOOD, PATH)
+    key = change_verdict(change("ultravox-api-key"), valid(), before, STATE, PATH)
     assert key.why.startswith("ultravox-api-key changed for prod: accepted")
     assert API_KEY not in key.why
 

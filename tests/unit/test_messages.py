@@ -101,7 +101,7 @@ def config_notifications() -> tuple[Notification, Notification]:
     _, notice = config_notice(state, bad, path, tick_time(3), timedelta(hours=4))
     assert notice is not None
     change = ParameterChange("prod", "warning-percent", "Update", tick_time(3))
-    verdict = change_verdict(change, bad, last.config, state, bad_values, path)
+    verdict = change_verdict(change, bad, last.config, state, path)
     return notice, verdict
 
 
