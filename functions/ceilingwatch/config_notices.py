@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from ceilingwatch.config import SECRET_PARAMETERS, MonitorConfig
+from ceilingwatch.config import SECRET_PARAMETERS, MonitorConfig, is_monitor_name
 from ceilingwatch.errors import ConfigProblem
 from ceilingwatch.evaluation import percent
-from ceilingwatch.last_valid import KEPT_PARAMETERS, ConfigReading, effective
+from ceilingwatch.last_valid import KEPT_PARAMETERS, ConfigReading
 from ceilingwatch.lifecycle import AlertState, Kind, Notification
 
 SEVERITY = "CONFIG"
@@ -22,6 +24,32 @@ class ParameterChange:
     parameter: str  # the short name, `warning-percent`
     operation: str  # Create, Update, Delete, LabelParameterVersion
     at: datetime
+
+    @staticmethod
+    def recognises(event: Mapping[str, Any]) -> bool:
+        return (
+            event.get("source") == "aws.ssm"
+            and event.get("detail-type") == "Parameter Store Change"
+        )
+
+    @classmethod
+    def from_event(
+        cls, event: Mapping[str, Any], prefix: str, now: datetime
+    ) -> ParameterChange | None:
+        """The change, or None when the parameter is not one of a monitor's (`<prefix>/m/p`)."""
+        detail = event.get("detail")
+        name = detail.get("name") if isinstance(detail, Mapping) else None
+        if not isinstance(name, str) or not name.startswith(prefix.rstrip("/") + "/"):
+            return None
+        parts = name[len(prefix.rstrip("/")) + 1 :].split("/")
+        if len(parts) != 2 or not is_monitor_name(parts[0]):
+            return None
+        try:
+            at = datetime.fromisoformat(str(event.get("time", "")).replace("Z", "+00:00"))
+        except ValueError:
+            at = now
+        operation = str(detail.get("operation", "Update")) if isinstance(detail, Mapping) else ""
+        return cls(parts[0], parts[1], operation, at.astimezone(UTC) if at.tzinfo else now)
 
 
 def track_config(
@@ -77,21 +105,23 @@ def _problems_why(reading: ConfigReading) -> str:
 def change_verdict(
     change: ParameterChange,
     reading: ConfigReading,
-    before: MonitorConfig | None,
+    before: Mapping[str, str] | None,
     state: AlertState | None,
     path: str,
     channel_problems: tuple[str, ...] = (),
 ) -> Notification:
     """'warning-percent 80 → 60 for prod: accepted; now at 42 % of the limit', or why not.
 
-    `channel_problems` are the channel registry's, each starting with its parameter's name.
+    `channel_problems` are the registry's (or Ultravox's for a new key), each starting with the
+    parameter's name.
     """
     name, monitor = change.parameter, change.monitor
     problems = reading.problems + tuple(
-        ConfigProblem(text.split(" ", 1)[0], text) for text in channel_problems
+        ConfigProblem(text.split(" ", 1)[0].rstrip(":"), text) for text in channel_problems
     )
     mine = [p for p in problems if _names(p, name)]
-    old = effective(before, name) if before is not None else ""
+    # The value judged with until now: kept with the state as applied, defaults included.
+    old = (before.get(name) or "unset") if before is not None and name in KEPT_PARAMETERS else ""
     if name in SECRET_PARAMETERS:
         # Never a secret's value, old or new: only that it changed and whether it took.
         head = f"{name} {_verb(change)} for {monitor}"
@@ -103,6 +133,8 @@ def change_verdict(
         still = f"; still judging with {old}" if old and name in KEPT_PARAMETERS else ""
         if name not in KEPT_PARAMETERS:
             still = "; that channel is off until it is fixed, the others deliver"
+        if name == "ultravox-api-key":
+            still = "; runs cannot judge with it: put a working key back"
         if reading.config is None:
             still = "; nothing can be judged until it is fixed"
         why = f"{head}: refused: {_short(mine, path)}{still}"

@@ -7,6 +7,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ceilingwatch.config_change import confirm_change
+from ceilingwatch.config_notices import ParameterChange
 from ceilingwatch.delivery import Status
 from ceilingwatch.errors import DeliveryError, MonitorError
 from ceilingwatch.monitor import Dependencies, RunResult, Tick, deadline_from, run
@@ -28,12 +30,22 @@ def lambda_handler(
 
             _dependencies = _dependencies or build_dependencies()
             dependencies = _dependencies
-        tick = Tick.from_event(event, dependencies.clock())
-        logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
-        metrics.add_dimension(name="monitor", value=tick.monitor)
-        result = run(
-            tick, dependencies, deadline=deadline_from(context.get_remaining_time_in_millis())
-        )
+        deadline = deadline_from(context.get_remaining_time_in_millis())
+        if ParameterChange.recognises(event):
+            change = ParameterChange.from_event(
+                event, dependencies.settings.parameter_prefix, dependencies.clock()
+            )
+            if change is None:
+                logger.info("a Parameter Store change outside any monitor's path; ignored")
+                return {"skipped": "not a monitor's parameter"}
+            logger.append_keys(monitor=change.monitor, parameter=change.parameter)
+            metrics.add_dimension(name="monitor", value=change.monitor)
+            result = confirm_change(change, dependencies, deadline=deadline)
+        else:
+            tick = Tick.from_event(event, dependencies.clock())
+            logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
+            metrics.add_dimension(name="monitor", value=tick.monitor)
+            result = run(tick, dependencies, deadline=deadline)
     except MonitorError as error:
         # Nothing could be judged or stored (bad event or environment, state table down).
         _count("RunFailures", 1)

@@ -116,11 +116,5 @@ def decode_values(text: str) -> dict[str, str] | None:
     return {k: str(v) for k, v in raw.items() if k in KEPT_PARAMETERS}
 
 
-def effective(config: MonitorConfig, parameter: str) -> str:
-    """A judging parameter's value as the config applies it, defaults included."""
-    read = KEPT_PARAMETERS.get(parameter)
-    return (read(config) or "unset") if read else ""
-
-
 def _minutes(seconds: float) -> str:
     return str(int(seconds // 60))

@@ -180,7 +180,7 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         return _send_digest(tick, deps, deadline)
     result = RunResult(monitor=tick.monitor, tick=tick.scheduled_time)
     previous = deps.states.load(tick.monitor)
-    if previous is not None and _delivering(previous, deps):
+    if previous is not None and delivering(previous, deps):
         # A run is delivering right now (an overlap or a duplicate delivery): it owns them.
         result.skipped = "another run is delivering this monitor's notifications"
         result.status = previous.status
@@ -194,7 +194,7 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         result.skipped = f"tick already judged (last judged {previous.last_tick:%H:%M} UTC)"
         result.status = previous.status
         if carried:
-            _claim_and_send(
+            claim_and_send(
                 previous,
                 replace(previous, version=previous.version + 1),
                 carried,
@@ -237,11 +237,11 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         result.deliveries = [Delivery(n, {"dry-run": ChannelOutcome(Status.HELD)}) for n in notes]
         return result
     owed = carried + claim(notes, roster.channels)
-    _claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
+    claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
     return result
 
 
-def _delivering(state: AlertState, deps: Dependencies) -> bool:
+def delivering(state: AlertState, deps: Dependencies) -> bool:
     """An outbox younger than the grace belongs to a live run; an older one to a dead run."""
     since = state.outbox_since or deps.clock()
     return bool(state.outbox) and deps.clock() - since < deps.settings.outbox_grace
@@ -265,7 +265,7 @@ def _describe(
         result.error = observation.error
 
 
-def _claim_and_send(
+def claim_and_send(
     previous: AlertState | None,
     state: AlertState,
     owed: tuple[Owed, ...],
@@ -296,7 +296,7 @@ def _claim_and_send(
     settlement = send(
         owed,
         roster.channels,
-        links=_links(deps.settings, config, state.monitor),
+        links=links(deps.settings, config, state.monitor),
         memory=channel_memory(previous),
         deadline=deadline,
         roster_complete=roster.complete,
@@ -441,7 +441,7 @@ def _send_notice(
     settlement = send(
         claim([note], roster.channels),
         roster.channels,
-        links=_links(deps.settings, config, note.monitor),
+        links=links(deps.settings, config, note.monitor),
         memory={},
         deadline=deadline,
     )
@@ -457,7 +457,7 @@ def _send_notice(
     return result
 
 
-def _links(settings: Settings, config: MonitorConfig | None, monitor: str) -> dict[str, str]:
+def links(settings: Settings, config: MonitorConfig | None, monitor: str) -> dict[str, str]:
     region = settings.region
     path = config.parameter_path if config else f"{settings.parameter_prefix}/{monitor}/"
     links = {

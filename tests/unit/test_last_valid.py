@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from ceilingwatch.config_notices import ParameterChange, change_verdict, config_notice
-from ceilingwatch.last_valid import ConfigReading, read_config
+from ceilingwatch.last_valid import ConfigReading, decode_values, read_config
 from ceilingwatch.lifecycle import AlertState, Kind
 from ceilingwatch.messages import format_email, format_slack, subject
 
@@ -93,7 +96,7 @@ STATE = AlertState("prod", peak=21, last_tick=tick_time(2))
 
 
 def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
-    before = valid().config
+    before = decode_values(valid().valid_values)
     values = GOOD | {"warning-percent": "60"}
     reading = read_config("prod", PATH, values)
     note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
@@ -106,7 +109,7 @@ def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
 
 
 def test_a_refused_change_says_why_and_what_is_still_used() -> None:
-    before = valid().config
+    before = decode_values(valid().valid_values)
     values = GOOD | {"warning-percent": "abc"}
     reading = read_config("prod", PATH, values, valid().valid_values)
     note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
@@ -117,7 +120,7 @@ def test_a_refused_change_says_why_and_what_is_still_used() -> None:
 
 
 def test_a_conflict_names_both_parameters() -> None:
-    before = valid().config
+    before = decode_values(valid().valid_values)
     values = GOOD | {"warning-percent": "60", "warning-recovery-percent": "65"}
     reading = read_config("prod", PATH, values, valid().valid_values)
     note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
@@ -125,7 +128,7 @@ def test_a_conflict_names_both_parameters() -> None:
 
 
 def test_a_secret_change_never_shows_a_value() -> None:
-    before = valid().config
+    before = decode_values(valid().valid_values)
     values = GOOD | {"slack-webhook-url": "https://evil.example.com/hook-secret"}
     reading = read_config("prod", PATH, values, valid().valid_values)
     refused = ("slack-webhook-url does not start with https://hooks.slack.com/",)
@@ -151,3 +154,34 @@ def test_the_last_valid_configuration_survives_the_state_item() -> None:
     item = state_to_item(state)
     assert API_KEY not in str(item) and WEBHOOK not in str(item)
     assert state_from_item(item) == state
+
+
+SAMPLE = json.loads((Path(__file__).parents[2] / "events" / "parameter-change.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("/ceilingwatch/default/warning-percent", ("default", "warning-percent")),
+        ("/ceilingwatch/prod-eu_2/slack-webhook-url", ("prod-eu_2", "slack-webhook-url")),
+        ("/ceilingwatch/demo", None),
+        ("/ceilingwatch/demo/nested/deeper", None),
+        ("/ceilingwatch/bad name/x", None),
+        ("/other/demo/warning-percent", None),
+        ("/ceilingwatchx/demo/warning-percent", None),
+    ],
+)
+def test_a_change_event_names_its_monitor_and_parameter(
+    name: str, expected: tuple[str, str] | None
+) -> None:
+    event = SAMPLE | {"detail": SAMPLE["detail"] | {"name": name}}
+    assert ParameterChange.recognises(event)
+    change = ParameterChange.from_event(event, "/ceilingwatch", tick_time(0))
+    assert (None if change is None else (change.monitor, change.parameter)) == expected
+
+
+def test_a_change_event_carries_its_time_and_operation() -> None:
+    change = ParameterChange.from_event(SAMPLE, "/ceilingwatch/", tick_time(0))
+    assert change is not None and change.operation == "Update"
+    assert change.at.isoformat() == "2026-11-24T14:38:00+00:00"
+    assert not ParameterChange.recognises({"monitor": "demo"})

@@ -247,6 +247,20 @@ def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None
     }
 
 
+def test_parameter_store_changes_under_the_prefix_reach_the_function() -> None:
+    rule = function()["Events"]["ParameterChanges"]
+    assert rule["Type"] == "EventBridgeRule"
+    pattern = rule["Properties"]["Pattern"]
+    prefix = function()["Environment"]["Variables"]["CEILINGWATCH_PARAMETER_PREFIX"]
+    assert pattern == {
+        "source": ["aws.ssm"],
+        "detail-type": ["Parameter Store Change"],
+        "detail": {"name": [{"prefix": prefix + "/"}]},
+    }
+    sample = json.loads((TEMPLATE.parent / "events" / "parameter-change.json").read_text())
+    assert sample["source"] == "aws.ssm" and sample["detail"]["name"].startswith(prefix + "/")
+
+
 def test_sample_scheduled_event_matches_the_schedule_input() -> None:
     event = json.loads((TEMPLATE.parent / "events" / "scheduled-tick.json").read_text())
     payload = json.loads(sub_text(function()["Events"]["Schedule"]["Properties"]["Input"]))
@@ -434,7 +448,10 @@ def test_sample_events_name_the_monitor_a_default_deploy_creates() -> None:
     # parameters for fails with "concurrency-limit is missing".
     default = template()["Parameters"]["MonitorName"]["Default"]
     for path in sorted((TEMPLATE.parent / "events").glob("*.json")):
-        assert json.loads(path.read_text())["monitor"] == default, path.name
+        event = json.loads(path.read_text())
+        # A Parameter Store change names its monitor in the parameter's path.
+        monitor = event.get("monitor") or event["detail"]["name"].split("/")[2]
+        assert monitor == default, path.name
 
 
 @pytest.mark.parametrize("path", [TEMPLATE, TEMPLATE.parent / "infra" / "monitor.yaml"])
