@@ -121,3 +121,8 @@ def aws_error_code(error: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", type(error).__name__))
     return type(error).__name__
+
+
+class RunCrashedError(Exception):
+    """A run that failed unexpectedly; its message has every loaded secret scrubbed out, as
+    the runtime's error line and the dead-letter queue keep it."""

@@ -59,3 +59,9 @@ tracer: Tracer = (
 
 def redact(*secrets: str) -> None:
     RedactingFormatter.register(*secrets)
+
+
+def loaded_secrets() -> tuple[str, ...]:
+    """Every secret this execution environment has loaded, for scrubbing text from outside."""
+    with RedactingFormatter._lock:
+        return tuple(RedactingFormatter._secrets)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ceilingwatch.errors import AwsServiceError, UltravoxAuthError
+from ceilingwatch.errors import AwsServiceError, RunCrashedError, UltravoxAuthError
 from ceilingwatch.handler import lambda_handler
-from ceilingwatch.observability import logger, redact
+from ceilingwatch.observability import RedactingFormatter, logger, redact
 
 from .builders import API_KEY, WEBHOOK
 from .fakes import World
@@ -127,3 +128,21 @@ def test_without_the_xray_sdk_the_handler_is_left_as_it_is() -> None:
 
     wrapped = UntracedHandler().capture_lambda_handler(capture_response=False)(handler)
     assert wrapped is handler
+
+
+def test_an_unexpected_failure_keeps_no_secret_in_what_the_runtime_keeps(log: io.StringIO) -> None:
+    # The runtime prints the exception's text, and the dead-letter queue keeps it.
+    world = World()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"proxy said: bad X-API-Key {API_KEY} for {WEBHOOK}")
+
+    world.ultravox.concurrency = crash  # type: ignore[assignment,method-assign]
+    RedactingFormatter._secrets.difference_update({API_KEY, WEBHOOK})
+    deps = world.dependencies()
+    deps.on_secrets = redact  # as the composition root wires it: loading registers them
+    with pytest.raises(RunCrashedError) as caught:
+        lambda_handler({"monitor": "prod"}, Context(), dependencies=deps)
+    text = "".join(traceback.format_exception(caught.value)) + log.getvalue()
+    assert API_KEY not in text and WEBHOOK not in text
+    assert "RuntimeError: proxy said: bad X-API-Key ****" in str(caught.value)
