@@ -8,7 +8,7 @@ from ceilingwatch.config import MonitorConfig, parameter_path
 from ceilingwatch.config_notices import ParameterChange, change_verdict
 from ceilingwatch.delivery import claim, send
 from ceilingwatch.errors import MonitorError, UltravoxAuthError
-from ceilingwatch.last_valid import decode_values
+from ceilingwatch.last_valid import applied_values
 from ceilingwatch.lifecycle import AlertState
 from ceilingwatch.monitor import Dependencies, RunResult, claim_and_send, delivering, links
 from ceilingwatch.observability import logger
@@ -33,7 +33,7 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
             deps.on_secrets(*reading.config.secrets())
         roster = deps.channels(reading.config)
         problems = roster.problems + _key_problems(change, reading.config, deps, deadline)
-        note = change_verdict(change, reading, decode_values(last_valid), previous, path, problems)
+        note = change_verdict(change, reading, applied_values(last_valid), previous, path, problems)
         result.reason = note.why
         if previous is not None and delivering(previous, deps):
             # A run is delivering this monitor's outbox: leave its state alone, tell directly.

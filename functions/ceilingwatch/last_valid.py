@@ -71,13 +71,29 @@ def read_config(
     except ConfigurationError as error:
         reading = _fall_back(monitor, path, values, last_valid, error)
         return replace(reading, written=written)
-    return ConfigReading(config, (), kept_values(config), written=written)
+    # Only the values a person set: the state item stays under DynamoDB's 1 KB write unit, and
+    # defaults that follow a threshold follow it again when the values are read back.
+    kept = {name: written[name] for name in KEPT_PARAMETERS if written.get(name)}
+    return ConfigReading(config, (), json.dumps(kept, sort_keys=True), written=written)
 
 
 def kept_values(config: MonitorConfig) -> str:
     """The configuration's non-secret values as it applies them (defaults included), as JSON."""
     kept = {name: value for name, read in KEPT_PARAMETERS.items() if (value := read(config))}
     return json.dumps(kept, sort_keys=True)
+
+
+def applied_values(last_valid: str) -> dict[str, str] | None:
+    """What the last valid configuration applied, defaults included: a change's "before"."""
+    stored = decode_values(last_valid)
+    if stored is None:
+        return None
+    try:
+        # The key only makes the stored values parse; nothing here reads it.
+        config = parse_config("stored", "", stored | {"ultravox-api-key": "stored-values-only"})
+    except ConfigurationError:
+        return stored
+    return {name: read(config) for name, read in KEPT_PARAMETERS.items()}
 
 
 def _fall_back(

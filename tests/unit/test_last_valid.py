@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from ceilingwatch.config_notices import ParameterChange, change_verdict, config_notice
-from ceilingwatch.last_valid import ConfigReading, decode_values, read_config
+from ceilingwatch.last_valid import ConfigReading, applied_values, read_config
 from ceilingwatch.lifecycle import AlertState, Kind
 from ceilingwatch.messages import format_email, format_slack, subject
 
@@ -96,7 +96,7 @@ STATE = AlertState("prod", peak=21, last_tick=tick_time(2))
 
 
 def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
-    before = decode_values(valid().valid_values)
+    before = applied_values(valid().valid_values)
     values = GOOD | {"warning-percent": "60"}
     reading = read_config("prod", PATH, values)
     note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
@@ -109,7 +109,7 @@ def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
 
 
 def test_a_refused_change_says_why_and_what_is_still_used() -> None:
-    before = decode_values(valid().valid_values)
+    before = applied_values(valid().valid_values)
     values = GOOD | {"warning-percent": "abc"}
     reading = read_config("prod", PATH, values, valid().valid_values)
     note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
@@ -120,7 +120,7 @@ def test_a_refused_change_says_why_and_what_is_still_used() -> None:
 
 
 def test_a_conflict_names_both_parameters() -> None:
-    before = decode_values(valid().valid_values)
+    before = applied_values(valid().valid_values)
     values = GOOD | {"warning-percent": "60", "warning-recovery-percent": "65"}
     reading = read_config("prod", PATH, values, valid().valid_values)
     note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
@@ -128,7 +128,7 @@ def test_a_conflict_names_both_parameters() -> None:
 
 
 def test_a_secret_change_never_shows_a_value() -> None:
-    before = decode_values(valid().valid_values)
+    before = applied_values(valid().valid_values)
     values = GOOD | {"slack-webhook-url": "https://evil.example.com/hook-secret"}
     reading = read_config("prod", PATH, values, valid().valid_values)
     refused = ("slack-webhook-url does not start with https://hooks.slack.com/",)
@@ -185,3 +185,11 @@ def test_a_change_event_carries_its_time_and_operation() -> None:
     assert change is not None and change.operation == "Update"
     assert change.at.isoformat() == "2026-11-24T14:38:00+00:00"
     assert not ParameterChange.recognises({"monitor": "demo"})
+
+
+def test_only_values_a_person_set_are_kept_and_defaults_follow_them_back() -> None:
+    kept = valid(**{"warning-percent": "50"}).valid_values
+    assert json.loads(kept) == {"concurrency-limit": "50", "warning-percent": "50"}
+    before = applied_values(kept)
+    assert before is not None and before["warning-recovery-percent"] == "40"
+    assert before["critical-percent"] == "95" and before["mute-until"] == ""

@@ -13,7 +13,7 @@ from ceilingwatch.config import Thresholds
 from ceilingwatch.config_notices import ParameterChange, change_verdict, config_notice
 from ceilingwatch.digest import build_digest, digest_notification
 from ceilingwatch.errors import UltravoxAuthError
-from ceilingwatch.last_valid import decode_values, read_config
+from ceilingwatch.last_valid import applied_values, read_config
 from ceilingwatch.lifecycle import AlertState, Kind, Measured, Notification, channel_problems_notice
 from ceilingwatch.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.plan import Subscription, plan_risk
@@ -101,7 +101,7 @@ def config_notifications() -> tuple[Notification, Notification]:
     _, notice = config_notice(state, bad, path, tick_time(3), timedelta(hours=4))
     assert notice is not None
     change = ParameterChange("prod", "warning-percent", "Update", tick_time(3))
-    verdict = change_verdict(change, bad, decode_values(last.valid_values), state, path)
+    verdict = change_verdict(change, bad, applied_values(last.valid_values), state, path)
     return notice, verdict
 
 
