@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch.config import SECRET_PARAMETERS, MonitorConfig, is_monitor_name
+from ceilingwatch.config import ECHO_LIMIT, SECRET_PARAMETERS, MonitorConfig, is_monitor_name
 from ceilingwatch.errors import ConfigProblem
 from ceilingwatch.evaluation import percent
 from ceilingwatch.last_valid import KEPT_PARAMETERS, ConfigReading
@@ -115,29 +115,16 @@ def change_verdict(
     `channel_problems` are the registry's (or Ultravox's for a new key), each starting with the
     parameter's name.
     """
-    name, monitor = change.parameter, change.monitor
+    name = change.parameter
     problems = reading.problems + tuple(
         ConfigProblem(text.split(" ", 1)[0].rstrip(":"), text) for text in channel_problems
     )
     mine = [p for p in problems if _names(p, name)]
     # The value judged with until now: kept with the state as applied, defaults included.
     old = (before.get(name) or "unset") if before is not None and name in KEPT_PARAMETERS else ""
-    if name in SECRET_PARAMETERS:
-        # Never a secret's value, old or new: only that it changed and whether it took.
-        head = f"{name} {_verb(change)} for {monitor}"
-    else:
-        new = reading.written.get(name, "") or "unset"
-        shown = new if len(new) <= 16 else f"a {len(new)}-character value"
-        head = f"{name} {old or 'unset'} → {shown} for {monitor}"
+    head = _head(change, old, reading)
     if mine:
-        still = f"; still judging with {old}" if old and name in KEPT_PARAMETERS else ""
-        if name not in KEPT_PARAMETERS:
-            still = "; that channel is off until it is fixed, the others deliver"
-        if name == "ultravox-api-key":
-            still = "; runs cannot judge with it: put a working key back"
-        if reading.config is None:
-            still = "; nothing can be judged until it is fixed"
-        why = f"{head}: refused: {_short(mine, path)}{still}"
+        why = f"{head}: refused: {_short(mine, path)}{_still(name, old, reading)}"
     else:
         why = f"{head}: accepted{_now(reading.config, state)}"
     others = [p for p in problems if p not in mine]
@@ -145,12 +132,33 @@ def change_verdict(
         why += "; still invalid: " + "; ".join(p.text for p in others)
     return Notification(
         Kind.CONFIG_CHANGED,
-        monitor,
+        change.monitor,
         SEVERITY,
         why,
         change.at,
         fix="" if not problems else "correct the parameters named above",
     )
+
+
+def _head(change: ParameterChange, old: str, reading: ConfigReading) -> str:
+    name = change.parameter
+    if name in SECRET_PARAMETERS:
+        # Never a secret's value, old or new: only that it changed and whether it took.
+        return f"{name} {_verb(change)} for {change.monitor}"
+    new = reading.written.get(name, "") or "unset"
+    shown = new if len(new) <= ECHO_LIMIT else f"a {len(new)}-character value"
+    return f"{name} {old or 'unset'} → {shown} for {change.monitor}"
+
+
+def _still(name: str, old: str, reading: ConfigReading) -> str:
+    """What goes on after a refusal."""
+    if reading.config is None:
+        return "; nothing can be judged until it is fixed"
+    if name == "ultravox-api-key":
+        return "; runs cannot judge with it: put a working key back"
+    if name not in KEPT_PARAMETERS:
+        return "; that channel is off until it is fixed, the others deliver"
+    return f"; still judging with {old}" if old else ""
 
 
 def _names(problem: ConfigProblem, parameter: str) -> bool:
