@@ -35,6 +35,7 @@ KEPT_PARAMETERS: dict[str, Callable[[MonitorConfig], str]] = {
     "no-data-policy": lambda c: c.no_data_policy,
     "mute-until": lambda c: c.mute_until.isoformat() if c.mute_until else "",
     "dry-run": lambda c: "true" if c.dry_run else "false",
+    "forecast-minutes": lambda c: _minutes(c.forecast_window.total_seconds()),
     **{f"{channel}-min-severity": _min_severity(channel) for channel in DEFAULT_MIN_SEVERITY},
 }
 

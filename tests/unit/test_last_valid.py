@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -193,3 +194,13 @@ def test_only_values_a_person_set_are_kept_and_defaults_follow_them_back() -> No
     before = applied_values(kept)
     assert before is not None and before["warning-recovery-percent"] == "40"
     assert before["critical-percent"] == "95" and before["mute-until"] == ""
+
+
+def test_every_parameter_but_the_secrets_is_kept() -> None:
+    from ceilingwatch.config import SECRET_PARAMETERS
+    from ceilingwatch.last_valid import KEPT_PARAMETERS
+
+    config_source = (Path(__file__).parents[2] / "functions/ceilingwatch/config.py").read_text()
+    read = set(re.findall(r'read\(\s*"([a-z-]+)"', config_source))
+    read |= {f"{channel}-min-severity" for channel in ("email", "slack", "teams", "pagerduty")}
+    assert read - SECRET_PARAMETERS == set(KEPT_PARAMETERS)
