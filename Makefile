@@ -46,6 +46,7 @@ contract: $(STAMP)
 	$(BIN)/pytest -q tests/contract
 
 integration: $(STAMP)
+	@infra/ensure-chromium
 	$(BIN)/pytest -q tests/integration
 
 # Opt-in, against a deployed stack: make e2e AWS_SAM_STACK_NAME=ceilingwatch

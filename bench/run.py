@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import cold, costs, fleet, package_size, warm
+from bench import cold, costs, fleet, forecast, package_size, send_phase, warm
 from bench.report import GOAL, MEMORY_MB, Results, render
 from bench.standins import StandIns
 from infra.package import MAX_ZIP_BYTES
@@ -133,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results, failures = measure(args)
     print(render(results))
+    progress("forecast backtest: the scenario library through the FORECAST rule")
+    lines, forecast_failures = forecast.render()
+    print("\n" + "\n".join(lines))
+    failures += forecast_failures
+    progress("send phase: every channel answering, then every channel hung")
+    lines, send_failures = send_phase.render()
+    print("\n" + "\n".join(lines))
+    failures += send_failures
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0

@@ -113,6 +113,9 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
             while tick <= scenario.end:
                 ultravox.set_clock(tick)
                 result, problem = _invoke(lambda_handler, dependencies, tick)
+                # A run that could not judge ends without an error; its summary says why.
+                if not problem and (result or {}).get("problem"):
+                    problem = f"could not judge: {result['problem']}"
                 report.ticks += 1
                 report.failed_runs += bool(problem)
                 new = _collect(stack, inbox, channels, report, tick)
@@ -146,7 +149,7 @@ def _invoke(handler: Any, dependencies: Any, tick: datetime) -> tuple[dict[str, 
     try:
         return handler(event, Context(), dependencies=dependencies), ""
     except Exception as error:  # the run failed as Lambda would see it: retried, then DLQ
-        return None, f"{type(error).__name__}: {error}"
+        return None, f"run failed: {type(error).__name__}: {error}"
 
 
 def _collect(
@@ -219,7 +222,7 @@ def _row(
     channels = sorted({m.channel for m in new})
     sent = f"-> {' + '.join(channels)}" if channels else ""
     if problem:
-        sent = f"run failed ({problem[:70]}) {sent}".strip()
+        sent = f"{problem[:70]} {sent}".strip()
     return f"{tick:%H:%M}  {figures:>10}  {bar}  {status:9}  {sent}"
 
 

@@ -41,6 +41,14 @@ POWERTOOLS_UNUSED = (
 # Of Powertools' utilities, the run uses only these; the rest (parser, idempotency, batch, ...)
 # goes.
 POWERTOOLS_UTILITIES_USED = ("__init__.py", "parameters", "typing", "jmespath_utils")
+# Our own modules that only the command line imports (the laptop's tools: the CLI, its charts,
+# the backtest, the HTML report); import_problem() proves the handler imports without them.
+LAPTOP_ONLY = (
+    "ceilingwatch/cli",
+    "ceilingwatch/chart.py",
+    "ceilingwatch/backtest.py",
+    "ceilingwatch/report.py",
+)
 # A fixed timestamp makes the zip depend on its contents only (zip cannot store 1970).
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
@@ -95,6 +103,7 @@ def prune(function_dir: Path) -> list[str]:
     doomed += [p for name in SHADOWING for p in function_dir.glob(f"{name}-*.d*")]
     powertools = function_dir / POWERTOOLS
     doomed += [powertools / name for name in POWERTOOLS_UNUSED]
+    doomed += [function_dir / name for name in LAPTOP_ONLY]
     utilities = powertools / "utilities"
     if utilities.is_dir():
         doomed += [

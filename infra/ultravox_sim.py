@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
+from infra import traffic
 from infra.loopback import QuietServer, ServerService
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -75,10 +76,23 @@ FaultKind = Literal[
     "huge",
     "microseconds",
     "offset",
+    "off_grid",
+    "oversized",
+    "echo_key",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 COUNT_FIELDS = ("maxTotalCalls", "maxJoinedCalls", "avgTotalCalls", "avgJoinedCalls")
-MUTATIONS = frozenset(FAULT_KINDS) - {"status", "delay", "reset", "truncated", "html", "non_json"}
+MUTATIONS = frozenset(FAULT_KINDS) - {
+    "status",
+    "delay",
+    "reset",
+    "truncated",
+    "html",
+    "non_json",
+    "oversized",
+    "echo_key",
+}
+OFF_GRID_SHIFT = timedelta(minutes=2, seconds=30)  # buckets stamped :02:30, :07:30, ...
 
 
 # --- time helpers -----------------------------------------------------------------------------
@@ -112,7 +126,9 @@ def _utc(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Fault:
-    """One misbehaviour. `status` uses status/retry_after/body, `delay` seconds, `huge` count."""
+    """One misbehaviour. `status` uses status/retry_after/body, `delay` seconds, `huge` count,
+    `oversized` size (bytes, sent chunked, so only a client that counts can stop), `echo_key`
+    status (the key the request carried comes back in the body and in two headers)."""
 
     kind: FaultKind
     status: int = 503
@@ -120,6 +136,7 @@ class Fault:
     body: str | None = None
     seconds: float = 0.0
     count: int = 50_000
+    size: int = 32 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -136,7 +153,7 @@ class Fault:
         kind = data.get("kind", "status" if "status" in data else None)
         if kind is None:
             raise ValueError(f"fault needs a 'kind' or a 'status': {dict(data)}")
-        known = {"status", "retry_after", "body", "seconds", "count"}
+        known = {"status", "retry_after", "body", "seconds", "count", "size"}
         return cls(kind=kind, **{k: v for k, v in data.items() if k in known})
 
 
@@ -191,9 +208,28 @@ _SCENARIO_KEYS = {
     "avg_ratio",
     "omit_empty_buckets",
     "segments",
+    "traffic",
     "spikes",
     "faults",
 }
+# Generated traffic (infra/traffic.py) for histories too long to write as segments: two weeks of
+# business days for the digest, say. Options are the generator's keyword arguments.
+TRAFFIC_SHAPES: dict[str, Any] = {
+    "weeks": traffic.weeks,
+    "business-days": traffic.business_days,
+    "steady-ramp": traffic.steady_ramp,
+    "sudden-spike": traffic.sudden_spike,
+    "flat-plateau": traffic.plateau,
+}
+
+
+def _generated(spec: Mapping[str, Any]) -> traffic.Traffic:
+    options = {k: v for k, v in spec.items() if k != "shape"}
+    shape = spec.get("shape")
+    if shape not in TRAFFIC_SHAPES:
+        raise ValueError(f"unknown traffic shape {shape!r}; known: {', '.join(TRAFFIC_SHAPES)}")
+    generated: traffic.Traffic = TRAFFIC_SHAPES[shape](**options)
+    return generated
 
 
 @dataclass(frozen=True)
@@ -229,10 +265,17 @@ class Scenario:
         unknown = set(data) - _SCENARIO_KEYS
         if unknown:
             raise ValueError(f"unknown scenario keys: {sorted(unknown)}")
-        start = parse_time(data["start"])
+        generated = _generated(data["traffic"]) if "traffic" in data else None
+        start = parse_time(data["start"]) if "start" in data else None
+        if start is None:
+            if generated is None:
+                raise ValueError("a scenario needs a 'start' (or generated 'traffic')")
+            start = generated.start
         if start != floor_to(start, MINUTE):
             raise ValueError("scenario start must fall on a minute boundary")
-        counts = [c for segment in data["segments"] for c in _expand_segment(segment)]
+        counts = [c for segment in data.get("segments", ()) for c in _expand_segment(segment)]
+        if generated is not None:
+            counts = list(generated.minute_peaks) + counts
         if any(c < 0 for c in counts):
             raise ValueError("call counts cannot be negative")
         avg_ratio = float(data.get("avg_ratio", 0.9))
@@ -325,6 +368,9 @@ def mutate(
         case "offset":
             for row in rows:
                 row["timestamp"] = row["timestamp"].replace("Z", "+00:00")
+        case "off_grid":
+            for row in rows:
+                row["timestamp"] = format_time(parse_time(row["timestamp"]) + OFF_GRID_SHIFT)
         case "unsorted":
             # The newest bucket first: a client that takes series[-1] as "now" is fooled.
             rows = rows[-1:] + rows[:-1]
@@ -434,6 +480,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+    def send_chunked(self, head: bytes, size: int, tail: bytes) -> None:
+        """`size` bytes of padding between head and tail, with no Content-Length ahead."""
+        self.close_connection = True
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        pad = b" " * (256 * 1024)
+        with contextlib.suppress(OSError):  # a client that stops reading hangs up mid-way
+            self._chunk(head)
+            for sent in range(0, size, len(pad)):
+                self._chunk(pad[: size - sent])
+            self._chunk(tail)
+            self.wfile.write(b"0\r\n\r\n")
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
 
     def reset(self) -> None:
         # SO_LINGER 0 turns close() into a TCP RST: the client sees "connection reset by peer".
@@ -545,7 +609,7 @@ class UltravoxSimulator(ServerService):
             self._requests.append(record)
 
         fault = self._take_fault(url.path, now, mutating=False)
-        if fault is not None and self._misbehave(handler, fault):
+        if fault is not None and self._misbehave(handler, fault, key or ""):
             return
         if url.path not in (CONCURRENCY_PATH, ACCOUNT_PATH):
             handler.send(HTTPStatus.NOT_FOUND, _detail("Not found."))
@@ -588,7 +652,7 @@ class UltravoxSimulator(ServerService):
             raise QueryError(f"Time range too large: at most {MAX_BUCKETS} buckets.")
         return bucket, start, min(end, now)
 
-    def _misbehave(self, handler: _Handler, fault: Fault) -> bool:
+    def _misbehave(self, handler: _Handler, fault: Fault, key: str) -> bool:
         """Play a transport or status fault; False when the normal answer should follow."""
         match fault.kind:
             case "delay":
@@ -613,6 +677,13 @@ class UltravoxSimulator(ServerService):
                 handler.send(HTTPStatus.OK, page, "text/html; charset=utf-8")
             case "non_json":
                 handler.send(HTTPStatus.OK, b"OK", "text/plain; charset=utf-8")
+            case "oversized":
+                handler.send_chunked(b'{"timeSeries": [', fault.size, b"]}")
+            case "echo_key":
+                # A badly behaved proxy or gateway that reflects the request into its answer.
+                body = f"upstream refused the request with X-API-Key: {key} (try again)"
+                echo = {"X-Echo-Api-Key": key}
+                handler.send(fault.status, body.encode(), f"text/x-echo-{key}", echo)
         return True
 
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from ceilingwatch.errors import ConfigurationError
+from ceilingwatch.errors import ConfigProblem, ConfigurationError
 
 T = TypeVar("T")
 
@@ -25,6 +25,24 @@ DEFAULT_MIN_SEVERITY = {
     "teams": "WARNING",
     "pagerduty": "CRITICAL",
 }
+MAX_FORECAST_MINUTES = 240  # past four hours a projection of the last hour is not a forecast
+SECRET_PARAMETERS = frozenset(
+    {
+        "ultravox-api-key",
+        "slack-webhook-url",
+        "teams-webhook-url",
+        "pagerduty-routing-key",
+        "slack-bot-token",
+        "slack-signing-secret",
+    }
+)
+THRESHOLD_DEFAULTS = {
+    "warning-percent": 80.0,
+    "critical-percent": 95.0,
+    "warning-recovery-percent": 70.0,
+    "critical-recovery-percent": 90.0,
+}
+ECHO_LIMIT = 16  # characters of a bad value shown back; API keys and webhook URLs are longer
 
 
 class Secret:
@@ -85,6 +103,7 @@ class MonitorConfig:
     no_data_policy: str = "quiet"
     mute_until: datetime | None = None
     dry_run: bool = False
+    forecast_window: timedelta = timedelta(minutes=30)  # 0 = no FORECAST notifications
 
     def parameter(self, name: str) -> str:
         return f"{self.parameter_path}{name}"
@@ -117,18 +136,19 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
 
     Every problem is collected, so one error names every parameter to fix, not just the first.
     """
-    problems: list[str] = []
+    problems: list[ConfigProblem] = []
 
     def read(name: str, parse: Callable[[str], T], default: T, required: bool = False) -> T:
         raw = values.get(name, "").strip()
         if not raw:
             if required:
-                problems.append(f"{path}{name} is missing")
+                problems.append(ConfigProblem(name, f"{path}{name} is missing"))
             return default
         try:
             return parse(raw)
         except ValueError as error:
-            problems.append(f"{path}{name} {error}")
+            shown = "" if name in SECRET_PARAMETERS else f" = {_shown(raw)}"
+            problems.append(ConfigProblem(name, f"{path}{name}{shown} {error}"))
             return default
 
     limit = read("concurrency-limit", _positive_int, 0, required=True)
@@ -138,13 +158,7 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
         channel: read(f"{channel}-min-severity", _severity, default)
         for channel, default in DEFAULT_MIN_SEVERITY.items()
     }
-    thresholds = Thresholds(
-        warning=read("warning-percent", _percent, 80.0),
-        critical=read("critical-percent", _percent, 95.0),
-        warning_recovery=read("warning-recovery-percent", _percent, 70.0),
-        critical_recovery=read("critical-recovery-percent", _percent, 90.0),
-    )
-    problems.extend(_threshold_problems(path, thresholds))
+    thresholds = _thresholds(path, values, read, problems)
     recovery_buckets = read("recovery-buckets", _bucket_count, 2)
     config = MonitorConfig(
         monitor=monitor,
@@ -167,45 +181,84 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
         no_data_policy=read("no-data-policy", _no_data_policy, "quiet"),
         mute_until=read("mute-until", _instant, None),
         dry_run=read("dry-run", _boolean, False),
+        forecast_window=read("forecast-minutes", _forecast_minutes, timedelta(minutes=30)),
     )
     if problems:
         raise ConfigurationError(
-            "invalid monitor configuration: " + "; ".join(problems),
+            "invalid monitor configuration: " + "; ".join(p.text for p in problems),
             f"set the parameters under {path} (see the README's parameter table)",
+            problems=tuple(problems),
         )
     return config
 
 
-def _threshold_problems(path: str, t: Thresholds) -> list[str]:
-    problems = []
-    if t.warning >= t.critical:
-        problems.append(
-            f"{path}warning-percent ({t.warning:g}) must be below critical-percent ({t.critical:g})"
-        )
-    if t.warning_recovery >= t.warning:
-        problems.append(
-            f"{path}warning-recovery-percent ({t.warning_recovery:g}) must be below "
-            f"warning-percent ({t.warning:g})"
-        )
-    if t.critical_recovery >= t.critical:
-        problems.append(
-            f"{path}critical-recovery-percent ({t.critical_recovery:g}) must be below "
-            f"critical-percent ({t.critical:g})"
-        )
-    return problems
+class _Reader(Protocol):
+    def __call__(self, name: str, parse: Callable[[str], float], default: float) -> float: ...
 
 
-# A value that fails to parse is never echoed back: a secret pasted into the wrong parameter
-# would otherwise reach the logs, the state table and the ERROR email.
+def _thresholds(
+    path: str, values: Mapping[str, str], read: _Reader, problems: list[ConfigProblem]
+) -> Thresholds:
+    """Thresholds whose defaults follow the values that are set, so a default never conflicts.
+
+    Moving warning-percent from 80 to 50 moves its recovery to 40 with it; only values a person
+    set can contradict each other, and then the problem names both.
+    """
+    given = {name for name in THRESHOLD_DEFAULTS if values.get(name, "").strip()}
+    warning = read("warning-percent", _percent, THRESHOLD_DEFAULTS["warning-percent"])
+    critical = read("critical-percent", _percent, THRESHOLD_DEFAULTS["critical-percent"])
+    if "critical-percent" not in given and warning >= critical:
+        critical = (warning + 100) / 2  # halfway to the limit: AT_LIMIT stays above it
+    if "warning-percent" not in given and warning >= critical:
+        warning = _below(critical, 10)
+    t = Thresholds(
+        warning=warning,
+        critical=critical,
+        warning_recovery=read("warning-recovery-percent", _percent, _below(warning, 10)),
+        critical_recovery=read("critical-recovery-percent", _percent, _below(critical, 5)),
+    )
+    pairs = (
+        ("warning-percent", t.warning, "critical-percent", t.critical),
+        ("warning-recovery-percent", t.warning_recovery, "warning-percent", t.warning),
+        ("critical-recovery-percent", t.critical_recovery, "critical-percent", t.critical),
+    )
+    for lower, low, upper, high in pairs:
+        if low >= high:  # defaults never conflict, so one of the two was set
+            problems.append(
+                ConfigProblem(
+                    lower,
+                    f"{path}{lower} ({low:g}{_default_note(lower, given)}) must be below "
+                    f"{upper} ({high:g}{_default_note(upper, given)})",
+                )
+            )
+    return t
+
+
+def _below(threshold: float, points: float) -> float:
+    """A recovery default: `points` under the threshold, but never below half of it."""
+    return max(threshold - points, threshold / 2)
+
+
+def _default_note(name: str, given: set[str]) -> str:
+    return "" if name in given else ", the default"
+
+
+def _shown(raw: str) -> str:
+    """A short value is echoed so a typo is recognisable; a long one may be a pasted secret."""
+    return repr(raw) if len(raw) <= ECHO_LIMIT else f"(a {len(raw)}-character value, not shown)"
+
+
+# A value that fails to parse is echoed only when short (see _shown): a secret pasted into the
+# wrong parameter would otherwise reach the logs, the state table and the messages.
 
 
 def _positive_int(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError("must be a positive whole number of calls") from None
+        raise ValueError("is not a whole number; give a positive number of calls") from None
     if value < 1:
-        raise ValueError(f"must be a positive whole number of calls, not {value}")
+        raise ValueError("is not a positive whole number of calls")
     return value
 
 
@@ -213,22 +266,22 @@ def _percent(raw: str) -> float:
     try:
         value = float(raw.rstrip("%"))
     except ValueError:
-        raise ValueError("must be a percentage between 1 and 100") from None
+        raise ValueError("is not a number; give a percentage between 1 and 100") from None
     if not 1 <= value <= 100:
-        raise ValueError(f"must be a percentage between 1 and 100, not {value:g}")
+        raise ValueError("is not a percentage between 1 and 100")
     return value
 
 
 def _bucket_count(raw: str) -> int:
     wanted = (
-        "must be a whole number of buckets from 1 to 12 (the buckets of the hour each run reads)"
+        "is not a whole number of buckets from 1 to 12 (the buckets of the hour each run reads)"
     )
     try:
         value = int(raw)
     except ValueError:
         raise ValueError(wanted) from None
     if not 1 <= value <= 12:
-        raise ValueError(f"{wanted}, not {value}")
+        raise ValueError(wanted)
     return value
 
 
@@ -236,22 +289,32 @@ def _minutes(raw: str) -> timedelta:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError("must be whole minutes (0 = never)") from None
+        raise ValueError("is not whole minutes (0 = never)") from None
     if value < 0:
-        raise ValueError(f"must be whole minutes (0 = never), not {value}")
+        raise ValueError("is not whole minutes (0 = never)")
+    return timedelta(minutes=value)
+
+
+def _forecast_minutes(raw: str) -> timedelta:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("is not whole minutes from 0 to 240 (0 = no forecasts)") from None
+    if not 0 <= value <= MAX_FORECAST_MINUTES:
+        raise ValueError("is not whole minutes from 0 to 240 (0 = no forecasts)")
     return timedelta(minutes=value)
 
 
 def _no_data_policy(raw: str) -> str:
     if raw not in NO_DATA_POLICIES:
-        raise ValueError(f"must be one of {', '.join(NO_DATA_POLICIES)}")
+        raise ValueError(f"is not one of {', '.join(NO_DATA_POLICIES)}")
     return raw
 
 
 def _severity(raw: str) -> str:
     value = raw.upper().replace("-", "_")
     if value not in ROUTED_SEVERITIES:
-        raise ValueError(f"must be one of {', '.join(ROUTED_SEVERITIES)}")
+        raise ValueError(f"is not one of {', '.join(ROUTED_SEVERITIES)}")
     return value
 
 
@@ -259,7 +322,7 @@ def _instant(raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError("must be an ISO-8601 time such as 2026-11-24T18:00:00Z") from None
+        raise ValueError("is not an ISO-8601 time such as 2026-11-24T18:00:00Z") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -284,4 +347,4 @@ def _boolean(raw: str) -> bool:
         return True
     if lowered in ("false", "no", "0", "off"):
         return False
-    raise ValueError("must be true or false")
+    raise ValueError("is not true or false")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Self
+
+from ceilingwatch.scrub import scrub
+
 
 class MonitorError(Exception):
     """A run that could not judge; `what_to_fix` is the sentence an on-call engineer acts on."""
@@ -16,11 +22,37 @@ class MonitorError(Exception):
     def __str__(self) -> str:
         return f"{self.problem}. Fix: {self.what_to_fix}"
 
+    def scrubbed(self, secrets: Iterable[str]) -> Self:
+        """The same error with every secret taken out, before it reaches state or messages."""
+        secrets = tuple(secrets)
+        problem, fix = scrub(self.problem, secrets), scrub(self.what_to_fix, secrets)
+        if (problem, fix) == (self.problem, self.what_to_fix):
+            return self
+        clean = self.__class__.__new__(self.__class__)
+        clean.__dict__.update(self.__dict__)
+        clean.problem, clean.what_to_fix = problem, fix
+        Exception.__init__(clean, problem)
+        return clean
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One bad parameter: its short name (`warning-percent`) and the sentence that says why."""
+
+    parameter: str
+    text: str
+
 
 class ConfigurationError(MonitorError):
     """A parameter or environment variable is missing or invalid."""
 
     kind = "configuration"
+
+    def __init__(
+        self, problem: str, what_to_fix: str = "", problems: tuple[ConfigProblem, ...] = ()
+    ) -> None:
+        super().__init__(problem, what_to_fix)
+        self.problems = problems
 
 
 class UltravoxAuthError(MonitorError):
@@ -89,3 +121,8 @@ def aws_error_code(error: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", type(error).__name__))
     return type(error).__name__
+
+
+class RunCrashedError(Exception):
+    """A run that failed unexpectedly; its message has every loaded secret scrubbed out, as
+    the runtime's error line and the dead-letter queue keep it."""

@@ -101,6 +101,20 @@ class Evaluation:
         recent = self.completed[-completed_buckets:]
         return recent + ((self.in_progress,) if self.in_progress is not None else ())
 
+    @property
+    def current_calls(self) -> int:
+        """What "now" is: the newest completed bucket and the one in progress."""
+        return max((b.max_total_calls for b in self.recent(1)), default=0)
+
+    def is_past(self, bucket: ConcurrencyBucket) -> bool:
+        """A peak that is no longer the news: older than the newest completed bucket and at a
+        higher level than the calls now, so a message must not speak of it in the present
+        tense. A peak a call or two above now, at the same level, is still the present."""
+        if bucket in self.recent(1):
+            return False
+        now = classify(self.current_calls, self.limit, self.thresholds)
+        return classify(bucket.max_total_calls, self.limit, self.thresholds) > now
+
     def level_of(self, buckets: tuple[ConcurrencyBucket, ...]) -> Level:
         top = highest(buckets)
         return (

@@ -7,10 +7,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ceilingwatch.config_change import confirm_change
+from ceilingwatch.config_notices import ParameterChange
 from ceilingwatch.delivery import Status
-from ceilingwatch.errors import MonitorError
+from ceilingwatch.errors import DeliveryError, MonitorError, RunCrashedError
 from ceilingwatch.monitor import Dependencies, RunResult, Tick, deadline_from, run
-from ceilingwatch.observability import NAMESPACE, SERVICE, logger, metrics, tracer
+from ceilingwatch.observability import NAMESPACE, SERVICE, loaded_secrets, logger, metrics, tracer
+from ceilingwatch.scrub import scrub
 
 _dependencies: Dependencies | None = None
 
@@ -28,26 +31,44 @@ def lambda_handler(
 
             _dependencies = _dependencies or build_dependencies()
             dependencies = _dependencies
-        tick = Tick.from_event(event, dependencies.clock())
-        logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
-        metrics.add_dimension(name="monitor", value=tick.monitor)
-        result = run(
-            tick, dependencies, deadline=deadline_from(context.get_remaining_time_in_millis())
+        result = _dispatch(
+            event, dependencies, deadline_from(context.get_remaining_time_in_millis())
         )
+        if result is None:
+            logger.info("a Parameter Store change outside any monitor's path; ignored")
+            return {"skipped": "not a monitor's parameter"}
     except MonitorError as error:
         # Nothing could be judged or stored (bad event or environment, state table down).
         _count("RunFailures", 1)
         logger.error("run failed", extra={"problem": error.problem, "fix": error.what_to_fix})
         raise
-    except Exception:
+    except Exception as error:
         _count("RunFailures", 1)
-        logger.exception("run failed")
-        raise
+        logger.exception("run failed")  # the formatter masks the traceback
+        # The runtime prints the exception's text and the dead-letter queue keeps it.
+        raise RunCrashedError(scrub(f"{type(error).__name__}: {error}", loaded_secrets())) from None
     _record(result)
-    if result.error is not None:
-        # Judged and stored as ERROR; failing the invocation makes Lambda's Errors metric count it.
+    if isinstance(result.error, DeliveryError):
+        # Judged and stored, but no channel took what this run owes: Lambda's retry sends it.
         raise result.error
+    # One problem, one signal: a failure judged and stored as ERROR is the monitor's own ERROR
+    # alert and RunFailures, not also a Lambda error, a retry and a dead-letter entry.
     return result.summary()
+
+
+def _dispatch(event: dict[str, Any], deps: Dependencies, deadline: float) -> RunResult | None:
+    """A Parameter Store change (None if no monitor's), else a schedule's tick."""
+    if ParameterChange.recognises(event):
+        change = ParameterChange.from_event(event, deps.settings.parameter_prefix, deps.clock())
+        if change is None:
+            return None
+        logger.append_keys(monitor=change.monitor, parameter=change.parameter)
+        metrics.add_dimension(name="monitor", value=change.monitor)
+        return confirm_change(change, deps, deadline=deadline)
+    tick = Tick.from_event(event, deps.clock())
+    logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
+    metrics.add_dimension(name="monitor", value=tick.monitor)
+    return run(tick, deps, deadline=deadline)
 
 
 def _record(result: RunResult) -> None:
@@ -58,7 +79,6 @@ def _record(result: RunResult) -> None:
     """
     summary = result.summary() | {"level": result.level_value}
     if result.error is not None:
-        summary |= {"problem": result.error.problem, "fix": result.error.what_to_fix}
         _count("RunFailures", 1)
     logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
     if result.suppressed:

@@ -9,6 +9,8 @@ from enum import StrEnum
 from ceilingwatch.config import MonitorConfig, Thresholds
 from ceilingwatch.errors import MonitorError
 from ceilingwatch.evaluation import Evaluation, Level, highest, lowered, percent, recovery_percent
+from ceilingwatch.forecast import ForecastWatch, Nowcast, approx_minutes, nowcast, watch
+from ceilingwatch.plan import Subscription, plan_risk
 from ceilingwatch.series import ConcurrencyBucket
 
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
@@ -37,7 +39,12 @@ class Kind(StrEnum):
     NO_DATA = "no-data"
     MONITOR_RECOVERED = "monitor-recovered"
     CHANNEL_PROBLEM = "channel-problem"
+    CONFIG = "config"
+    CONFIG_CHANGED = "config-changed"
     TEST = "test"
+    FORECAST = "forecast"
+    DIGEST = "digest"
+    PLAN_RISK = "plan-risk"
 
 
 # Kinds about the monitor itself: every configured channel hears them, whatever its routing.
@@ -56,6 +63,12 @@ class Reading:
     series: tuple[int, ...]
     trend: str
     thresholds: Thresholds
+    nowcast: str = ""  # "at this rate the limit in ~25 min", or nothing when not confident
+    basis: str = ""  # what the nowcast rests on: "rising 1.2 calls per 5 min over the last hour"
+    minutes_to_limit: int | None = None
+    # Set only when the peak shown is no longer current: the calls now, and when that was.
+    now_calls: int | None = None
+    observed_at: datetime | None = None
 
     @property
     def percent(self) -> float:
@@ -64,6 +77,15 @@ class Reading:
     @property
     def headroom(self) -> int:
         return self.limit - self.calls
+
+    @property
+    def past(self) -> bool:
+        return self.now_calls is not None
+
+    @property
+    def age(self) -> str:
+        """How long ago the peak's bucket began, as a message says it."""
+        return ago(self.observed_at - self.at) if self.observed_at else ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +101,8 @@ class Notification:
     fix: str = ""
     previous_severity: str = ""
     episode: str = ""
+    headline: str = ""  # the subject's figures when no reading has them (the digest's peak)
+    detail: str = ""  # a long plain-text body (the digest), shown in full where a channel can
 
 
 @dataclass(frozen=True)
@@ -107,7 +131,17 @@ class AlertState:
     account_ceiling: int | None = None
     account_checked_at: datetime | None = None
     account_ceiling_notified: str = ""
+    forecast_held_runs: int = 0
+    forecast_held_at: datetime | None = None
+    forecast_fired_at: datetime | None = None
+    forecast_alerted_at: datetime | None = None
+    plan_risk_notified: str = ""
     reason: str = ""
+    # The judging parameters of the last valid configuration (JSON, never a secret), what a
+    # run judges with while a parameter is wrong; and the problems last told, and when.
+    last_valid_config: str = ""
+    config_problems: str = ""
+    config_notified_at: datetime | None = None
     outbox: str = ""
     outbox_since: datetime | None = None
     channel_memory: str = ""
@@ -140,6 +174,7 @@ NOT_CHECKED = NotChecked()
 class Measured:
     evaluation: Evaluation
     account_ceiling: int | NotChecked | None = NOT_CHECKED
+    subscription: Subscription | NotChecked = NOT_CHECKED
 
 
 @dataclass(frozen=True)
@@ -221,7 +256,10 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
         level, basis = fresh_level, ev.peak
         reason = _headline(basis, ev, limit) + _thresholds_clause(cfg.thresholds)
 
-    reading = _reading(basis, ev)
+    cast = nowcast(ev.buckets, limit, ev.now)
+    if cast.confident:
+        reason += f"; {cast.sentence()} ({cast.basis()})"
+    reading = _reading(basis, ev, cast)
     next_state = _with_episode(state, level, fresh_top, tick)
     next_state = replace(
         next_state,
@@ -249,7 +287,8 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
                 state.monitor,
                 level.name,
                 f"ceilingwatch can judge again after {state.unhealthy_runs} runs in "
-                f"{state.health.value}; now: {_headline(basis, ev, limit)}",
+                f"{state.health.value}; {'' if ev.is_past(basis) else 'now: '}"
+                + _headline(basis, ev, limit),
                 tick,
                 reading,
                 previous_severity=state.health.value,
@@ -277,6 +316,9 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
     )
     if ceiling_note is not None:
         notes.append(ceiling_note)
+    next_state, forecast_note = _forecast(next_state, cast, ev, tick, cfg)
+    next_state, plan_note = _plan_risk(next_state, seen.subscription, tick, cfg)
+    notes += [n for n in (forecast_note, plan_note) if n is not None]
     outcome = _deliver_or_hold(state, next_state, notes, reason, tick, cfg)
     return replace(outcome, suppressed=outcome.suppressed + tuple(answered))
 
@@ -300,6 +342,57 @@ def _heed(state: AlertState, note: Notification, tick: datetime) -> Heed:
     if note.kind is Kind.LIMIT_CHANGED and snoozed and Level.OK < level <= state.notified_level:
         return Heed.HOLD
     return Heed.SEND
+
+
+def _forecast(
+    state: AlertState, cast: Nowcast, ev: Evaluation, tick: datetime, cfg: MonitorConfig
+) -> tuple[AlertState, Notification | None]:
+    """The FORECAST rule (forecast.watch) on the state's memory of it."""
+    memory = ForecastWatch(
+        state.forecast_held_runs,
+        state.forecast_held_at,
+        state.forecast_fired_at,
+        state.forecast_alerted_at is not None,
+    )
+    memory, due = watch(memory, cast, state.level, tick, cfg.forecast_window)
+    state = replace(
+        state,
+        forecast_held_runs=memory.held_runs,
+        forecast_held_at=memory.held_at,
+        forecast_fired_at=memory.fired_at,
+        forecast_alerted_at=(state.forecast_alerted_at or tick) if memory.alerted else None,
+    )
+    if not due or cast.minutes_to_limit is None:
+        return state, None
+    # "now 38/50": the newest bucket, completed or in progress, not the hour's peak.
+    current = highest(ev.recent(1)) or ev.peak
+    limit = ev.limit
+    why = (
+        f"at this rate the limit of {limit} in ~{approx_minutes(cast.minutes_to_limit)} min: "
+        f"{cast.basis()}; now {_headline(current, ev, limit).removeprefix('peak ')}"
+        f"{_thresholds_clause(cfg.thresholds)}"
+    )
+    fix = (
+        "if this traffic is expected, raise the account's concurrency before then; one FORECAST "
+        f"an episode ({cfg.parameter('forecast-minutes')} sets how far ahead, 0 turns it off)"
+    )
+    note = Notification(
+        Kind.FORECAST, state.monitor, "WARNING", why, tick, _reading(current, ev, cast), fix=fix
+    )
+    return state, note
+
+
+def _plan_risk(
+    state: AlertState, observed: Subscription | NotChecked, tick: datetime, cfg: MonitorConfig
+) -> tuple[AlertState, Notification | None]:
+    """A plan about to lapse or change: told once per event (its key), whatever the level."""
+    if isinstance(observed, NotChecked):
+        return state, None
+    risk = plan_risk(observed, tick, cfg.concurrency_limit)
+    if risk is None or risk.key == state.plan_risk_notified:
+        return state, None
+    note = Notification(Kind.PLAN_RISK, state.monitor, "WARNING", risk.why, tick, fix=risk.fix)
+    return replace(state, plan_risk_notified=risk.key), note
 
 
 def _level_notification(
@@ -453,6 +546,9 @@ def _deliver_or_hold(
         notified_at=before.notified_at,
         health_notified_at=before.health_notified_at if after.health is before.health else None,
         account_ceiling_notified=before.account_ceiling_notified,
+        forecast_fired_at=before.forecast_fired_at,
+        forecast_alerted_at=before.forecast_alerted_at,
+        plan_risk_notified=before.plan_risk_notified,
     )
     return Outcome(held, (), reason, suppressed=tuple(notes))
 
@@ -482,7 +578,8 @@ def _episode_summary(state: AlertState, tick: datetime) -> str:
     return f"lasted {lasted}, peak {state.episode_peak}/{limit}{peak_at}"
 
 
-def _reading(bucket: ConcurrencyBucket, ev: Evaluation) -> Reading:
+def _reading(bucket: ConcurrencyBucket, ev: Evaluation, cast: Nowcast) -> Reading:
+    past = ev.is_past(bucket)
     return Reading(
         calls=bucket.max_total_calls,
         limit=ev.limit,
@@ -492,18 +589,34 @@ def _reading(bucket: ConcurrencyBucket, ev: Evaluation) -> Reading:
         series=tuple(b.max_total_calls for b in ev.buckets),
         trend=ev.trend(),
         thresholds=ev.thresholds,
+        nowcast=cast.sentence(),
+        basis=cast.basis() if cast.confident else "",
+        minutes_to_limit=(
+            approx_minutes(cast.minutes_to_limit) if cast.minutes_to_limit is not None else None
+        ),
+        now_calls=ev.current_calls if past else None,
+        observed_at=ev.now if past else None,
     )
 
 
 def _headline(bucket: ConcurrencyBucket, ev: Evaluation, limit: int) -> str:
     calls = bucket.max_total_calls
+    peak = f"peak {calls} of {limit} calls ({percent(calls, limit):.0f}%) at {_clock(bucket.start)}"
+    if ev.is_past(bucket):
+        # Said in the past tense: "no headroom" about a peak 40 minutes old would be false now.
+        now = ev.current_calls
+        return (
+            f"{peak} UTC, {ago(ev.now - bucket.start)}; now {now} of {limit} "
+            f"({_calls(limit - now)} of headroom)"
+        )
     progress = " (bucket in progress)" if not bucket.completed_by(ev.now) else ""
     room = limit - calls
-    headroom = f"{room} call{'s' if room != 1 else ''} of headroom" if room > 0 else "no headroom"
-    return (
-        f"peak {calls} of {limit} calls ({percent(calls, limit):.0f}%) at "
-        f"{_clock(bucket.start)} UTC{progress}; {headroom}"
-    )
+    headroom = f"{_calls(room)} of headroom" if room > 0 else "no headroom"
+    return f"{peak} UTC{progress}; {headroom}"
+
+
+def _calls(count: int) -> str:
+    return f"{count} call{'s' if count != 1 else ''}"
 
 
 def _thresholds_clause(t: Thresholds) -> str:
@@ -565,3 +678,10 @@ def channel_problems_notice(
     )
     told = replace(state, channel_problems_notified=key, channel_problems_notified_at=tick)
     return told, note
+
+
+def ago(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    return f"{duration(span)} ago"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ceilingwatch.evaluation import percent
 from ceilingwatch.lifecycle import Kind, Notification, Reading
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -19,6 +20,19 @@ EMOJI = {
     "ERROR": "⚠️",
     "NO_DATA": "❔",
     "TEST": "🧪",
+    "INFO": "📈",
+    "CONFIG": "🛠️",
+}
+# Kinds whose why is short enough to be the subject itself: a change's verdict, a bad parameter.
+WHY_IS_SUBJECT = frozenset({Kind.CONFIG, Kind.CONFIG_CHANGED})
+
+# When the peak shown is no longer current, the first words say when it was and what is now.
+PAST_TITLES = {
+    Kind.RAISED: "{severity}: {monitor} reached {percent} of its limit at {at} UTC; now {now}",
+    Kind.ESCALATED: "{severity}: {monitor} escalated from {previous}: {percent} at {at} UTC; "
+    "now {now}",
+    Kind.REMINDER: "Reminder, still {severity}: {monitor} reached {percent} at {at} UTC; now {now}",
+    Kind.LIMIT_CHANGED: "Limit changed: {monitor} now {severity}: {percent} at {at} UTC; now {now}",
 }
 
 TITLES = {
@@ -32,8 +46,15 @@ TITLES = {
     Kind.NO_DATA: "NO DATA: Ultravox returns no concurrency data for {monitor}",
     Kind.MONITOR_RECOVERED: "Recovered: ceilingwatch is judging {monitor} again",
     Kind.CHANNEL_PROBLEM: "{monitor}: a channel cannot deliver; the others carry this",
+    Kind.CONFIG: "Configuration of {monitor}: a parameter is invalid",
+    Kind.CONFIG_CHANGED: "Parameter Store change for {monitor}",
     Kind.TEST: "Test alert for {monitor}: this channel works",
+    Kind.FORECAST: "FORECAST: {monitor} heading for its call limit, {eta}",
+    Kind.DIGEST: "Weekly capacity digest for {monitor}",
+    Kind.PLAN_RISK: "{monitor}: the Ultravox plan is about to lapse or change",
 }
+# The subject's tag where the kind, not the severity, says what the message is.
+KIND_TAGS = {Kind.TEST: "[TEST]", Kind.FORECAST: "[FORECAST]", Kind.DIGEST: "[WEEKLY]"}
 
 
 @dataclass(frozen=True)
@@ -51,17 +72,22 @@ def sparkline(series: tuple[int, ...], limit: int) -> str:
 
 def subject(note: Notification) -> str:
     tag = f"[{note.severity}]" + ("[reminder]" if note.kind is Kind.REMINDER else "")
-    if note.kind is Kind.TEST:
-        tag = "[TEST]"
+    tag = KIND_TAGS.get(note.kind, tag)
     text = f"{tag} {note.monitor}: {_subject_tail(note)}"
     # SNS wants printable ASCII on one line; the monitor name is already restricted to that.
-    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text.replace("→", "->"))
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
 
 
 def _subject_tail(note: Notification) -> str:
     r = note.reading
     figures = f"{r.calls}/{r.limit} concurrent calls ({r.percent:.0f}%)" if r else ""
+    if r is not None and r.past and note.kind is Kind.RESOLVED:
+        figures = f"now {r.now_calls}/{r.limit} concurrent calls ({_now_percent(r)})"
+    elif r is not None and r.past:
+        figures = (
+            f"reached {r.calls}/{r.limit} at {r.at:%H:%M} UTC, {r.age}; now {r.now_calls}/{r.limit}"
+        )
     tails = {
         Kind.RESOLVED: f"resolved, {figures}",
         Kind.MONITOR_ERROR: "ceilingwatch cannot judge the ceiling",
@@ -71,22 +97,42 @@ def _subject_tail(note: Notification) -> str:
         Kind.LIMIT_CHANGED: f"limit changed, {figures}",
         Kind.CHANNEL_PROBLEM: "a channel cannot deliver",
         Kind.TEST: "test alert from ceilingwatch",
+        Kind.PLAN_RISK: "the Ultravox plan lapses or changes within 7 days",
     }
+    if note.kind is Kind.FORECAST and r is not None and r.minutes_to_limit is not None:
+        return f"limit of {r.limit} in ~{r.minutes_to_limit} min (now {r.calls}/{r.limit})"
+    if note.headline:
+        return note.headline
+    if note.kind in WHY_IS_SUBJECT:
+        return note.why
     return tails.get(note.kind, figures)
 
 
 def title(note: Notification) -> str:
     r = note.reading
-    return TITLES[note.kind].format(
+    past = r is not None and r.past
+    shown = f"{r.percent:.0f}%" if r else "n/a"
+    if r is not None and past and note.kind is Kind.RESOLVED:
+        shown = _now_percent(r)  # a resolve is about now, not the peak that ended it
+    return (PAST_TITLES if past and note.kind in PAST_TITLES else TITLES)[note.kind].format(
         severity=note.severity.replace("_", " "),
         previous=note.previous_severity.replace("_", " "),
         monitor=note.monitor,
-        percent=f"{r.percent:.0f}%" if r else "n/a",
+        percent=shown,
+        eta=f"~{r.minutes_to_limit} min at this rate" if r and r.minutes_to_limit else "soon",
+        at=f"{r.at:%H:%M}" if r else "",
+        now=_now_percent(r) if r else "",
     )
+
+
+def _now_percent(r: Reading) -> str:
+    return f"{percent(r.now_calls or 0, r.limit):.0f}%"
 
 
 def plain_text(note: Notification) -> str:
     """The one line a phone's lock screen shows: severity, figures and the why."""
+    if note.kind in WHY_IS_SUBJECT:
+        return f"{EMOJI.get(note.severity, '')} [{note.severity}] {note.monitor}: {note.why}"
     return f"{EMOJI.get(note.severity, '')} {subject(note)}: {note.why}".strip()
 
 
@@ -99,6 +145,8 @@ def format_email(note: Notification, links: Mapping[str, str]) -> Email:
     lines.append("")
     for label, value in facts(note):
         lines.append(f"{label:<12}{value}")
+    if note.detail:
+        lines += ["", note.detail.rstrip("\n")]
     if links:
         lines += ["", *(f"{name}: {url}" for name, url in links.items())]
     lines += [
@@ -122,6 +170,11 @@ def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
         {"type": "header", "text": {"type": "plain_text", "text": header[:150], "emoji": True}},
         {"type": "section", "text": {"type": "mrkdwn", "text": why[:3000]}},
     ]
+    if note.detail:
+        # Slack caps a section at 3000 characters: the digest's text, monospaced, cut if longer.
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _code_block(note.detail)}}
+        )
     figures = facts(note)
     if figures:
         blocks.append(
@@ -136,20 +189,23 @@ def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
     footer = [f"<{url}|{_escape(name)}>" for name, url in links.items()]
     footer.append(f"monitor `{_escape(note.monitor)}` · run of {note.at:%H:%M} UTC")
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(footer)}]})
-    return {"text": plain_text(note), "blocks": blocks}
+    # The top-level text is mrkdwn too (what a phone shows): an HTML error page must not render.
+    return {"text": _escape(plain_text(note)), "blocks": blocks}
 
 
 def facts(note: Notification) -> list[tuple[str, str]]:
     r = note.reading
     if r is None:
         return []
-    progress = ", bucket in progress" if r.in_progress else ""
+    progress = ", bucket in progress" if r.in_progress else f", {r.age}" if r.past else ""
     label = "Recent peak" if note.kind is Kind.RESOLVED else "Peak"
     facts = [
         (label, f"{r.calls} of {r.limit} calls ({r.percent:.0f}%) at {r.at:%H:%M} UTC{progress}"),
+        *_now(r),
         ("Headroom", _headroom(r)),
         ("Joined", f"{r.joined_calls} calls joined at the peak"),
         ("Last hour", f"{sparkline(r.series, r.limit)} {r.trend}"),
+        *((("Forecast", f"{r.nowcast} ({r.basis})"),) if r.nowcast else ()),
         (
             "Thresholds",
             f"warning {r.thresholds.warning:g}%, critical {r.thresholds.critical:g}%, "
@@ -161,14 +217,34 @@ def facts(note: Notification) -> list[tuple[str, str]]:
     return facts
 
 
+def _now(r: Reading) -> list[tuple[str, str]]:
+    if r.now_calls is None:
+        return []
+    return [("Now", f"{r.now_calls} of {r.limit} calls ({_now_percent(r)})")]
+
+
 def _headroom(r: Reading) -> str:
+    if r.now_calls is not None:
+        # Headroom is about new calls now, never about an old peak.
+        at_peak = "none" if r.headroom <= 0 else _calls(r.headroom)
+        return f"{_calls(r.limit - r.now_calls)} now ({at_peak} at the {r.at:%H:%M} peak)"
     if r.headroom <= 0:
         return "none: new calls get HTTP 429"
-    return f"{r.headroom} call{'s' if r.headroom != 1 else ''}"
+    return _calls(r.headroom)
+
+
+def _calls(count: int) -> str:
+    return f"{count} call{'s' if count != 1 else ''}"
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code_block(text: str, limit: int = 3000) -> str:
+    body = _escape(text.rstrip("\n"))
+    room = limit - 8
+    return "```" + (body if len(body) <= room else body[: room - 1] + "…") + "```"
 
 
 # The Slack app's root messages escape as the webhook's messages do.

@@ -10,10 +10,12 @@ from typing import Any
 
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
-from ceilingwatch.adapters.ultravox import UltravoxClient
+from ceilingwatch.adapters.ultravox import Account, UltravoxClient
 from ceilingwatch.channels import Roster
-from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name
+from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name, parameter_path
+from ceilingwatch.config_notices import track_config
 from ceilingwatch.delivery import ChannelOutcome, Delivery, Status, claim, send
+from ceilingwatch.digest import digest_notification
 from ceilingwatch.errors import (
     ConfigurationError,
     DeliveryError,
@@ -21,7 +23,9 @@ from ceilingwatch.errors import (
     StateConflictError,
 )
 from ceilingwatch.evaluation import Evaluation, percent
+from ceilingwatch.last_valid import ConfigReading
 from ceilingwatch.lifecycle import (
+    DEFAULT_RENOTIFY_ERROR,
     NOT_CHECKED,
     AlertState,
     Failed,
@@ -46,11 +50,13 @@ from ceilingwatch.outbox import (
 )
 from ceilingwatch.series import fill_gaps, floor_to_bucket
 from ceilingwatch.settings import Settings
+from ceilingwatch.weekly import gather_digest
 
 WINDOW = timedelta(hours=1)
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision line, the metrics
 SEND_SECONDS = 10.0  # kept back from Ultravox retries for the channels (a call and one retry)
+ACTIONS = ("check", "test", "digest")
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,10 @@ class Tick:
                 f'give the schedule an input like {{"monitor": "prod"}} ({MONITOR_NAME_RULE})',
             )
         action = event.get("action", "check")
-        if action not in ("check", "test"):
+        if action not in ACTIONS:
             raise ConfigurationError(
-                f"unknown action {str(action)[:20]!r}", 'use "check" (the default) or "test"'
+                f"unknown action {str(action)[:20]!r}",
+                'use "check" (the default), "test" or "digest"',
             )
         raw = event.get("scheduledTime")
         if raw:
@@ -143,6 +150,12 @@ class RunResult:
                 for d in self.deliveries
             ],
             "suppressed": self.suppressed,
+            # A run that could not judge ends normally (its ERROR is stored): say why here.
+            **(
+                {"problem": self.error.problem, "fix": self.error.what_to_fix}
+                if self.error is not None
+                else {}
+            ),
         }
 
 
@@ -163,22 +176,25 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     """Judge one tick and deliver what it owes; `deadline` ends the send phase."""
     if tick.action == "test":
         return _send_test(tick, deps, deadline)
+    if tick.action == "digest":
+        return _send_digest(tick, deps, deadline)
     result = RunResult(monitor=tick.monitor, tick=tick.scheduled_time)
     previous = deps.states.load(tick.monitor)
-    if previous is not None and _delivering(previous, deps):
+    if previous is not None and delivering(previous, deps):
         # A run is delivering right now (an overlap or a duplicate delivery): it owns them.
         result.skipped = "another run is delivering this monitor's notifications"
         result.status = previous.status
         return result
     # What an earlier run claimed and a channel has not taken yet goes out with this run's news.
     carried = decode_outbox(previous.outbox) if previous else ()
-    config, config_error = _load_config(tick.monitor, deps)
+    reading = _read_config(tick.monitor, previous, deps)
+    config = reading.config
     roster = deps.channels(config)
     if previous is not None and previous.already_judged(tick.scheduled_time):
         result.skipped = f"tick already judged (last judged {previous.last_tick:%H:%M} UTC)"
         result.status = previous.status
         if carried:
-            _claim_and_send(
+            claim_and_send(
                 previous,
                 replace(previous, version=previous.version + 1),
                 carried,
@@ -191,7 +207,7 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         return result
 
     judge_by = max(time.monotonic() + 1.0, deadline - SEND_SECONDS)
-    observation = _observe(tick, previous, deps, judge_by, config, config_error)
+    observation = _observe(tick, previous, deps, judge_by, config, reading.error)
     outcome = advance(
         previous,
         observation,
@@ -205,6 +221,15 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     if config is not None and not config.muted(tick.scheduled_time):
         state, notice = channel_problems_notice(state, roster.problems, tick.scheduled_time, config)
         notes += [notice] if notice is not None else []
+    state, config_notice = track_config(
+        state,
+        reading,
+        parameter_path(deps.settings.parameter_prefix, tick.monitor),
+        tick.scheduled_time,
+        config.renotify_error if config else DEFAULT_RENOTIFY_ERROR,
+        muted=config is not None and config.muted(tick.scheduled_time),
+    )
+    notes += [config_notice] if config_notice is not None else []
 
     if config is not None and config.dry_run:
         result.skipped = "dry run: state kept, nothing sent"
@@ -212,11 +237,11 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         result.deliveries = [Delivery(n, {"dry-run": ChannelOutcome(Status.HELD)}) for n in notes]
         return result
     owed = carried + claim(notes, roster.channels)
-    _claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
+    claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
     return result
 
 
-def _delivering(state: AlertState, deps: Dependencies) -> bool:
+def delivering(state: AlertState, deps: Dependencies) -> bool:
     """An outbox younger than the grace belongs to a live run; an older one to a dead run."""
     since = state.outbox_since or deps.clock()
     return bool(state.outbox) and deps.clock() - since < deps.settings.outbox_grace
@@ -240,7 +265,7 @@ def _describe(
         result.error = observation.error
 
 
-def _claim_and_send(
+def claim_and_send(
     previous: AlertState | None,
     state: AlertState,
     owed: tuple[Owed, ...],
@@ -271,7 +296,7 @@ def _claim_and_send(
     settlement = send(
         owed,
         roster.channels,
-        links=_links(deps.settings, config, state.monitor),
+        links=links(deps.settings, config, state.monitor),
         memory=channel_memory(previous),
         deadline=deadline,
         roster_complete=roster.complete,
@@ -299,15 +324,20 @@ def _claim_and_send(
         )
 
 
-def _load_config(
-    monitor: str, deps: Dependencies
-) -> tuple[MonitorConfig | None, MonitorError | None]:
+def _read_config(monitor: str, previous: AlertState | None, deps: Dependencies) -> ConfigReading:
+    """Today's configuration, or the last valid one while a parameter is wrong."""
     try:
-        config = deps.parameters.load(monitor)
+        reading = deps.parameters.read(monitor, previous.last_valid_config if previous else "")
     except MonitorError as error:
-        return None, error
-    deps.on_secrets(*config.secrets())
-    return config, None
+        return ConfigReading(None, error=error)
+    if reading.config is not None:
+        deps.on_secrets(*reading.config.secrets())
+    if reading.falling_back:
+        logger.warning(
+            "configuration invalid: judging with the last valid values",
+            extra={"problems": [p.text for p in reading.problems]},
+        )
+    return reading
 
 
 def _observe(
@@ -325,39 +355,39 @@ def _observe(
         now = tick.scheduled_time
         start = floor_to_bucket(now - WINDOW)
         series = deps.ultravox.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
-        if series.ignored_outside_window or series.merged_duplicates:
+        if series.ignored_outside_window or series.merged_duplicates or series.off_grid:
             # Put right, not refused: but a change in the API's answers should be seen.
             logger.warning(
-                "Ultravox sent buckets outside the window or twice",
+                "Ultravox sent buckets off the 5-minute grid, outside the window or twice",
                 extra={
+                    "off_grid": series.off_grid,
                     "outside_window": series.ignored_outside_window,
                     "merged_duplicates": series.merged_duplicates,
                 },
             )
         if not series.buckets:
             return NoData()
-        account: int | NotChecked | None = NOT_CHECKED
+        account: Account | NotChecked = NOT_CHECKED
         if account_check_due(previous, now):
-            account = _account_ceiling(config, deps, deadline)
+            account = _account(config, deps, deadline)
         evaluation = Evaluation(
             buckets=fill_gaps(series.buckets, start, now),
             limit=config.concurrency_limit,
             thresholds=config.thresholds,
             now=now,
         )
-        return Measured(evaluation, account)
+        if isinstance(account, NotChecked):
+            return Measured(evaluation)
+        return Measured(evaluation, account.allowed_concurrent_calls, account.subscription)
     except MonitorError as error:
-        return Failed(error)
+        # Its text may hold what Ultravox echoed: scrubbed before the state or a message sees it.
+        return Failed(error.scrubbed(config.secrets()))
 
 
-def _account_ceiling(
-    config: MonitorConfig, deps: Dependencies, deadline: float
-) -> int | NotChecked | None:
-    """The account's own figure is a cross-check: its failure never fails the run."""
+def _account(config: MonitorConfig, deps: Dependencies, deadline: float) -> Account | NotChecked:
+    """The account's own ceiling and plan are a cross-check: their failure never fails the run."""
     try:
-        return deps.ultravox.account(
-            config.ultravox_api_key, deadline=deadline
-        ).allowed_concurrent_calls
+        return deps.ultravox.account(config.ultravox_api_key, deadline=deadline)
     except MonitorError as error:
         logger.warning(
             "account cross-check skipped; retried next run",
@@ -379,16 +409,43 @@ def _send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         "nothing is wrong and no state changed",
         tick.scheduled_time,
     )
+    return _send_notice(note, "TEST", "the test alert", config, roster, deps, deadline)
+
+
+def _send_digest(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
+    """The weekly digest: read, build, send; no alert state is read or written."""
+    config = deps.parameters.load(tick.monitor)
+    deps.on_secrets(*config.secrets())
+    deps.ultravox.key_parameter = config.parameter("ultravox-api-key")
+    judge_by = max(time.monotonic() + 1.0, deadline - SEND_SECONDS)
+    digest = gather_digest(deps.ultravox, config, tick.scheduled_time, deadline=judge_by)
+    note = digest_notification(digest, tick.scheduled_time)
+    result = _send_notice(
+        note, "DIGEST", "the weekly digest", config, deps.channels(config), deps, deadline
+    )
+    result.reason = note.why  # no PeakCalls metric: a week's peak is not a tick's
+    return result
+
+
+def _send_notice(
+    note: Notification,
+    status: str,
+    what: str,
+    config: MonitorConfig,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+) -> RunResult:
+    """A notice outside the alert lifecycle: sent once, never stored; any failure fails the run,
+    so Lambda's retry sends it again."""
     settlement = send(
         claim([note], roster.channels),
         roster.channels,
-        links=_links(deps.settings, config, tick.monitor),
+        links=links(deps.settings, config, note.monitor),
         memory={},
         deadline=deadline,
     )
-    result = RunResult(
-        tick.monitor, tick.scheduled_time, status="TEST", deliveries=settlement.deliveries
-    )
+    result = RunResult(note.monitor, note.at, status=status, deliveries=settlement.deliveries)
     failed = [
         f"{name} ({outcome})"
         for d in settlement.deliveries
@@ -396,11 +453,11 @@ def _send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         if outcome.status is not Status.SENT
     ] + list(roster.problems)
     if failed:
-        result.error = DeliveryError("the test alert failed on " + "; ".join(failed))
+        result.error = DeliveryError(f"{what} failed on " + "; ".join(failed))
     return result
 
 
-def _links(settings: Settings, config: MonitorConfig | None, monitor: str) -> dict[str, str]:
+def links(settings: Settings, config: MonitorConfig | None, monitor: str) -> dict[str, str]:
     region = settings.region
     path = config.parameter_path if config else f"{settings.parameter_prefix}/{monitor}/"
     links = {

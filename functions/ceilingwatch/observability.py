@@ -12,9 +12,10 @@ from typing import Any, ClassVar, TypeVar, cast
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from ceilingwatch.scrub import MIN_SECRET_LENGTH, scrub
+
 SERVICE = "ceilingwatch"
 NAMESPACE = "Ceilingwatch"
-MASK = "****"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -27,14 +28,10 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
     @classmethod
     def register(cls, *secrets: str) -> None:
         with cls._lock:
-            # Very short values would mask ordinary words; real keys and webhook URLs are long.
-            cls._secrets.update(s for s in secrets if len(s) >= 8)
+            cls._secrets.update(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return scrub(super().format(record), self._secrets)
 
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
@@ -62,3 +59,9 @@ tracer: Tracer = (
 
 def redact(*secrets: str) -> None:
     RedactingFormatter.register(*secrets)
+
+
+def loaded_secrets() -> tuple[str, ...]:
+    """Every secret this execution environment has loaded, for scrubbing text from outside."""
+    with RedactingFormatter._lock:
+        return tuple(RedactingFormatter._secrets)

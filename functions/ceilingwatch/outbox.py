@@ -57,6 +57,8 @@ def _note(raw: dict[str, Any]) -> Notification:
     reading = raw.pop("reading")
     if reading is not None:
         reading["at"] = datetime.fromisoformat(reading["at"])
+        if reading.get("observed_at"):
+            reading["observed_at"] = datetime.fromisoformat(reading["observed_at"])
         reading["series"] = tuple(reading["series"])
         reading["thresholds"] = Thresholds(**reading["thresholds"])
         reading = Reading(**reading)

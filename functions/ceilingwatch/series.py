@@ -38,6 +38,7 @@ class TimeSeries:
     buckets: tuple[ConcurrencyBucket, ...]
     ignored_outside_window: int = 0
     merged_duplicates: int = 0
+    off_grid: int = 0
 
 
 def floor_to_bucket(moment: datetime) -> datetime:
@@ -48,24 +49,35 @@ def floor_to_bucket(moment: datetime) -> datetime:
 def parse_time_series(payload: object, window_start: datetime, window_end: datetime) -> TimeSeries:
     """Validate a `/usage/concurrency` body and keep the buckets that open inside the window.
 
-    Sort order and duplicates are not documented, so both are handled: buckets are sorted, and
-    two buckets for one slot are merged by their maxima (the cautious reading for alerting).
+    Neither order, uniqueness nor alignment is documented, so none is required: a bucket off
+    the 5-minute grid is floored onto it, buckets are sorted, and two for one slot are merged by
+    their maxima (the cautious reading for alerting). A bucket outside the window is set aside
+    on its timestamp alone, before any other work, so a huge answer costs little.
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("timeSeries"), list):
         raise InvalidResponseError("the body has no 'timeSeries' list")
     by_start: dict[datetime, ConcurrencyBucket] = {}
-    ignored = merged = 0
+    ignored = merged = off_grid = 0
     for index, row in enumerate(payload["timeSeries"]):
-        bucket = _parse_bucket(index, row)
-        if not window_start <= bucket.start < window_end:
+        if not isinstance(row, dict):
+            raise InvalidResponseError(f"timeSeries[{index}] is not an object")
+        if "timestamp" not in row:
+            raise InvalidResponseError(f"timeSeries[{index}] lacks timestamp")
+        stamped = _parse_timestamp(index, row["timestamp"])
+        start = floor_to_bucket(stamped)
+        if not window_start <= start < window_end:
             ignored += 1
             continue
-        earlier = by_start.get(bucket.start)
+        off_grid += start != stamped
+        bucket = _parse_bucket(index, row, start)
+        earlier = by_start.get(start)
         if earlier is not None:
             merged += 1
             bucket = _merge(earlier, bucket)
-        by_start[bucket.start] = bucket
-    return TimeSeries(tuple(sorted(by_start.values(), key=lambda b: b.start)), ignored, merged)
+        by_start[start] = bucket
+    return TimeSeries(
+        tuple(sorted(by_start.values(), key=lambda b: b.start)), ignored, merged, off_grid
+    )
 
 
 def fill_gaps(
@@ -81,13 +93,10 @@ def fill_gaps(
     return tuple(slots)
 
 
-def _parse_bucket(index: int, row: object) -> ConcurrencyBucket:
-    if not isinstance(row, dict):
-        raise InvalidResponseError(f"timeSeries[{index}] is not an object")
+def _parse_bucket(index: int, row: dict[str, object], start: datetime) -> ConcurrencyBucket:
     missing = [field for field in FIELDS if field not in row]
     if missing:
         raise InvalidResponseError(f"timeSeries[{index}] lacks {', '.join(missing)}")
-    start = _parse_timestamp(index, row["timestamp"])
     return ConcurrencyBucket(
         start=start,
         max_total_calls=_count(index, row, "maxTotalCalls"),
@@ -107,12 +116,7 @@ def _parse_timestamp(index: int, value: object) -> datetime:
             f"timeSeries[{index}].timestamp is not an ISO-8601 time: {value[:40]!r}"
         ) from None
     # Ultravox speaks UTC; a bare timestamp is read as UTC rather than as the host's zone.
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if moment != floor_to_bucket(moment):
-        raise InvalidResponseError(
-            f"timeSeries[{index}].timestamp {value[:40]!r} is not on a 5-minute boundary"
-        )
-    return moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _count(index: int, row: dict[str, object], field: str) -> int:

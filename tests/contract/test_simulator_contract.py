@@ -104,7 +104,7 @@ def test_series_with_omitted_empty_buckets_conforms(spec: str, bucket: str) -> N
     assert_conforms(response, CONCURRENCY_PATH, params, spec)
 
 
-@pytest.mark.parametrize("scenario", ["rising-to-ceiling", "quiet"])
+@pytest.mark.parametrize("scenario", ["rising-to-ceiling", "quiet", "two-weeks"])
 def test_account_conforms_to_public_subset(scenario: str) -> None:
     with UltravoxSimulator(scenario, KEY) as simulator:
         simulator.set_clock(Scenario.load(scenario).start)
@@ -185,3 +185,24 @@ def test_helper_accepts_good_requests() -> None:
         "GET", CONCURRENCY_PATH, {"bucket": "day", "start": "2026-11-24T00:00:00+00:00"}
     )
     validate_request("GET", ACCOUNT_PATH, {})
+
+
+@pytest.mark.parametrize("spec", BOTH)
+def test_two_weeks_of_hourly_history_conforms(spec: str) -> None:
+    """What the weekly digest reads: 14 days of `bucket=hour` in one request."""
+    history = Scenario.load("two-weeks")
+    params = {
+        "bucket": "hour",
+        "start": (history.end - timedelta(days=14)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end": history.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    with UltravoxSimulator(history, KEY) as simulator:
+        simulator.set_clock(history.end)
+        response = get(simulator, CONCURRENCY_PATH, params)
+        account = get(simulator, ACCOUNT_PATH, {}).json()
+    rows = response.json()["timeSeries"]
+    assert len(rows) == 14 * 24
+    assert all(row["timestamp"].endswith(":00:00Z") for row in rows)
+    assert max(row["maxTotalCalls"] for row in rows) >= 40
+    assert account["subscriptionExpiration"] == "2026-12-03T00:00:00Z"
+    assert_conforms(response, CONCURRENCY_PATH, params, spec)

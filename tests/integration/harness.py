@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from infra.teams_standin import TeamsStandin
 from infra.ultravox_sim import Scenario, UltravoxSimulator
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+EVENTS = Path(__file__).parents[2] / "events"
 
 
 def flat_scenario(calls: int, minutes: int = 240, **extra: Any) -> Scenario:
@@ -73,6 +75,18 @@ class Harness:
         }
         assert self.deps is not None
         result: dict[str, Any] = lambda_handler(payload, Context(), dependencies=self.deps)
+        return result
+
+    def change(self, name: str, at: datetime, operation: str = "Update") -> dict[str, Any]:
+        """What EventBridge delivers when a parameter of this monitor changes, to the handler."""
+        event = json.loads(EVENTS.joinpath("parameter-change.json").read_text())
+        event["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        event["detail"] |= {"name": f"/ceilingwatch/{self.monitor}/{name}", "operation": operation}
+        event["resources"] = [
+            f"arn:aws:ssm:us-east-1:123456789012:parameter{event['detail']['name']}"
+        ]
+        assert self.deps is not None
+        result: dict[str, Any] = lambda_handler(event, Context(), dependencies=self.deps)
         return result
 
     def emails(self) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ import pytest
 from ceilingwatch.handler import lambda_handler
 
 from infra.aws_faults import FailingAwsEndpoint
-from infra.demo import Context, captured_function_output
+from infra.demo import Context
+from infra.function_output import captured_function_output
 from infra.local_stack import LocalStack
 from infra.loopback import RecordingStandin, refused_url
 
@@ -246,3 +247,34 @@ def test_channel_fault(row: Row, stack: LocalStack) -> None:
         if expected["pagerduty"].taken_first + expected["pagerduty"].taken_next:
             (incident,) = h.pagerduty.open_incidents
             assert incident.actions == ["trigger"]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (
+            "https://contoso.webhook.office.com/webhookb2/0000/IncomingWebhook/1111/2222",
+            "Office 365 connector URL",
+        ),
+        ("https://example.com/workflows/x", "not a Teams Workflows URL"),
+    ],
+    ids=["office-365-connector", "not-a-workflows-host"],
+)
+def test_a_teams_url_that_is_refused_is_said_on_the_other_channels(
+    stack: LocalStack, url: str, problem: str
+) -> None:
+    monitor = "c-teams-" + problem.split()[0].lower()
+    with harness(stack, flat_scenario(48), monitor, channels=("slack",)) as h:
+        h.put("teams-webhook-url", url, secure=True)
+        h.rebuild(CEILINGWATCH_TEAMS_WEBHOOK_PREFIXES="")  # Teams' own hosts, as deployed
+        run = invoke(h, FIRST)
+        assert run.failure is None, run.failure
+        _, decision = run.decision()
+        kinds = [n["kind"] for n in decision["notifications"]]
+        assert sorted(kinds) == ["channel-problem", "raised"]
+        said = [n for n in decision["notifications"] if n["kind"] == "channel-problem"]
+        assert "teams-webhook-url" in said[0]["why"] and problem in said[0]["why"]
+        assert (said[0]["email"], said[0]["slack"]) == ("sent", "sent")
+        assert h.teams.attempts == 0
+        assert len(h.slack.messages) == len(h.emails()) == 2
+        assert url not in run.log.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -172,15 +173,21 @@ def test_replay_of_rising_to_ceiling_warns_escalates_and_resolves(
     out = capsys.readouterr().out
     timeline = [line for line in out.splitlines() if line.startswith("2026-11-24 ")]
     assert [line.split()[1:4] for line in timeline] == [
+        ["12:36", "forecast", "WARNING"],
         ["12:46", "raised", "WARNING"],
         ["13:21", "escalated", "CRITICAL"],
         ["13:31", "escalated", "AT_LIMIT"],
         ["14:31", "reminder", "CRITICAL"],
         ["15:26", "resolved", "OK"],
     ]
-    assert "peak 41 of 50 calls (82%) at 12:40 UTC" in timeline[0]
-    assert "5 messages would have been sent" in out
+    assert "peak 41 of 50 calls (82%) at 12:40 UTC" in timeline[1]
+    assert "6 messages would have been sent: 1 forecast, 1 raised" in out
     assert "Replayed with completed buckets only" in out
+    # and the forecast backtest: this scenario wobbles at 80 % for 40 minutes after its climb,
+    # so the limit came later than the 30 minutes the FORECAST spoke of: a false one, told so
+    assert "Forecast backtest (forecast-minutes 30 min): 1 FORECAST (1 false)" in out
+    assert re.search(r"12:36  FORECAST ~\d+ min at \d+ calls: limit reached 13:25 UTC", out)
+    assert "(later than forecast-minutes: counted false)" in out
     # The history is fetched once, then replayed in memory.
     assert sum(1 for r in ultravox.requests if r.path == CONCURRENCY_PATH) == 1
 
@@ -270,3 +277,20 @@ def test_test_alert_reports_each_channel_when_one_fails(
     assert "✔ email: sent\n" in out
     assert "✘ slack: refused: the webhook's channel is archived (410)" in out
     assert slack.webhook_url() not in out
+
+
+@pytest.mark.parametrize(
+    ("at", "forecast"),
+    [
+        # mid-climb: the nowcast speaks
+        ("2026-11-24T12:36:00", "forecast  at this rate the limit in ~25 min (rising 3.3 calls"),
+        # at the limit: nothing to project
+        ("2026-11-24T13:41:00", "forecast  no confident rise to project"),
+    ],
+)
+def test_check_says_how_long_until_the_limit_at_this_rate(
+    at: str, forecast: str, ultravox: UltravoxSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ultravox.set_clock(utc(at))
+    main(["check", "--limit", "50", "--at", at + "Z"])
+    assert forecast in capsys.readouterr().out

@@ -20,14 +20,16 @@ def rising() -> object:
 def test_the_rising_scenario_shows_the_whole_lifecycle_and_nothing_in_between(rising) -> None:
     assert rising.failed_runs == 0
     assert rising.kinds("email") == [
+        # the climb from 10 to 33 in half an hour projects the limit within forecast-minutes
+        "[FORECAST] demo: limit of 50 in ~25 min (now 33/50)",
         "[WARNING] demo: 41/50 concurrent calls (82%)",
         "[CRITICAL] demo: 48/50 concurrent calls (96%)",
         "[AT_LIMIT] demo: 50/50 concurrent calls (100%)",
         "[CRITICAL][reminder] demo: 48/50 concurrent calls (96%)",
         "[OK] demo: resolved, 34/50 concurrent calls (68%)",
     ]
-    assert len(rising.kinds("slack")) == 5
-    assert len(rising.kinds("teams")) == 5
+    assert len(rising.kinds("slack")) == 6
+    assert len(rising.kinds("teams")) == 6
     # PagerDuty pages from CRITICAL: one incident for the episode, escalated, reminded, resolved.
     assert rising.kinds("pagerduty") == [f"{action} {KEY}" for action in PAGES]
     assert rising.incidents == [

@@ -86,9 +86,11 @@ def ssm_value(name: str, value: str | None) -> Callable[[Harness], None]:
     return arrange
 
 
-ERROR: dict[str, Any] = {"status": "ERROR", "raises": True, "email": "sent", "slack": "sent"}
-# Without its configuration a monitor cannot know its own error-after-runs: the default 3 holds.
-CONFIG_ERROR: dict[str, Any] = {"status": "ERROR", "raises": True}
+# Judged and stored as ERROR: the monitor's own alert, and the invocation ends without an error.
+ERROR: dict[str, Any] = {"status": "ERROR", "email": "sent", "slack": "sent"}
+# A configuration never valid: a CONFIG notice names the parameter at once, by email (without a
+# valid configuration only the topic is known); the ERROR alert waits for the default 3 runs.
+CONFIG_ERROR: dict[str, Any] = {"status": "ERROR", "email": "sent"}
 CRITICAL_SENT: dict[str, Any] = {"status": "CRITICAL", "calls": 48}
 
 ROWS = [
@@ -137,6 +139,38 @@ ROWS = [
         log='"outside_window":2',
     ),
     Row("ultravox very large series", ultravox("huge", times=1), status="OK", log="decision: OK"),
+    Row(
+        "ultravox answer past the size cap",
+        ultravox("oversized", times=1),
+        log="went past 8,388,608 bytes, over the 8 MiB limit",
+        **ERROR,
+    ),
+    Row(
+        "ultravox buckets off the 5-minute grid",
+        ultravox("off_grid", times=1),
+        log="off the 5-minute grid",
+        **CRITICAL_SENT,
+        email="sent",
+        slack="sent",
+    ),
+    Row(
+        "ultravox 503 echoing the key",
+        ultravox("echo_key", status=503),
+        log="HTTP 503: 'upstream refused the request with X-API-Key: ****",
+        **ERROR,
+    ),
+    Row(
+        "ultravox 400 echoing the key",
+        ultravox("echo_key", status=400),
+        log="HTTP 400: 'upstream refused the request with X-API-Key: ****",
+        **ERROR,
+    ),
+    Row(
+        "ultravox 200 echoing the key",
+        ultravox("echo_key", status=200),
+        log="answered text/x-echo-****, not JSON",
+        **ERROR,
+    ),
     Row("ultravox microseconds", ultravox("microseconds", times=1), status="OK", log="OK"),
     Row("ultravox +00:00 offsets", ultravox("offset", times=1), status="OK", log="decision: OK"),
     Row("ultravox empty series", ultravox("empty", times=1), status="NO_DATA", log="no buckets"),
@@ -150,12 +184,12 @@ ROWS = [
     Row(
         "ssm non-numeric limit",
         ssm_value("concurrency-limit", "fifty"),
-        log="concurrency-limit must be a positive whole number",
+        log="concurrency-limit = 'fifty' is not a whole number",
         **CONFIG_ERROR,
     ),
     Row(
         "ssm warning above critical",
-        ssm_value("warning-percent", "97"),
+        lambda h: (ssm_value("warning-percent", "97")(h), ssm_value("critical-percent", "95")(h)),
         log="warning-percent (97) must be below critical-percent (95)",
         **CONFIG_ERROR,
     ),
@@ -163,7 +197,7 @@ ROWS = [
         "ssm throttling",
         aws_error("ssm", "GetParametersByPath", "ThrottlingException"),
         log="ThrottlingException",
-        **CONFIG_ERROR,
+        status="ERROR",
     ),
     # DynamoDB: no state, so nothing may be sent; the run fails and is retried.
     Row(
@@ -283,7 +317,8 @@ def test_fault(row: Row, stack: LocalStack, log: io.StringIO) -> None:
         assert _channel(h, output, "slack") == row.slack
         # Never a secret: not in the log, the exception, the messages, or the stored state.
         webhook = h.slack.webhook_url()
-        for text in (output, str(failure), *(e["Message"] for e in h.emails()), str(stored)):
+        sent = [*(e["Message"] for e in h.emails()), *map(json.dumps, h.slack.messages)]
+        for text in (output, str(failure), repr(failure), *sent, str(stored)):
             assert h.api_key not in text
             assert webhook not in text
 

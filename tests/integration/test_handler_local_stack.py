@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from ceilingwatch.errors import ConfigurationError, DeliveryError, UltravoxAuthError
+from ceilingwatch.errors import DeliveryError
 
 from infra.local_stack import LocalStack
 from infra.openapi_contract import validate_request
@@ -99,12 +99,13 @@ def test_every_channel_down_fails_the_run_and_the_retry_delivers(stack: LocalSta
         assert "outbox" not in h.state()
 
 
-def test_a_bad_key_fails_visibly_and_alerts_on_the_third_run(stack: LocalStack) -> None:
+def test_a_bad_key_is_stored_as_error_and_alerts_on_the_third_run(stack: LocalStack) -> None:
     with harness(stack, flat_scenario(10), "badkey") as h:
         h.put("ultravox-api-key", "uvx-wrong-key-000000", secure=True)
         for i in range(3):
-            with pytest.raises(UltravoxAuthError, match="401"):
-                h.invoke(T + timedelta(minutes=5 * i))
+            # Judged and stored: the ERROR alert is the signal, not a Lambda error as well.
+            result = h.invoke(T + timedelta(minutes=5 * i))
+            assert result["status"] == "ERROR" and "HTTP 401" in result["problem"]
         assert h.subjects() == ["[ERROR] badkey: ceilingwatch cannot judge the ceiling"]
         body = h.emails()[0]["Message"]
         assert "put a valid key in /ceilingwatch/badkey/ultravox-api-key" in body
@@ -117,10 +118,12 @@ def test_a_bad_key_fails_visibly_and_alerts_on_the_third_run(stack: LocalStack) 
 def test_a_missing_limit_is_named(stack: LocalStack) -> None:
     with harness(stack, flat_scenario(10), "nolimit") as h:
         h.stack.client("ssm").delete_parameter(Name="/ceilingwatch/nolimit/concurrency-limit")
-        with pytest.raises(
-            ConfigurationError, match="/ceilingwatch/nolimit/concurrency-limit is missing"
-        ):
-            h.invoke(T)
+        result = h.invoke(T)
+        assert result["status"] == "ERROR"
+        assert "/ceilingwatch/nolimit/concurrency-limit is missing" in result["problem"]
+        # Never valid, so nothing to judge with: a CONFIG notice says so at once.
+        (subject,) = h.subjects()
+        assert subject.startswith("[CONFIG] nolimit: concurrency-limit invalid and no earlier")
 
 
 def test_a_changed_threshold_takes_effect_on_the_next_run(stack: LocalStack) -> None:

@@ -143,9 +143,18 @@ def test_failed_async_invocations_go_to_the_dead_letter_queue(stack: LocalStack)
 
 def test_schedule_passes_the_monitor_and_the_scheduler_identity(stack: LocalStack) -> None:
     scheduler = stack.client("scheduler")
-    [summary] = scheduler.list_schedules()["Schedules"]
-    schedule = scheduler.get_schedule(Name=summary["Name"])
-    assert schedule["ScheduleExpression"] == "cron(1/5 * * * ? *)"
+    schedules = {
+        s["ScheduleExpression"]: s
+        for s in (
+            scheduler.get_schedule(Name=summary["Name"])
+            for summary in scheduler.list_schedules()["Schedules"]
+        )
+    }
+    assert set(schedules) == {"cron(1/5 * * * ? *)", "cron(0 9 ? * MON *)"}
+    digest = schedules["cron(0 9 ? * MON *)"]
+    assert json.loads(digest["Target"]["Input"])["action"] == "digest"
+    assert digest["Target"]["Arn"] == stack.outputs["CheckFunctionArn"]
+    schedule = schedules["cron(1/5 * * * ? *)"]
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
     assert schedule["Target"]["Arn"] == stack.outputs["CheckFunctionArn"]
     assert schedule["Target"]["DeadLetterConfig"]["Arn"] == stack.outputs["DeadLetterQueueArn"]

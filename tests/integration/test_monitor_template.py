@@ -30,10 +30,12 @@ pytestmark = [
 MONITOR_TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "monitor.yaml"
 MONITOR_STACK = "ceilingwatch-monitor-staging"
 SCHEDULE_NAME = f"{MONITOR_STACK}-Schedule"
+DIGEST_SCHEDULE_NAME = f"{MONITOR_STACK}-DigestSchedule"
 # moto's CloudFormation skips these types; the test creates them through the API from the
 # template's own properties, resolved by moto, to prove they point at the main stack.
 SKIPPED_BY_MOTO = {
     "Schedule": "AWS::Scheduler::Schedule",
+    "DigestSchedule": "AWS::Scheduler::Schedule",
     "HeartbeatAlarm": "AWS::CloudWatch::Alarm",
 }
 
@@ -80,6 +82,8 @@ def replay_skipped(stack: LocalStack) -> None:
     schedule = clean_json(template["Resources"]["Schedule"]["Properties"], resource_map)
     # CloudFormation names the schedule (the template leaves the name out); so does this.
     stack.client("scheduler").create_schedule(Name=SCHEDULE_NAME, **schedule)
+    digest = clean_json(template["Resources"]["DigestSchedule"]["Properties"], resource_map)
+    stack.client("scheduler").create_schedule(Name=DIGEST_SCHEDULE_NAME, **digest)
     alarm = clean_json(template["Resources"]["HeartbeatAlarm"]["Properties"], resource_map)
     stack.client("cloudwatch").put_metric_alarm(**alarm)
 
@@ -204,3 +208,13 @@ def test_the_main_function_runs_the_new_monitor_from_its_schedule_input(stack: L
         assert result["peak"] == 5
         assert result["status"] == "OK"
         assert h.state()["status"] == "OK"
+
+
+def test_the_digest_schedule_sends_this_monitors_digest_to_the_main_function(
+    stack: LocalStack,
+) -> None:
+    found = stack.client("scheduler").get_schedule(Name=DIGEST_SCHEDULE_NAME)
+    assert found["ScheduleExpression"] == "cron(0 9 ? * MON *)"
+    assert found["Target"]["Arn"] == stack.outputs["CheckFunctionArn"]
+    assert json.loads(found["Target"]["Input"])["action"] == "digest"
+    assert json.loads(found["Target"]["Input"])["monitor"] == "staging"

@@ -399,6 +399,10 @@ def peaks_of(result: list[dict[str, Any]]) -> list[Any]:
         ),
         ("microseconds", lambda r: r[0]["timestamp"] == "2026-11-24T10:00:00.000000Z"),
         ("offset", lambda r: r[0]["timestamp"] == "2026-11-24T10:00:00+00:00"),
+        (
+            "off_grid",
+            lambda r: [b["timestamp"][11:19] for b in r] == ["10:02:30", "10:07:30", "10:12:30"],
+        ),
     ],
 )
 def test_payload_mutations(
@@ -417,6 +421,24 @@ def test_huge_honours_its_count(sim: UltravoxSimulator) -> None:
     stamps = [parse_time(r["timestamp"]) for r in result]
     assert len(result) == 100
     assert all(b - a == timedelta(minutes=5) for a, b in itertools.pairwise(stamps))
+
+
+def test_oversized_streams_past_its_size_without_a_length(sim: UltravoxSimulator) -> None:
+    sim.inject(Fault("oversized", size=3 * 1024 * 1024))
+    response = series(sim)
+    assert "Content-Length" not in response.headers
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    assert len(response.content) > 3 * 1024 * 1024
+    assert response.json() == {"timeSeries": []}
+
+
+def test_echo_key_reflects_the_key_in_the_body_and_the_headers(sim: UltravoxSimulator) -> None:
+    sim.inject(Fault("echo_key", status=503))
+    response = series(sim)
+    assert response.status_code == 503
+    assert KEY in response.text
+    assert response.headers["X-Echo-Api-Key"] == KEY
+    assert KEY in response.headers["Content-Type"]
 
 
 def test_faults_are_fifo_and_counted(sim: UltravoxSimulator) -> None:
@@ -615,3 +637,17 @@ def test_command_line_serves_a_scenario() -> None:
             assert [r["maxTotalCalls"] for r in response.json()["timeSeries"]] == [50]
         finally:
             process.terminate()
+
+
+def test_generated_traffic_scenarios_start_where_the_traffic_does() -> None:
+    scenario = Scenario.from_dict({"traffic": {"shape": "steady-ramp", "hours": 2}, "limit": 50})
+    assert scenario.start.hour == 9
+    assert len(scenario.samples) == 60 + 120 + 30
+    assert max(s.max_total for s in scenario.samples) == 50
+
+
+def test_an_unknown_traffic_shape_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown traffic shape 'wave'; known: weeks"):
+        Scenario.from_dict({"traffic": {"shape": "wave"}})
+    with pytest.raises(ValueError, match="needs a 'start'"):
+        Scenario.from_dict({"segments": [{"minutes": 5, "hold": 1}]})

@@ -18,6 +18,7 @@ from ceilingwatch.errors import (
     StateConflictError,
     TransientChannelError,
 )
+from ceilingwatch.last_valid import ConfigReading, kept_values, read_config
 from ceilingwatch.lifecycle import AlertState, Notification
 from ceilingwatch.messages import Email, format_email, format_slack
 from ceilingwatch.monitor import Dependencies
@@ -32,6 +33,7 @@ class FakeParameters:
     cfg: MonitorConfig | None = field(default_factory=config)
     error: MonitorError | None = None
     calls: int = 0
+    values: dict[str, str] | None = None  # raw parameter values, to test the fallback
 
     def load(self, monitor: str) -> MonitorConfig:
         self.calls += 1
@@ -39,6 +41,14 @@ class FakeParameters:
             raise self.error
         assert self.cfg is not None
         return self.cfg
+
+    def read(self, monitor: str, last_valid: str = "", *, fresh: bool = False) -> ConfigReading:
+        """As ParameterStore.read: from `values` when given, else the config (or the error)."""
+        if self.values is not None:
+            self.calls += 1
+            return read_config(monitor, f"/ceilingwatch/{monitor}/", self.values, last_valid)
+        config = self.load(monitor)
+        return ConfigReading(config, (), kept_values(config))
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from ceilingwatch.adapters.ultravox import UltravoxClient, retry_after
+from ceilingwatch.adapters.ultravox import MAX_BODY_BYTES, UltravoxClient, retry_after
 from ceilingwatch.channels.base import Context
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_webhook import SlackWebhookChannel, webhook_problem
@@ -18,6 +19,7 @@ from ceilingwatch.errors import (
     ChannelError,
     ConfigurationError,
     InvalidResponseError,
+    MonitorError,
     UltravoxAuthError,
     UltravoxUnavailableError,
 )
@@ -49,6 +51,7 @@ def answer(
         if body is not None
         else b""
     )
+    response._content_consumed = True  # the body is there, as after a streamed read
     response.headers.update(headers or {})
     return response
 
@@ -196,12 +199,88 @@ def test_bad_bodies_are_invalid_responses(body: bytes, problem: str) -> None:
         fetch(uv)
 
 
+def streamed(status: int, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:
+    """A response whose body is still on the wire: read only as far as the client reads."""
+    response = requests.Response()
+    response.status_code = status
+    response.raw = io.BytesIO(body)
+    response.headers.update(headers or {})
+    return response
+
+
+class CountingBody(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.handed_out = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.handed_out += len(chunk)
+        return chunk
+
+
+def test_an_answer_past_the_size_limit_is_refused_before_parsing() -> None:
+    body = CountingBody(b'{"timeSeries": [' + b" " * (3 * MAX_BODY_BYTES) + b"]}")
+    response = streamed(200, b"")
+    response.raw = body
+    uv, _, _ = client([response])
+    with pytest.raises(InvalidResponseError, match="went past 8,388,608 bytes, over the 8 MiB"):
+        fetch(uv)
+    assert body.handed_out < MAX_BODY_BYTES + 128 * 1024  # stopped reading, not read whole
+
+
+def test_a_declared_length_past_the_limit_is_refused_unread() -> None:
+    uv, _, _ = client([streamed(200, b"{}", {"Content-Length": str(50 * 1024 * 1024)})])
+    with pytest.raises(InvalidResponseError, match="declares 52,428,800 bytes"):
+        fetch(uv)
+
+
+@pytest.mark.parametrize(
+    ("status", "where"),
+    [(503, "an error body"), (400, "an error body"), (200, "a non-JSON body")],
+)
+def test_a_key_echoed_by_the_upstream_never_reaches_the_error(status: int, where: str) -> None:
+    echo = f"<p>bad request for key {API_KEY}</p>".encode()
+    headers = {"Content-Type": f"text/{API_KEY}"}
+    uv, _, _ = client([streamed(status, echo, headers) for _ in range(3)])
+    with pytest.raises(MonitorError) as caught:
+        fetch(uv)
+    text = f"{caught.value} {caught.value.problem} {caught.value.args}"
+    assert API_KEY not in text and API_KEY[:8] not in text, where
+    assert "****" in text
+
+
 def test_account_reads_the_ceiling_and_accepts_null() -> None:
     uv, _, _ = client(
         [answer(200, {"allowedConcurrentCalls": None, "activeCalls": 3, "subscriptionTier": "PRO"})]
     )
     account = uv.account(Secret(API_KEY), deadline=25.0)
     assert account.allowed_concurrent_calls is None and account.active_calls == 3
+
+
+def test_account_reads_the_plan_dates_and_ignores_unreadable_ones() -> None:
+    body = {
+        "allowedConcurrentCalls": 20,
+        "subscriptionTier": "pro",
+        "subscriptionExpiration": "2026-12-03T00:00:00Z",
+        "subscriptionScheduledUpdate": "next week",
+        "subscriptionRenewal": None,
+    }
+    uv, _, _ = client([answer(200, body)])
+    plan = uv.account(Secret(API_KEY), deadline=25.0).subscription
+    assert plan.tier == "pro"
+    assert plan.expiration == datetime(2026, 12, 3, tzinfo=UTC)
+    assert plan.scheduled_update is None and plan.renewal is None
+
+
+def test_hourly_history_asks_for_hour_buckets() -> None:
+    counts = ("maxTotalCalls", "maxJoinedCalls", "avgTotalCalls", "avgJoinedCalls")
+    rows = [{"timestamp": "2026-11-24T14:00:00Z", **dict.fromkeys(counts, 7)}]
+    uv, session, _ = client([answer(200, {"timeSeries": rows})])
+    start, end = datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)
+    series = uv.concurrency(Secret(API_KEY), start, end, deadline=25.0, bucket="hour")
+    assert [b.max_total_calls for b in series.buckets] == [7]
+    assert session.calls[0]["params"]["bucket"] == "hour"
 
 
 @pytest.mark.parametrize(
@@ -327,3 +406,12 @@ def test_a_malformed_base_url_is_a_configuration_error_not_retried(base_url: str
     with pytest.raises(ConfigurationError) as caught:
         fetch(uv)
     assert "ULTRAVOX_API_BASE_URL" in caught.value.what_to_fix
+
+
+def test_a_scrubbed_error_keeps_its_kind_and_loses_every_secret() -> None:
+    error = UltravoxUnavailableError(f"HTTP 503: 'echo {API_KEY} and {WEBHOOK}'", "wait")
+    clean = error.scrubbed([API_KEY, WEBHOOK])
+    assert type(clean) is UltravoxUnavailableError and clean.what_to_fix == "wait"
+    assert str(clean) == "HTTP 503: 'echo **** and ****'. Fix: wait"
+    assert clean.args == ("HTTP 503: 'echo **** and ****'",)
+    assert error.scrubbed(["not-in-the-text"]) is error

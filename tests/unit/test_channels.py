@@ -299,3 +299,19 @@ def test_the_slack_probe_tells_a_live_webhook_without_posting(
         assert url not in str(caught.value)
     # The probe's body has no text: nothing a channel could show.
     assert session.calls[0]["json"] == {}
+
+
+@pytest.mark.parametrize(
+    ("kind", "severity"),
+    [(Kind.FORECAST, "WARNING"), (Kind.PLAN_RISK, "WARNING"), (Kind.DIGEST, "INFO")],
+)
+def test_foresight_goes_where_a_warning_goes_and_never_pages(kind: Kind, severity: str) -> None:
+    note = notification(kind=kind, severity=severity)
+    built = build_channels(
+        config(teams_webhook_url=TEAMS_URL, pagerduty_routing_key=ROUTING_KEY),
+        Wiring(Settings("state", "arn:aws:sns:us-east-1:1:t"), sns=lambda: None),
+    )
+    takers = {channel.name for channel in built.channels if channel.accepts(note)}
+    assert takers == {"email", "slack", "teams"}
+    # a channel routed from CRITICAL up takes no FORECAST; the weekly digest reaches it anyway
+    assert routed(note, "CRITICAL") is (kind is Kind.DIGEST)

@@ -151,21 +151,21 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["check"], "the following arguments are required: --limit"),
         (["check", "--limit", "many"], "argument --limit: invalid int value: 'many'"),
-        (["check", "--limit", "0"], "--limit must be a positive whole number of calls, not 0"),
+        (["check", "--limit", "0"], "--limit = '0' is not a positive whole number of calls"),
         (["check", "--limit", "50", "--hours", "0"], "--hours: must be more than 0"),
         (["check", "--limit", "50", "--at", "yesterday"], "not an ISO-8601 time"),
         (
-            ["check", "--limit", "50", "--warning", "96"],
+            ["check", "--limit", "50", "--warning", "96", "--critical", "95"],
             "--warning (96) must be below --critical (95)",
         ),
         (
             ["replay", "--limit", "50", "--warning", "80", "--warning-recovery", "85"],
             "--warning-recovery (85) must be below --warning (80)",
         ),
-        (["replay", "--limit", "50", "--recovery-buckets", "13"], "--recovery-buckets must be"),
+        (["replay", "--limit", "50", "--recovery-buckets", "13"], "--recovery-buckets = '13' is"),
         (
             ["replay", "--limit", "50", "--recovery-buckets", "0"],
-            "--recovery-buckets must be a whole number of buckets from 1 to 12",
+            "--recovery-buckets = '0' is not a whole number of buckets from 1 to 12",
         ),
         (["check", "--limit", "50", "--critical", "150"], "percentage from 1 to 100, not 150"),
         (["check", "--limit", "50", "--warning", "1"], "--warning implies"),
@@ -747,7 +747,7 @@ def test_lines_wrap_at_the_terminal_width_between_words(
     lines = capsys.readouterr().out.splitlines()
     assert all(len(line) <= int(columns) for line in lines), lines
     start = next(i for i, line in enumerate(lines) if line.startswith("CRITICAL"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("account"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("forecast"))
     words = " ".join(line.strip() for line in lines[start:end]).removeprefix("CRITICAL").split()
     # Every word whole: the reason reads the same as on one line.
     assert " ".join(words) == (

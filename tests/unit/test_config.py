@@ -61,20 +61,34 @@ def test_every_option_is_read() -> None:
     [
         pytest.param({"ultravox-api-key": API_KEY}, "concurrency-limit is missing", id="no limit"),
         pytest.param(
-            GOOD | {"concurrency-limit": "fifty"}, "concurrency-limit must be a positive", id="nan"
+            GOOD | {"concurrency-limit": "fifty"},
+            "concurrency-limit = 'fifty' is not a whole number",
+            id="nan",
         ),
-        pytest.param(GOOD | {"concurrency-limit": "0"}, "not 0", id="zero limit"),
-        pytest.param(GOOD | {"concurrency-limit": "-5"}, "not -5", id="negative limit"),
+        pytest.param(
+            GOOD | {"concurrency-limit": "0"}, "concurrency-limit = '0' is not a posi", id="zero"
+        ),
+        pytest.param(GOOD | {"concurrency-limit": "-5"}, "= '-5' is not a positive", id="negative"),
         pytest.param({"concurrency-limit": "50"}, "ultravox-api-key is missing", id="no key"),
         pytest.param(
-            GOOD | {"warning-percent": "96"},
+            GOOD | {"warning-percent": "96", "critical-percent": "95"},
             "warning-percent (96) must be below critical-percent (95)",
             id="warning above critical",
         ),
         pytest.param(
             GOOD | {"warning-recovery-percent": "85"},
-            "warning-recovery-percent (85) must be below warning-percent (80)",
-            id="recovery above its level",
+            "warning-recovery-percent (85) must be below warning-percent (80, the default)",
+            id="recovery above its default level",
+        ),
+        pytest.param(
+            GOOD | {"warning-percent": "50", "warning-recovery-percent": "70"},
+            "warning-recovery-percent (70) must be below warning-percent (50)",
+            id="both set and contradicting",
+        ),
+        pytest.param(
+            GOOD | {"warning-percent": "abc"},
+            "warning-percent = 'abc' is not a number",
+            id="typo",
         ),
         pytest.param(GOOD | {"critical-percent": "120"}, "between 1 and 100", id="over 100"),
         pytest.param(GOOD | {"recovery-buckets": "13"}, "from 1 to 12", id="too many buckets"),
@@ -90,6 +104,35 @@ def test_bad_values_name_the_parameter(values: dict[str, str], named: str) -> No
         parse_config("prod", PATH, values)
     assert named in str(caught.value)
     assert PATH in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param({}, (80, 95, 70, 90), id="all defaults"),
+        pytest.param({"warning-percent": "50"}, (50, 95, 40, 90), id="warning lowered"),
+        pytest.param({"warning-percent": "97"}, (97, 98.5, 87, 93.5), id="warning above critical"),
+        pytest.param({"critical-percent": "70"}, (60, 70, 50, 65), id="critical below warning"),
+        pytest.param({"critical-percent": "90"}, (80, 90, 70, 85), id="critical lowered"),
+        pytest.param({"warning-percent": "8"}, (8, 95, 4, 90), id="recovery never below half"),
+        pytest.param(
+            {"warning-percent": "60", "warning-recovery-percent": "55"},
+            (60, 95, 55, 90),
+            id="explicit recovery kept",
+        ),
+    ],
+)
+def test_defaults_follow_the_thresholds_that_are_set(
+    values: dict[str, str], expected: tuple[float, float, float, float]
+) -> None:
+    t = parse_config("prod", PATH, GOOD | values).thresholds
+    assert (t.warning, t.critical, t.warning_recovery, t.critical_recovery) == expected
+
+
+def test_each_problem_names_its_parameter() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_config("prod", PATH, {"warning-percent": "abc", "ultravox-api-key": API_KEY})
+    assert [p.parameter for p in caught.value.problems] == ["concurrency-limit", "warning-percent"]
 
 
 def test_all_problems_are_reported_together() -> None:
@@ -112,3 +155,27 @@ def test_a_value_that_fails_to_parse_is_never_echoed() -> None:
     with pytest.raises(ConfigurationError) as caught:
         parse_config("prod", PATH, GOOD | {"concurrency-limit": pasted, "mute-until": pasted})
     assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "window"),
+    [
+        (None, timedelta(minutes=30)),
+        ("0", timedelta(0)),
+        ("45", timedelta(minutes=45)),
+        ("240", timedelta(hours=4)),
+    ],
+)
+def test_forecast_minutes(raw: str | None, window: timedelta) -> None:
+    values = GOOD | ({"forecast-minutes": raw} if raw is not None else {})
+    assert parse_config("prod", PATH, values).forecast_window == window
+
+
+@pytest.mark.parametrize("raw", ["241", "-5", "half an hour", "12.5"])
+def test_forecast_minutes_out_of_range_names_the_parameter_and_the_range(raw: str) -> None:
+    with pytest.raises(
+        ConfigurationError,
+        match=r"/ceilingwatch/prod/forecast-minutes = '.*' is not whole minutes from 0 to 240",
+    ) as caught:
+        parse_config("prod", PATH, GOOD | {"forecast-minutes": raw})
+    assert f"= {raw!r}" in str(caught.value), "a short value is echoed, to recognise the typo"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ceilingwatch.errors import UltravoxAuthError
+from ceilingwatch.errors import AwsServiceError, RunCrashedError, UltravoxAuthError
 from ceilingwatch.handler import lambda_handler
-from ceilingwatch.observability import logger, redact
+from ceilingwatch.observability import RedactingFormatter, logger, redact
 
 from .builders import API_KEY, WEBHOOK
 from .fakes import World
@@ -64,20 +65,37 @@ def metric_names(emf: dict[str, Any]) -> set[str]:
     return {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
 
 
-def test_an_error_run_is_stored_then_fails_visibly(log: io.StringIO) -> None:
+def test_a_judged_failure_is_stored_and_ends_without_an_exception(
+    log: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One problem, one signal: the monitor's ERROR and RunFailures, not a Lambda error on top.
     world = World()
     world.ultravox.errors = [
         UltravoxAuthError("Ultravox rejected the API key (HTTP 401)", "put a valid key")
     ]
-    with pytest.raises(UltravoxAuthError):
-        lambda_handler(
-            {"monitor": "prod", "scheduledTime": "2026-11-24T14:36:00Z"},
-            Context(),
-            dependencies=world.dependencies(),
-        )
+    result = lambda_handler(
+        {"monitor": "prod", "scheduledTime": "2026-11-24T14:36:00Z"},
+        Context(),
+        dependencies=world.dependencies(),
+    )
+    assert result["status"] == "ERROR"
     assert world.states.items["prod"].status == "ERROR"
     decision = next(line for line in lines(log.getvalue()) if "decision" in line)
     assert decision["decision"]["fix"] == "put a valid key"
+    emf = [line for line in lines(capsys.readouterr().out) if "_aws" in line]
+    assert emf[0]["RunFailures"] in (1.0, [1.0])
+
+
+def test_a_run_that_cannot_store_anything_fails_for_the_retry(log: io.StringIO) -> None:
+    world = World()
+
+    def down(monitor: str) -> None:
+        raise AwsServiceError("could not read the alert state in DynamoDB table state", "wait")
+
+    world.states.load = down  # type: ignore[method-assign]
+    with pytest.raises(AwsServiceError):
+        lambda_handler({"monitor": "prod"}, Context(), dependencies=world.dependencies())
+    assert "could not read the alert state" in log.getvalue()
 
 
 def test_secrets_never_reach_the_log(log: io.StringIO) -> None:
@@ -110,3 +128,21 @@ def test_without_the_xray_sdk_the_handler_is_left_as_it_is() -> None:
 
     wrapped = UntracedHandler().capture_lambda_handler(capture_response=False)(handler)
     assert wrapped is handler
+
+
+def test_an_unexpected_failure_keeps_no_secret_in_what_the_runtime_keeps(log: io.StringIO) -> None:
+    # The runtime prints the exception's text, and the dead-letter queue keeps it.
+    world = World()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"proxy said: bad X-API-Key {API_KEY} for {WEBHOOK}")
+
+    world.ultravox.concurrency = crash  # type: ignore[assignment,method-assign]
+    RedactingFormatter._secrets.difference_update({API_KEY, WEBHOOK})
+    deps = world.dependencies()
+    deps.on_secrets = redact  # as the composition root wires it: loading registers them
+    with pytest.raises(RunCrashedError) as caught:
+        lambda_handler({"monitor": "prod"}, Context(), dependencies=deps)
+    text = "".join(traceback.format_exception(caught.value)) + log.getvalue()
+    assert API_KEY not in text and WEBHOOK not in text
+    assert "RuntimeError: proxy said: bad X-API-Key ****" in str(caught.value)

@@ -68,7 +68,27 @@ def test_messages_are_bounded_by_transitions_plus_reminders(peaks: list[int]) ->
     reminders = sum(1 for _, n in replay.sent if n.kind is Kind.REMINDER)
     # A reminder waits an hour at least: never more than one per 12 ticks.
     assert reminders <= len(peaks) // 12
-    assert len(replay.sent) <= transitions + reminders
+    level_notes = [n for _, n in replay.sent if n.kind is not Kind.FORECAST]
+    assert len(level_notes) <= transitions + reminders
+
+
+@settings(max_examples=300, deadline=None)
+@given(series)
+def test_a_forecast_comes_below_critical_and_at_most_once_before_a_resolve(
+    peaks: list[int],
+) -> None:
+    replay = replayed(peaks)
+    open_episode, last = False, -100
+    for index, note in replay.sent:
+        if note.kind is Kind.FORECAST:
+            assert not open_episode or index - last >= 12, "a second FORECAST in one episode"
+            last = index
+            assert replay.outcomes[index].state.level < Level.CRITICAL
+            assert note.reading is not None and note.reading.minutes_to_limit is not None
+            assert note.reading.minutes_to_limit <= 30
+            open_episode = True
+        if note.kind is Kind.RESOLVED:
+            open_episode = False
 
 
 steps = st.lists(

@@ -309,3 +309,33 @@ def test_a_broken_channel_is_told_through_the_others_once() -> None:
     world.now += timedelta(minutes=5)
     again = run(tick(5), deps, deadline=time.monotonic() + 20)
     assert again.deliveries == []
+
+
+GOOD_VALUES = {"concurrency-limit": "50", "ultravox-api-key": API_KEY, "slack-webhook-url": WEBHOOK}
+
+
+def test_a_bad_value_keeps_judging_with_the_last_valid_configuration() -> None:
+    world = World()
+    world.parameters.values = GOOD_VALUES | {"warning-percent": "60"}
+    world.ultravox.peak_at = lambda start: 32  # 64 %: WARNING at 60, OK at the default 80
+    assert go(world).status == "WARNING"
+    stored = world.states.items["prod"].last_valid_config
+    assert '"warning-percent": "60"' in stored and API_KEY not in stored
+    world.parameters.values = GOOD_VALUES | {"warning-percent": "abc"}
+    results = [go(world, tick(5 * i)) for i in range(1, 4)]
+    assert [r.status for r in results] == ["WARNING"] * 3  # still judged, with 60
+    assert all(r.error is None for r in results)
+    config_notes = [e for e in world.email.emails if e.attributes["kind"] == "config"]
+    assert len(config_notes) == 1  # once, not every run
+    assert "warning-percent = 'abc' is not a number" in config_notes[0].body
+    assert world.states.items["prod"].last_valid_config == stored
+
+
+def test_a_configuration_never_valid_cannot_judge_and_says_so_at_once() -> None:
+    world = World()
+    world.parameters.values = GOOD_VALUES | {"warning-percent": "abc"}
+    result = go(world)
+    assert result.status == "ERROR" and result.error is not None
+    assert "has never been valid" in result.error.problem
+    kinds = [e.attributes["kind"] for e in world.email.emails]
+    assert kinds == ["config"]  # the ERROR alert itself waits for error-after-runs

@@ -88,6 +88,7 @@ def test_parameters_name_the_monitor_and_the_main_stack_outputs() -> None:
         "MonitorName",
         "ConcurrencyLimit",
         "ScheduleExpression",
+        "DigestScheduleExpression",
         "CheckFunctionArn",
         "DeadLetterQueueArn",
         "AlertTopicArn",
@@ -98,6 +99,8 @@ def test_parameters_name_the_monitor_and_the_main_stack_outputs() -> None:
         for field in ("Type", "AllowedPattern", "MinValue"):
             assert parameters[name].get(field) == main()["Parameters"][name].get(field), name
     assert parameters["ScheduleExpression"]["Default"] == "cron(1/5 * * * ? *)"
+    digest_default = main()["Parameters"]["DigestScheduleExpression"]["Default"]
+    assert parameters["DigestScheduleExpression"]["Default"] == digest_default
     # A second monitor has no sensible default name or limit: both must be chosen.
     assert "Default" not in parameters["MonitorName"]
     assert "Default" not in parameters["ConcurrencyLimit"]
@@ -147,7 +150,7 @@ def test_ssm_parameters_are_the_main_templates_for_the_named_monitor() -> None:
 
 
 def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None:
-    target = only(monitor(), "AWS::Scheduler::Schedule")["Target"]
+    target = monitor()["Resources"]["Schedule"]["Properties"]["Target"]
     event = json.loads(sub_text(target["Input"], MonitorName="staging"))
     assert event["monitor"] == "staging"
     assert event["scheduledTime"] == "<aws.scheduler.scheduled-time>"
@@ -158,7 +161,7 @@ def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None
 
 
 def test_schedule_runs_like_the_main_one() -> None:
-    ours = only(monitor(), "AWS::Scheduler::Schedule")
+    ours = monitor()["Resources"]["Schedule"]["Properties"]
     theirs = main_schedule()
     assert ours["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
     for field in ("ScheduleExpressionTimezone", "FlexibleTimeWindow"):
@@ -168,6 +171,22 @@ def test_schedule_runs_like_the_main_one() -> None:
     assert ours["Target"]["DeadLetterConfig"] == {"Arn": {"Ref": "DeadLetterQueueArn"}}
     role = next(iter(resources(monitor(), "AWS::IAM::Role")))
     assert ours["Target"]["RoleArn"] == {"Fn::GetAtt": [role, "Arn"]}
+
+
+def test_the_digest_schedule_is_the_main_ones_for_this_monitor() -> None:
+    assert set(resources(monitor(), "AWS::Scheduler::Schedule")) == {"Schedule", "DigestSchedule"}
+    ours = monitor()["Resources"]["DigestSchedule"]["Properties"]
+    theirs = main()["Resources"]["CheckFunction"]["Properties"]["Events"]["DigestSchedule"][
+        "Properties"
+    ]
+    assert ours["ScheduleExpression"] == {"Ref": "DigestScheduleExpression"}
+    for field in ("ScheduleExpressionTimezone", "FlexibleTimeWindow"):
+        assert ours.get(field) == theirs.get(field), field
+    assert ours["Target"]["RetryPolicy"] == theirs["RetryPolicy"]
+    event = json.loads(sub_text(ours["Target"]["Input"], MonitorName="staging"))
+    assert event == json.loads(sub_text(theirs["Input"], MonitorName="staging"))
+    assert event["action"] == "digest" and event["monitor"] == "staging"
+    assert ours["Target"]["Arn"] == {"Ref": "CheckFunctionArn"}
 
 
 def test_scheduler_role_may_only_invoke_the_function_and_dead_letter_the_tick() -> None:

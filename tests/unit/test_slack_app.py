@@ -193,11 +193,14 @@ def test_a_bot_token_switches_slack_to_the_app_and_needs_a_channel() -> None:
         ("slack-channel-id", "c0123456789", "a channel ID such as C0123456789"),
     ],
 )
-def test_a_wrong_slack_value_is_named_and_never_echoed(name: str, value: str, says: str) -> None:
+def test_a_wrong_slack_value_is_named_and_a_token_never_echoed(
+    name: str, value: str, says: str
+) -> None:
     with pytest.raises(ConfigurationError) as caught:
         config(**{name.replace("-", "_"): value})
     assert f"/ceilingwatch/prod/{name}" in str(caught.value) and says in str(caught.value)
-    assert value not in str(caught.value)
+    if name == "slack-bot-token":  # a secret; the channel's ID is shown as written
+        assert value not in str(caught.value)
 
 
 def test_the_api_url_must_be_https_or_loopback() -> None:

@@ -100,6 +100,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "ConcurrencyLimit",
         "AlertEmail",
         "ScheduleExpression",
+        "DigestScheduleExpression",
         "UltravoxApiBaseUrl",
         "TopicKmsArn",
         "PagerDutyEventsUrl",
@@ -114,6 +115,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
     assert parameters["ScheduleExpression"]["Default"] == "cron(1/5 * * * ? *)"
     # A new account (concurrency quota 10) cannot reserve any: unreserved unless asked.
     assert parameters["ReservedConcurrency"]["Default"] == 0
+    assert parameters["DigestScheduleExpression"]["Default"] == "cron(0 9 ? * MON *)"
 
 
 def test_pagerduty_region_is_a_choice_of_pagerdutys_own_hosts() -> None:
@@ -243,6 +245,20 @@ def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None
         "executionId": "<aws.scheduler.execution-id>",
         "attempt": "<aws.scheduler.attempt-number>",
     }
+
+
+def test_parameter_store_changes_under_the_prefix_reach_the_function() -> None:
+    rule = function()["Events"]["ParameterChanges"]
+    assert rule["Type"] == "EventBridgeRule"
+    pattern = rule["Properties"]["Pattern"]
+    prefix = function()["Environment"]["Variables"]["CEILINGWATCH_PARAMETER_PREFIX"]
+    assert pattern == {
+        "source": ["aws.ssm"],
+        "detail-type": ["Parameter Store Change"],
+        "detail": {"name": [{"prefix": prefix + "/"}]},
+    }
+    sample = json.loads((TEMPLATE.parent / "events" / "parameter-change.json").read_text())
+    assert sample["source"] == "aws.ssm" and sample["detail"]["name"].startswith(prefix + "/")
 
 
 def test_sample_scheduled_event_matches_the_schedule_input() -> None:
@@ -394,14 +410,25 @@ def test_interactions_function_may_only_read_parameters_and_the_state_item() -> 
 
 def test_sam_transform_gives_the_scheduler_only_invoke_and_dead_letter_rights() -> None:
     roles = resources("AWS::IAM::Role", deployed())
-    [scheduler_role] = [r for name, r in roles.items() if "Schedule" in name]
-    actions = {
-        action
-        for policy in scheduler_role["Properties"]["Policies"]
-        for statement in policy["PolicyDocument"]["Statement"]
-        for action in as_list(statement["Action"])
-    }
-    assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
+    scheduler_roles = [r for name, r in roles.items() if "Schedule" in name]
+    assert len(scheduler_roles) == 2  # the checks and the weekly digest
+    for scheduler_role in scheduler_roles:
+        actions = {
+            action
+            for policy in scheduler_role["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]
+            for action in as_list(statement["Action"])
+        }
+        assert actions == {"lambda:InvokeFunction", "sqs:SendMessage"}
+
+
+def test_the_digest_schedule_sends_the_digest_action_on_mondays() -> None:
+    schedules = resources("AWS::Scheduler::Schedule", deployed())
+    [digest] = [s for s in schedules.values() if "digest" in str(s["Properties"]["Target"])]
+    target = digest["Properties"]["Target"]
+    sent = json.loads(target["Input"]["Fn::Sub"].replace("${MonitorName}", "prod"))
+    assert sent["action"] == "digest" and sent["monitor"] == "prod"
+    assert digest["Properties"]["ScheduleExpression"] == {"Ref": "DigestScheduleExpression"}
 
 
 def test_every_parameter_is_described_in_exactly_one_console_group() -> None:
@@ -457,7 +484,10 @@ def test_sample_events_name_the_monitor_a_default_deploy_creates() -> None:
     # parameters for fails with "concurrency-limit is missing".
     default = template()["Parameters"]["MonitorName"]["Default"]
     for path in sorted((TEMPLATE.parent / "events").glob("*.json")):
-        assert json.loads(path.read_text())["monitor"] == default, path.name
+        event = json.loads(path.read_text())
+        # A Parameter Store change names its monitor in the parameter's path.
+        monitor = event.get("monitor") or event["detail"]["name"].split("/")[2]
+        assert monitor == default, path.name
 
 
 @pytest.mark.parametrize("path", [TEMPLATE, TEMPLATE.parent / "infra" / "monitor.yaml"])

@@ -6,6 +6,7 @@ from typing import Any
 
 from ceilingwatch.config import MonitorConfig, parameter_path, parse_config
 from ceilingwatch.errors import AwsServiceError, aws_error_code
+from ceilingwatch.last_valid import ConfigReading, read_config
 
 
 class ParameterStore:
@@ -25,9 +26,24 @@ class ParameterStore:
 
     def load(self, monitor: str) -> MonitorConfig:
         path = parameter_path(self.prefix, monitor)
+        return parse_config(monitor, path, self._values(path, fresh=False))
+
+    def read(self, monitor: str, last_valid: str = "", *, fresh: bool = False) -> ConfigReading:
+        """The configuration to judge with, falling back on `last_valid` while a value is bad.
+
+        `fresh` skips the cache: a change event must see the value that was just written.
+        """
+        path = parameter_path(self.prefix, monitor)
+        return read_config(monitor, path, self._values(path, fresh=fresh), last_valid)
+
+    def _values(self, path: str, fresh: bool) -> dict[str, str]:
         try:
             values = self._provider.get_multiple(
-                path, max_age=self.max_age_seconds, decrypt=True, MaxResults=10
+                path,
+                max_age=self.max_age_seconds,
+                decrypt=True,
+                force_fetch=fresh,
+                MaxResults=10,
             )
         except self._read_error as error:
             cause = error.__cause__ or error.__context__ or error
@@ -36,4 +52,4 @@ class ParameterStore:
                 f"check that the function's role may call ssm:GetParametersByPath on {path} "
                 "and kms:Decrypt for SecureString parameters",
             ) from None
-        return parse_config(monitor, path, {name: str(value) for name, value in values.items()})
+        return {name: str(value) for name, value in values.items()}

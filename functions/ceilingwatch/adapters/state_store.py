@@ -13,7 +13,15 @@ from ceilingwatch.evaluation import Level
 from ceilingwatch.lifecycle import AlertState, Health
 
 _TIMES = {f.name for f in fields(AlertState) if "datetime" in str(f.type)}
-_INTS = {"episode_peak", "peak", "limit", "unhealthy_runs", "account_ceiling", "version"}
+_INTS = {
+    "episode_peak",
+    "peak",
+    "limit",
+    "unhealthy_runs",
+    "account_ceiling",
+    "forecast_held_runs",
+    "version",
+}
 
 
 class StateStore:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -19,6 +20,8 @@ from ceilingwatch.errors import (
     UltravoxAuthError,
     UltravoxUnavailableError,
 )
+from ceilingwatch.plan import Subscription
+from ceilingwatch.scrub import scrub
 from ceilingwatch.series import TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -26,6 +29,11 @@ ACCOUNT_PATH = "/api/accounts/me"
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
 MAX_ATTEMPTS = 3
+# An hour of 5-minute buckets is under 2 KB; 8 MiB still holds some 60,000 buckets, while
+# parsing it stays well inside the function's 128 MB. The body is read as a stream, so a
+# bigger answer is refused after 8 MiB, not read whole into memory.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class Account:
     allowed_concurrent_calls: int | None
     active_calls: int | None
     subscription_tier: str | None
+    subscription: Subscription = field(default_factory=Subscription)
 
 
 class UltravoxClient:
@@ -54,9 +63,10 @@ class UltravoxClient:
         self.key_parameter = key_parameter
 
     def concurrency(
-        self, key: Secret, start: datetime, end: datetime, *, deadline: float
+        self, key: Secret, start: datetime, end: datetime, *, deadline: float, bucket: str = "5min"
     ) -> TimeSeries:
-        params = {"bucket": "5min", "start": _iso(start), "end": _iso(end)}
+        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks."""
+        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
         return parse_time_series(self._get(CONCURRENCY_PATH, key, params, deadline), start, end)
 
     def account(self, key: Secret, *, deadline: float) -> Account:
@@ -68,10 +78,17 @@ class UltravoxClient:
         if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
             raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
         tier = body.get("subscriptionTier")
+        tier = tier if isinstance(tier, str) else None
         return Account(
             allowed_concurrent_calls=allowed,
             active_calls=active if isinstance(active, int) else None,
-            subscription_tier=tier if isinstance(tier, str) else None,
+            subscription_tier=tier,
+            subscription=Subscription(
+                tier=tier,
+                expiration=_moment(body.get("subscriptionExpiration")),
+                scheduled_update=_moment(body.get("subscriptionScheduledUpdate")),
+                renewal=_moment(body.get("subscriptionRenewal")),
+            ),
         )
 
     def _get(self, path: str, key: Secret, params: dict[str, str], deadline: float) -> Any:
@@ -90,7 +107,10 @@ class UltravoxClient:
                     timeout=timeout,
                     # requests keeps custom headers across hosts on a redirect: the key with them.
                     allow_redirects=False,
+                    stream=True,
                 )
+                with response:
+                    answer = _Answer.read(response, path, key)
             except requests.Timeout:
                 # The time really waited, over every attempt: each one's timeout shrinks with
                 # the budget, so the last one alone would understate it.
@@ -114,13 +134,11 @@ class UltravoxClient:
             except requests.RequestException as error:  # refused, reset, truncated body
                 problem = f"could not connect to Ultravox at {self.base_url} ({_cause(error)})"
             else:
-                if response.ok:
-                    return self._json(response, path)
-                self._raise_unless_retryable(response, path)
-                problem = (
-                    f"Ultravox answered {path} with HTTP {response.status_code}{_excerpt(response)}"
-                )
-                wait = retry_after(response.headers.get("Retry-After"), self._now())
+                if answer.ok:
+                    return answer.json(path)
+                self._raise_unless_retryable(answer, path)
+                problem = f"Ultravox answered {path} with HTTP {answer.status}{answer.excerpt()}"
+                wait = retry_after(answer.headers.get("Retry-After"), self._now())
             if attempt == MAX_ATTEMPTS:
                 break
             wait = (
@@ -141,8 +159,8 @@ class UltravoxClient:
             "check status.ultravox.ai and that no other job shares the key",
         )
 
-    def _raise_unless_retryable(self, response: requests.Response, path: str) -> None:
-        status = response.status_code
+    def _raise_unless_retryable(self, answer: _Answer, path: str) -> None:
+        status = answer.status
         if status in RETRYABLE:
             return
         if status == 401:
@@ -160,16 +178,7 @@ class UltravoxClient:
                 f"{path} was not found (HTTP 404) at {self.base_url}",
                 "check ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter)",
             )
-        raise InvalidResponseError(f"{path} answered HTTP {status}{_excerpt(response)}")
-
-    def _json(self, response: requests.Response, path: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-            raise InvalidResponseError(
-                f"{path} answered {kind}, not JSON{_excerpt(response)}"
-            ) from None
+        raise InvalidResponseError(f"{path} answered HTTP {status}{answer.excerpt()}")
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
@@ -191,14 +200,77 @@ def retry_after(header: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def _moment(value: object) -> datetime | None:
+    """A plan date, or None: the plan fields feed a notice, never a reason to fail the run."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _excerpt(response: requests.Response) -> str:
-    """A short, printable slice of an error body: enough to recognise, too short to leak much."""
-    text = "".join(ch if ch.isprintable() else " " for ch in response.text[:120]).strip()
-    return f": {text[:80]!r}" if text else ""
+@dataclass(frozen=True)
+class _Answer:
+    """A response read within its size limit, its text from outside scrubbed of the key."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    secrets: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @classmethod
+    def read(cls, response: requests.Response, path: str, key: Secret) -> _Answer:
+        limit = MAX_BODY_BYTES if response.ok else ERROR_BODY_BYTES
+        declared = response.headers.get("Content-Length", "")
+        if response.ok and declared.isdigit() and int(declared) > limit:
+            raise _too_big(path, f"declares {int(declared):,} bytes")
+        body = bytearray()
+        for chunk in response.iter_content(64 * 1024):
+            body += chunk
+            if len(body) > limit:
+                if response.ok:
+                    raise _too_big(path, f"went past {limit:,} bytes")
+                break  # an error answer: its first bytes are enough to tell what went wrong
+        # Headers and body are Ultravox's text, and an upstream may echo the key in either.
+        secrets = (key.reveal(),)
+        headers = {name: scrub(value, secrets) for name, value in response.headers.items()}
+        return cls(response.status_code, headers, bytes(body[:limit]), secrets)
+
+    def json(self, path: str) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            kind = self.headers.get("Content-Type", "no content type").split(";")[0]
+            raise InvalidResponseError(
+                f"{path} answered {kind[:40]}, not JSON{self.excerpt()}"
+            ) from None
+
+    def excerpt(self) -> str:
+        """A short, printable slice of the body: enough to recognise, too short to leak much.
+
+        Scrubbed well past the slice shown, so the cut cannot fall inside a secret."""
+        text = scrub(self.body[:480].decode("utf-8", "replace"), self.secrets)
+        text = "".join(ch if ch.isprintable() else " " for ch in text[:120]).strip()
+        return f": {text[:80]!r}" if text else ""
+
+
+def _too_big(path: str, how: str) -> InvalidResponseError:
+    return InvalidResponseError(
+        f"the answer to {path} {how}, over the {MAX_BODY_BYTES // (1024 * 1024)} MiB limit, "
+        "so it was not parsed",
+        "nothing on your side if it passes; if it persists, report to Ultravox that "
+        "/usage/concurrency returns more than the hour asked for",
+    )
 
 
 def _cause(error: Exception) -> str:

@@ -46,6 +46,10 @@ LEVEL_KINDS = frozenset(
 )
 
 
+# Notices that go wherever their severity (a WARNING) goes; the digest reaches every channel.
+SEVERITY_ROUTED_NOTICES = frozenset({Kind.ACCOUNT_CEILING, Kind.FORECAST, Kind.PLAN_RISK})
+
+
 def stream_of(note: Notification) -> Stream | None:
     if note.kind in HEALTH_KINDS:
         return Stream.HEALTH
@@ -60,7 +64,8 @@ def severity_of(name: str) -> Level:
 def routed(note: Notification, min_severity: str) -> bool:
     """Severity routing, shared by every channel.
 
-    The monitor's own health, tests and channel problems reach every channel. A resolve (or a
+    The monitor's own health, tests, channel problems and the weekly digest reach every channel
+    (PagerDuty takes only what opens or closes an incident). A resolve (or a
     limit change) is judged by the highest level told in its episode, so a channel that got an
     episode's raise also gets its end.
     """
@@ -70,6 +75,6 @@ def routed(note: Notification, min_severity: str) -> bool:
         if note.kind in (Kind.RESOLVED, Kind.LIMIT_CHANGED) and note.previous_severity:
             told = max(told, severity_of(note.previous_severity))
         return told >= floor
-    if note.kind is Kind.ACCOUNT_CEILING:
+    if note.kind in SEVERITY_ROUTED_NOTICES:
         return severity_of(note.severity) >= floor
     return True

@@ -12,6 +12,7 @@ import requests
 
 from ceilingwatch.adapters.ultravox import retry_after
 from ceilingwatch.errors import PermanentChannelError, TransientChannelError
+from ceilingwatch.scrub import scrub
 
 # Data, not code (as in Alertmanager's notify/): what is worth another try.
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -92,9 +93,6 @@ class Poster:
 
 def _excerpt(response: requests.Response, secrets: Sequence[str]) -> str:
     """A short, printable slice of an error body, with any secret it echoes masked."""
-    text = "".join(ch if ch.isprintable() else " " for ch in response.text[:400])
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
+    text = scrub("".join(ch if ch.isprintable() else " " for ch in response.text[:400]), secrets)
     text = text.strip()[:80]
     return f": {text!r}" if text else ""

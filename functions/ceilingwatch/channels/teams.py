@@ -93,6 +93,18 @@ def format_teams(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
         body.append(_text(f"**Episode:** {note.episode}"))
     if note.fix:
         body.append(_text(f"**What to do:** {note.fix}"))
+    if note.detail:
+        # One monospaced line a block: a TextBlock folds single newlines, a heat map needs them.
+        lines = note.detail.rstrip("\n").splitlines()
+        body.append(
+            {
+                "type": "Container",
+                "items": [
+                    _text(line or " ", fontType="Monospace", size="Small", spacing="None")
+                    for line in lines
+                ],
+            }
+        )
     figures = facts(note)
     if figures:
         body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in figures]})

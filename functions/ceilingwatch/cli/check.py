@@ -33,8 +33,10 @@ from ceilingwatch.cli.flags import add_threshold_flags, add_ultravox_flags
 from ceilingwatch.config import MonitorConfig, Secret
 from ceilingwatch.errors import ChannelError, MonitorError
 from ceilingwatch.evaluation import Evaluation
+from ceilingwatch.forecast import MIN_POINTS, nowcast
 from ceilingwatch.lifecycle import NOT_CHECKED, Kind, Measured, NotChecked, Notification, advance
 from ceilingwatch.monitor import WINDOW
+from ceilingwatch.plan import plan_risk
 from ceilingwatch.series import fill_gaps, floor_to_bucket
 from ceilingwatch.settings import Settings
 
@@ -104,11 +106,29 @@ def run(args: argparse.Namespace) -> int:
     )
     level = outcome.state.level
     print(terminal.labelled(f"{level.name:<9}", outcome.reason, chart.LEVEL_COLOURS[level], colour))
+    print(terminal.wrap(f"forecast  {nowcast_text(evaluation)}", indent=10))
     note = next((n for n in outcome.notifications if n.kind is Kind.ACCOUNT_CEILING), None)
     print(_account_line(account, account_problem, config, note))
+    risk = plan_risk(account.subscription, now, config.concurrency_limit) if account else None
+    if risk is not None:
+        print(terminal.wrap(f"plan      {risk.why}. Fix: {risk.fix}", indent=10))
     if webhook is not None:
         _post(outcome.notifications, config, webhook)
     return EXIT_CODES[level]
+
+
+def nowcast_text(evaluation: Evaluation) -> str:
+    """The nowcast, or why there is none: the same sentence every level message carries."""
+    cast = nowcast(evaluation.buckets, evaluation.limit, evaluation.now)
+    if cast.confident:
+        return f"{cast.sentence()} ({cast.basis()})"
+    trend = cast.trend
+    if trend is None or trend.points < MIN_POINTS:
+        return f"too few buckets for a trend (fewer than {MIN_POINTS})"
+    return (
+        f"no confident rise to project: {trend.slope:+.1f} calls per 5 min over the last "
+        f"{trend.points} buckets, lower bound {trend.lower:+.1f}"
+    )
 
 
 def _account(client: UltravoxClient, key: Secret, deadline: float) -> tuple[Account | None, str]:

@@ -51,6 +51,7 @@ FLAG_OF_PARAMETER = {
     "warning-percent": "--warning",
     "critical-percent": "--critical",
     "recovery-buckets": "--recovery-buckets",
+    "forecast-minutes": "--forecast-minutes",
 }
 # Without recovery flags (check), a recovery threshold follows its level's: name that flag.
 DERIVED_RECOVERY = {
@@ -94,7 +95,8 @@ def config_from_flags(args: argparse.Namespace, key: str) -> MonitorConfig:
     )
     for name, given, level, gap in recovery:
         values[name] = str(given if given is not None else max(level - gap, level / 2))
-    for name in ("recovery-buckets", "renotify-warning-minutes", "renotify-critical-minutes"):
+    lifecycle = ("recovery-buckets", "renotify-warning-minutes", "renotify-critical-minutes")
+    for name in (*lifecycle, "forecast-minutes"):
         value = getattr(args, name.replace("-", "_"), None)
         if value is not None:
             values[name] = str(value)

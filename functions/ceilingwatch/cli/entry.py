@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 
 from ceilingwatch import __version__
-from ceilingwatch.cli import check, doctor, put_secrets, replay, terminal, test_alert
+from ceilingwatch.cli import check, doctor, put_secrets, replay, report, terminal, test_alert
 from ceilingwatch.cli.common import (
     EXIT_CODES_TEXT,
     EXIT_INTERRUPTED,
@@ -19,7 +19,7 @@ from ceilingwatch.cli.common import (
 from ceilingwatch.cli.flags import Parser
 from ceilingwatch.errors import MonitorError, UltravoxAuthError, UltravoxUnavailableError
 
-COMMANDS = (check, replay, put_secrets, doctor, test_alert)
+COMMANDS = (check, replay, report, put_secrets, doctor, test_alert)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch import chart
+from ceilingwatch.backtest import backtest, forecast_lines
 from ceilingwatch.cli import terminal
 from ceilingwatch.cli.common import (
     EXIT_OK,
@@ -42,7 +43,8 @@ def register(commands: Any) -> None:
         "replay",
         help="replay history through the alert rules to tune thresholds",
         description="Fetch the history once, then judge it tick by tick as the schedule would, "
-        "and list the messages that would have been sent.",
+        "list the messages that would have been sent, and backtest the FORECASTs: their lead "
+        "time before the limit, and the false ones.",
     )
     add_ultravox_flags(parser, 24.0, "how much history to replay")
     add_threshold_flags(parser)
@@ -71,6 +73,12 @@ def register(commands: Any) -> None:
         type=int,
         default=60,
         help="remind of CRITICAL or AT_LIMIT this often, 0 never (60)",
+    )
+    parser.add_argument(
+        "--forecast-minutes",
+        type=int,
+        default=30,
+        help="FORECAST when the limit is projected within this many minutes, 0 never (30)",
     )
     parser.set_defaults(run=run)
 
@@ -107,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     for entry in sent:
         print(_row(entry, colour, width))
     print(_summary(sent))
+    print("\n" + "\n".join(forecast_lines(backtest(history, config))))
     return EXIT_OK
 
 

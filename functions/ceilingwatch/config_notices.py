@@ -1,0 +1,182 @@
+"""What people hear about the configuration itself: bad parameters, and each change's verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ceilingwatch.config import ECHO_LIMIT, SECRET_PARAMETERS, MonitorConfig, is_monitor_name
+from ceilingwatch.errors import ConfigProblem
+from ceilingwatch.evaluation import percent
+from ceilingwatch.last_valid import KEPT_PARAMETERS, ConfigReading
+from ceilingwatch.lifecycle import AlertState, Kind, Notification
+
+SEVERITY = "CONFIG"
+
+
+@dataclass(frozen=True)
+class ParameterChange:
+    """One Parameter Store change under a monitor's path, as EventBridge reports it."""
+
+    monitor: str
+    parameter: str  # the short name, `warning-percent`
+    operation: str  # Create, Update, Delete, LabelParameterVersion
+    at: datetime
+
+    @staticmethod
+    def recognises(event: Mapping[str, Any]) -> bool:
+        return (
+            event.get("source") == "aws.ssm"
+            and event.get("detail-type") == "Parameter Store Change"
+        )
+
+    @classmethod
+    def from_event(
+        cls, event: Mapping[str, Any], prefix: str, now: datetime
+    ) -> ParameterChange | None:
+        """The change, or None when the parameter is not one of a monitor's (`<prefix>/m/p`)."""
+        detail = event.get("detail")
+        name = detail.get("name") if isinstance(detail, Mapping) else None
+        if not isinstance(name, str) or not name.startswith(prefix.rstrip("/") + "/"):
+            return None
+        parts = name[len(prefix.rstrip("/")) + 1 :].split("/")
+        if len(parts) != 2 or not is_monitor_name(parts[0]):
+            return None
+        try:
+            at = datetime.fromisoformat(str(event.get("time", "")).replace("Z", "+00:00"))
+        except ValueError:
+            at = now
+        operation = str(detail.get("operation", "Update")) if isinstance(detail, Mapping) else ""
+        return cls(parts[0], parts[1], operation, at.astimezone(UTC) if at.tzinfo else now)
+
+
+def track_config(
+    state: AlertState,
+    reading: ConfigReading,
+    path: str,
+    tick: datetime,
+    interval: timedelta,
+    muted: bool,
+) -> tuple[AlertState, Notification | None]:
+    """Keep a valid configuration's values with the state, and owe the CONFIG notice if due.
+
+    While muted nothing is told and nothing marked told, so the notice goes out on expiry.
+    """
+    if reading.valid_values:
+        state = replace(state, last_valid_config=reading.valid_values)
+    told, note = config_notice(state, reading, path, tick, interval)
+    if note is not None and muted:
+        return state, None
+    return told, note
+
+
+def config_notice(
+    state: AlertState, reading: ConfigReading, path: str, tick: datetime, interval: timedelta
+) -> tuple[AlertState, Notification | None]:
+    problems = reading.problems
+    signature = "; ".join(p.text for p in problems)
+    if not problems:
+        return replace(state, config_problems="", config_notified_at=None), None
+    last = state.config_notified_at
+    repeat_due = last is not None and bool(interval) and tick - last >= interval
+    if signature == state.config_problems and last is not None and not repeat_due:
+        return state, None
+    note = Notification(
+        Kind.CONFIG,
+        state.monitor,
+        SEVERITY,
+        _problems_why(reading),
+        tick,
+        fix=f"correct the parameters named above under {path}; each change is checked at once",
+    )
+    return replace(state, config_problems=signature, config_notified_at=tick), note
+
+
+def _problems_why(reading: ConfigReading) -> str:
+    names = ", ".join(sorted({p.parameter for p in reading.problems}))
+    listed = "; ".join(p.text for p in reading.problems)
+    if reading.config is None:
+        return f"{names} invalid and no earlier valid configuration to judge with: {listed}"
+    return f"{names} invalid (still judging with the last valid values): {listed}"
+
+
+def change_verdict(
+    change: ParameterChange,
+    reading: ConfigReading,
+    before: Mapping[str, str] | None,
+    state: AlertState | None,
+    path: str,
+    channel_problems: tuple[str, ...] = (),
+) -> Notification:
+    """'warning-percent 80 → 60 for prod: accepted; now at 42 % of the limit', or why not.
+
+    `channel_problems` are the registry's (or Ultravox's for a new key), each starting with the
+    parameter's name.
+    """
+    name = change.parameter
+    problems = reading.problems + tuple(
+        ConfigProblem(text.split(" ", 1)[0].rstrip(":"), text) for text in channel_problems
+    )
+    mine = [p for p in problems if _names(p, name)]
+    # The value judged with until now: kept with the state as applied, defaults included.
+    old = (before.get(name) or "unset") if before is not None and name in KEPT_PARAMETERS else ""
+    head = _head(change, old, reading)
+    if mine:
+        why = f"{head}: refused: {_short(mine, path)}{_still(name, old, reading)}"
+    else:
+        why = f"{head}: accepted{_now(reading.config, state)}"
+    others = [p for p in problems if p not in mine]
+    if others:
+        why += "; still invalid: " + "; ".join(p.text for p in others)
+    return Notification(
+        Kind.CONFIG_CHANGED,
+        change.monitor,
+        SEVERITY,
+        why,
+        change.at,
+        fix="" if not problems else "correct the parameters named above",
+    )
+
+
+def _head(change: ParameterChange, old: str, reading: ConfigReading) -> str:
+    name = change.parameter
+    if name in SECRET_PARAMETERS:
+        # Never a secret's value, old or new: only that it changed and whether it took.
+        return f"{name} {_verb(change)} for {change.monitor}"
+    new = reading.written.get(name, "") or "unset"
+    shown = new if len(new) <= ECHO_LIMIT else f"a {len(new)}-character value"
+    return f"{name} {old or 'unset'} → {shown} for {change.monitor}"
+
+
+def _still(name: str, old: str, reading: ConfigReading) -> str:
+    """What goes on after a refusal."""
+    if reading.config is None:
+        return "; nothing can be judged until it is fixed"
+    if name == "ultravox-api-key":
+        return "; runs cannot judge with it: put a working key back"
+    if name not in KEPT_PARAMETERS:
+        return "; that channel is off until it is fixed, the others deliver"
+    return f"; still judging with {old}" if old else ""
+
+
+def _names(problem: ConfigProblem, parameter: str) -> bool:
+    """A problem is the change's when it is about that parameter or names it (a conflict)."""
+    return problem.parameter == parameter or f"{parameter} (" in problem.text
+
+
+def _short(problems: list[ConfigProblem], path: str) -> str:
+    # The path is in the message's links already: "warning-percent = 'abc' is not a number".
+    return "; ".join(p.text.removeprefix(path) for p in problems)
+
+
+def _now(config: MonitorConfig | None, state: AlertState | None) -> str:
+    if config is None or state is None or state.last_tick is None:
+        return "; the next run judges with it"
+    share = percent(state.peak, config.concurrency_limit)
+    return f"; now at {share:.0f} % of the limit (the last hour's peak, {state.peak} calls)"
+
+
+def _verb(change: ParameterChange) -> str:
+    return "deleted" if change.operation == "Delete" else "changed"

@@ -1,0 +1,313 @@
+"""The weekly capacity digest, from two weeks of hourly peaks: the week, its trend, the outlook."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ceilingwatch.config import Thresholds
+from ceilingwatch.evaluation import Level, classify, highest, percent
+from ceilingwatch.lifecycle import Kind, Notification
+from ceilingwatch.plan import PlanRisk
+from ceilingwatch.series import ConcurrencyBucket
+
+HOUR = timedelta(hours=1)
+WEEK = timedelta(days=7)
+HISTORY = 2 * WEEK
+HOURS_A_WEEK = 7 * 24
+# One odd week must not promise a doubling: growth is held between these.
+GROWTH_CAP = (0.8, 1.25)
+PERCENTILES = (50, 90, 99)
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Episode:
+    """Consecutive hours whose peak reached the warning threshold."""
+
+    start: datetime
+    hours: int
+    peak: int
+    peak_at: datetime
+    level: Level
+
+    @property
+    def end(self) -> datetime:
+        return self.start + self.hours * HOUR
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Next week, hour by hour: last week's peak at the same hour of the week, times growth."""
+
+    start: datetime
+    hours: tuple[int, ...]
+    growth: float
+
+    @property
+    def busiest(self) -> tuple[datetime, int]:
+        index = max(range(len(self.hours)), key=lambda i: (self.hours[i], -i))
+        return self.start + index * HOUR, self.hours[index]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything the weekly message and the report show; `week` is the 7 days before the run."""
+
+    monitor: str
+    limit: int
+    thresholds: Thresholds
+    week_start: datetime
+    hours: tuple[int, ...]  # hourly peaks of the whole history (two weeks for the digest)
+    peak: int
+    peak_at: datetime
+    percentiles: dict[int, float]
+    episodes: tuple[Episode, ...]
+    previous_peak: int
+    daily_mean: float
+    previous_daily_mean: float
+    outlook: Outlook
+    plan_risk: PlanRisk | None = None
+
+    @property
+    def history_start(self) -> datetime:
+        return self.week_start + HOURS_A_WEEK * HOUR - len(self.hours) * HOUR
+
+    @property
+    def week(self) -> tuple[int, ...]:
+        return self.hours[-HOURS_A_WEEK:]
+
+    @property
+    def hours_above_warning(self) -> int:
+        return sum(e.hours for e in self.episodes)
+
+    @property
+    def peak_percent(self) -> float:
+        return percent(self.peak, self.limit)
+
+    def subject_tail(self) -> str:
+        """'peak 47/50 (94%) on Tue 14:05 UTC'."""
+        return (
+            f"peak {self.peak}/{self.limit} ({self.peak_percent:.0f}%) on "
+            f"{DAYS[self.peak_at.weekday()]} {self.peak_at:%H:%M} UTC"
+        )
+
+    def recommendation(self) -> str:
+        at, calls = self.outlook.busiest
+        # The outlook starts at the run: its busiest hour may be later the same day.
+        day = "today" if at.date() == self.outlook.start.date() else f"next {at:%A}"
+        when = f"{day} {at:%H:%M} UTC"
+        share = percent(calls, self.limit)
+        figures = f"{calls}/{self.limit}"
+        if calls >= self.limit:
+            where = "over" if calls > self.limit else "at"
+            return f"{when} is forecast at {figures}, {where} the limit: raise the plan before then"
+        if share >= self.thresholds.critical:
+            return f"{when} is forecast at {figures}: consider raising the plan before then"
+        if share >= self.thresholds.warning:
+            return (
+                f"{when} is forecast at {figures} ({share:.0f}%): expect a WARNING; "
+                "no change to the plan needed yet"
+            )
+        return f"next week's busiest hour, {when}, is forecast at {figures}: the plan has room"
+
+
+def build_digest(
+    monitor: str,
+    hourly: Sequence[ConcurrencyBucket],
+    limit: int,
+    thresholds: Thresholds,
+    now: datetime,
+    *,
+    peak_detail: Sequence[ConcurrencyBucket] = (),
+    plan_risk: PlanRisk | None = None,
+    days: int = HISTORY.days,
+) -> Digest:
+    """`hourly`: hour buckets of the `days` before `now` (two weeks: the week and the one before);
+    `peak_detail`: the 5-minute buckets of the week's peak hour, so its time is told to 5 min."""
+    if days < WEEK.days:
+        raise ValueError(f"a digest needs at least {WEEK.days} days of history, not {days}")
+    end = _floor_hour(now)
+    week_start, start = end - WEEK, end - days * 24 * HOUR
+    by_hour = {b.start: b.max_total_calls for b in hourly}
+    hours = tuple(by_hour.get(start + i * HOUR, 0) for i in range(days * 24))
+    week, before = hours[-HOURS_A_WEEK:], hours[-2 * HOURS_A_WEEK : -HOURS_A_WEEK]
+    peak_index = max(range(HOURS_A_WEEK), key=lambda i: (week[i], -i))
+    peak, peak_at = week[peak_index], week_start + peak_index * HOUR
+    finer = highest(tuple(b for b in peak_detail if peak_at <= b.start < peak_at + HOUR))
+    if finer is not None and finer.max_total_calls >= peak:
+        peak, peak_at = finer.max_total_calls, finer.start
+    daily, previous_daily = _daily_mean(week), _daily_mean(before)
+    growth = _growth(daily, previous_daily)
+    return Digest(
+        monitor=monitor,
+        limit=limit,
+        thresholds=thresholds,
+        week_start=week_start,
+        hours=hours,
+        peak=peak,
+        peak_at=peak_at,
+        percentiles={p: percent(_nearest_rank(week, p), limit) for p in PERCENTILES},
+        episodes=episodes(week, week_start, limit, thresholds),
+        previous_peak=max(before, default=0),
+        daily_mean=daily,
+        previous_daily_mean=previous_daily,
+        outlook=Outlook(
+            start=week_start + WEEK,
+            hours=tuple(round(calls * growth) for calls in week),
+            growth=growth,
+        ),
+        plan_risk=plan_risk,
+    )
+
+
+def episodes(
+    week: Sequence[int], start: datetime, limit: int, thresholds: Thresholds
+) -> tuple[Episode, ...]:
+    found: list[Episode] = []
+    run: list[int] = []
+    for index, calls in enumerate([*week, 0]):
+        if classify(calls, limit, thresholds).alerting:
+            run.append(index)
+            continue
+        if run:
+            top = max(run, key=lambda i: (week[i], -i))
+            found.append(
+                Episode(
+                    start + run[0] * HOUR,
+                    len(run),
+                    week[top],
+                    start + top * HOUR,
+                    classify(week[top], limit, thresholds),
+                )
+            )
+            run = []
+    return tuple(found)
+
+
+def _daily_mean(hours: Sequence[int]) -> float:
+    """The mean of each day's peak: what capacity is bought for, untouched by quiet nights."""
+    days = [max(hours[d * 24 : d * 24 + 24]) for d in range(len(hours) // 24)]
+    return sum(days) / len(days) if days else 0.0
+
+
+def _growth(recent: float, before: float) -> float:
+    if before <= 0:
+        return 1.0
+    low, high = GROWTH_CAP
+    return min(high, max(low, recent / before))
+
+
+def _nearest_rank(values: Sequence[int], p: int) -> int:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def heat_map(digest: Digest) -> list[str]:
+    """The week's hourly peaks by weekday and hour, one character a cell, darker = busier."""
+    shades = _shades(digest)
+    stamps = (digest.week_start + i * HOUR for i in range(HOURS_A_WEEK))
+    grid = {(at.weekday(), at.hour): c for at, c in zip(stamps, digest.week, strict=True)}
+    lines = ["     " + "".join(f"{h:<6}" for h in range(0, 24, 6))]
+    for day, name in enumerate(DAYS):
+        lines.append(f"{name}  " + "".join(shades(grid.get((day, h), 0)) for h in range(24)))
+    t = digest.thresholds
+    lines.append(
+        f"     ' ' <20%  · <40%  ░ <60%  ▒ <{t.warning:g}%  ▓ <{t.critical:g}%  █ >={t.critical:g}%"
+    )
+    return lines
+
+
+def _shades(digest: Digest) -> Callable[[int], str]:
+    t = digest.thresholds
+    steps = ((20.0, " "), (40.0, "·"), (60.0, "░"), (t.warning, "▒"), (t.critical, "▓"))
+
+    def shade(calls: int) -> str:
+        share = percent(calls, digest.limit)
+        return next((char for bound, char in steps if share < bound), "█")
+
+    return shade
+
+
+def render_text(digest: Digest) -> str:
+    """The digest as plain text: the email body, the terminal report, the Slack detail."""
+    d, limit = digest, digest.limit
+    end = d.week_start + WEEK
+    lines = [
+        f"Week {d.week_start:%a %d %b %H:%M} to {end:%a %d %b %H:%M} UTC, limit {limit}",
+        "",
+        f"Highest peak  {d.peak}/{limit} ({d.peak_percent:.0f}%) on {d.peak_at:%a %d %b %H:%M} UTC",
+        "Utilisation   "
+        + ", ".join(f"p{p} {v:.0f}%" for p, v in d.percentiles.items())
+        + " of the hourly peaks",
+        f"Warning hours {_hours(d.hours_above_warning)} whose peak reached "
+        f"{d.thresholds.warning:g}%, in {len(d.episodes)} episode"
+        f"{'s' if len(d.episodes) != 1 else ''}",
+    ]
+    for e in d.episodes:
+        lines.append(
+            f"  {e.start:%a %H:%M}-{e.end:%H:%M} UTC  {_hours(e.hours):>5}  "
+            f"{e.level.name:<8} peak {e.peak}/{limit} at {e.peak_at:%H:%M}"
+        )
+    lines += [
+        "",
+        f"Trend         {_trend(d)}",
+        "",
+        "Busiest hours (hourly peak, UTC)",
+        *heat_map(d),
+    ]
+    lines += [
+        "",
+        f"Outlook       next week at {d.outlook.growth:.2f} x this week "
+        f"(growth held within {GROWTH_CAP[0]:g}-{GROWTH_CAP[1]:g} x)",
+        f"Recommendation {d.recommendation()}",
+    ]
+    if d.plan_risk is not None:
+        lines += ["", f"Plan risk     {d.plan_risk.why}; {d.plan_risk.fix}"]
+    return "\n".join(lines) + "\n"
+
+
+def summary(digest: Digest) -> str:
+    """The digest's why line: what a lock screen shows."""
+    return (
+        f"week's peak {digest.peak}/{digest.limit} ({digest.peak_percent:.0f}%) on "
+        f"{digest.peak_at:%a %H:%M} UTC, {_hours(digest.hours_above_warning)} at warning or "
+        f"above; "
+        f"{digest.recommendation()}"
+    )
+
+
+def _trend(d: Digest) -> str:
+    def change(now: float, before: float) -> str:
+        return f"{100 * (now - before) / before:+.0f}%" if before else "new"
+
+    return (
+        f"peak {d.peak} vs {d.previous_peak} the week before ({change(d.peak, d.previous_peak)}); "
+        f"daily peaks average {d.daily_mean:.1f} vs {d.previous_daily_mean:.1f} "
+        f"({change(d.daily_mean, d.previous_daily_mean)})"
+    )
+
+
+def _hours(count: int) -> str:
+    return f"{count} h"
+
+
+def digest_notification(digest: Digest, at: datetime) -> Notification:
+    """The digest as one notification for every channel but PagerDuty; it changes no state."""
+    risk = digest.plan_risk
+    return Notification(
+        Kind.DIGEST,
+        digest.monitor,
+        "INFO",
+        summary(digest),
+        at,
+        fix=f"{risk.why}; {risk.fix}" if risk is not None else "",
+        headline=digest.subject_tail(),
+        detail=render_text(digest),
+    )

@@ -1,0 +1,138 @@
+"""The last valid configuration: what a monitor judges with while a parameter is wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from ceilingwatch.config import (
+    DEFAULT_MIN_SEVERITY,
+    SECRET_PARAMETERS,
+    MonitorConfig,
+    parse_config,
+)
+from ceilingwatch.errors import ConfigProblem, ConfigurationError, MonitorError
+
+
+def _min_severity(channel: str) -> Callable[[MonitorConfig], str]:
+    return lambda config: config.min_severity[channel]
+
+
+# The non-secret parameters, kept with the state and used in place of today's while any is
+# wrong. Never a secret: a rejected webhook turns its channel off instead (channels/).
+KEPT_PARAMETERS: dict[str, Callable[[MonitorConfig], str]] = {
+    "concurrency-limit": lambda c: str(c.concurrency_limit),
+    "warning-percent": lambda c: f"{c.thresholds.warning:g}",
+    "critical-percent": lambda c: f"{c.thresholds.critical:g}",
+    "warning-recovery-percent": lambda c: f"{c.thresholds.warning_recovery:g}",
+    "critical-recovery-percent": lambda c: f"{c.thresholds.critical_recovery:g}",
+    "recovery-buckets": lambda c: str(c.recovery_buckets),
+    "renotify-warning-minutes": lambda c: _minutes(c.renotify_warning.total_seconds()),
+    "renotify-critical-minutes": lambda c: _minutes(c.renotify_critical.total_seconds()),
+    "renotify-error-minutes": lambda c: _minutes(c.renotify_error.total_seconds()),
+    "error-after-runs": lambda c: str(c.error_after_runs),
+    "no-data-policy": lambda c: c.no_data_policy,
+    "mute-until": lambda c: c.mute_until.isoformat() if c.mute_until else "",
+    "dry-run": lambda c: "true" if c.dry_run else "false",
+    "forecast-minutes": lambda c: _minutes(c.forecast_window.total_seconds()),
+    "slack-channel-id": lambda c: c.slack_channel_id,
+    **{f"{channel}-min-severity": _min_severity(channel) for channel in DEFAULT_MIN_SEVERITY},
+}
+
+
+@dataclass(frozen=True)
+class ConfigReading:
+    """What a run judges with, and every parameter that is wrong right now.
+
+    `config` is the current configuration when it is valid, else the last valid one (with
+    today's secrets); None only when there is none to fall back on. A channel whose own
+    parameter is wrong is the channel registry's to name (Kind.CHANNEL_PROBLEM).
+    """
+
+    config: MonitorConfig | None
+    problems: tuple[ConfigProblem, ...] = ()
+    # The values to keep with the state: set when the current ones are valid.
+    valid_values: str = ""
+    error: MonitorError | None = None  # why nothing can be judged, when config is None
+    # Today's values of the parameters that are not secret, as written (a change's "new").
+    written: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def falling_back(self) -> bool:
+        return self.config is not None and not self.valid_values
+
+
+def read_config(
+    monitor: str, path: str, values: Mapping[str, str], last_valid: str = ""
+) -> ConfigReading:
+    """The configuration to judge with: the current one if valid, else the last valid one."""
+    written = {k: v.strip() for k, v in values.items() if k not in SECRET_PARAMETERS}
+    try:
+        config = parse_config(monitor, path, values)
+    except ConfigurationError as error:
+        reading = _fall_back(monitor, path, values, last_valid, error)
+        return replace(reading, written=written)
+    # Only the values a person set: the state item stays under DynamoDB's 1 KB write unit, and
+    # defaults that follow a threshold follow it again when the values are read back.
+    kept = {name: written[name] for name in KEPT_PARAMETERS if written.get(name)}
+    return ConfigReading(config, (), json.dumps(kept, sort_keys=True), written=written)
+
+
+def kept_values(config: MonitorConfig) -> str:
+    """The configuration's non-secret values as it applies them (defaults included), as JSON."""
+    kept = {name: value for name, read in KEPT_PARAMETERS.items() if (value := read(config))}
+    return json.dumps(kept, sort_keys=True)
+
+
+def applied_values(last_valid: str) -> dict[str, str] | None:
+    """What the last valid configuration applied, defaults included: a change's "before"."""
+    stored = decode_values(last_valid)
+    if stored is None:
+        return None
+    try:
+        # The key only makes the stored values parse; nothing here reads it.
+        config = parse_config("stored", "", stored | {"ultravox-api-key": "stored-values-only"})
+    except ConfigurationError:
+        return stored
+    return {name: read(config) for name, read in KEPT_PARAMETERS.items()}
+
+
+def _fall_back(
+    monitor: str,
+    path: str,
+    values: Mapping[str, str],
+    last_valid: str,
+    error: ConfigurationError,
+) -> ConfigReading:
+    stored = decode_values(last_valid)
+    if stored is None:
+        return ConfigReading(None, error.problems, error=_never_valid(path, error))
+    # Secrets and channels as they are now; judging as it last was valid.
+    merged = {k: v for k, v in values.items() if k not in KEPT_PARAMETERS} | stored
+    try:
+        config = parse_config(monitor, path, merged)
+    except ConfigurationError as still:
+        # What is wrong is not a judging value (the key is missing): nothing to judge with.
+        return ConfigReading(None, error.problems, error=still)
+    return ConfigReading(config, error.problems)
+
+
+def _never_valid(path: str, error: ConfigurationError) -> ConfigurationError:
+    return ConfigurationError(
+        f"the configuration under {path} has never been valid, so nothing can be judged: "
+        + "; ".join(p.text for p in error.problems),
+        error.what_to_fix,
+        error.problems,
+    )
+
+
+def decode_values(text: str) -> dict[str, str] | None:
+    if not text:
+        return None
+    raw = json.loads(text)
+    return {k: str(v) for k, v in raw.items() if k in KEPT_PARAMETERS}
+
+
+def _minutes(seconds: float) -> str:
+    return str(int(seconds // 60))

@@ -1,0 +1,54 @@
+"""The digest's reads: hourly peaks of two weeks, the peak hour in 5 minutes, and the plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ceilingwatch.adapters.ultravox import UltravoxClient
+from ceilingwatch.config import MonitorConfig
+from ceilingwatch.digest import HISTORY, HOUR, Digest, build_digest
+from ceilingwatch.errors import MonitorError
+from ceilingwatch.observability import logger
+from ceilingwatch.plan import plan_risk
+from ceilingwatch.series import ConcurrencyBucket
+
+
+def gather_digest(
+    ultravox: UltravoxClient,
+    config: MonitorConfig,
+    now: datetime,
+    *,
+    deadline: float,
+    days: int = HISTORY.days,
+) -> Digest:
+    """Three requests: `bucket=hour` for the history (raises if Ultravox cannot answer), then,
+    as extras that never fail the digest, the peak hour's 5-minute buckets and the account."""
+    key, limit = config.ultravox_api_key, config.concurrency_limit
+    end = now.replace(minute=0, second=0, microsecond=0)
+    start = end - days * 24 * HOUR
+    hourly = ultravox.concurrency(key, start, end, deadline=deadline, bucket="hour").buckets
+    digest = build_digest(config.monitor, hourly, limit, config.thresholds, now, days=days)
+    detail: tuple[ConcurrencyBucket, ...] = ()
+    if digest.peak > 0:
+        try:
+            hour = digest.peak_at
+            detail = ultravox.concurrency(key, hour, hour + HOUR, deadline=deadline).buckets
+        except MonitorError as error:
+            logger.warning(
+                "digest: the peak hour's detail was skipped", extra={"problem": error.problem}
+            )
+    risk = None
+    try:
+        risk = plan_risk(ultravox.account(key, deadline=deadline).subscription, now, limit)
+    except MonitorError as error:
+        logger.warning("digest: the plan check was skipped", extra={"problem": error.problem})
+    return build_digest(
+        config.monitor,
+        hourly,
+        limit,
+        config.thresholds,
+        now,
+        peak_detail=detail,
+        plan_risk=risk,
+        days=days,
+    )
