@@ -11,7 +11,8 @@ def test_the_demo_shows_one_thread_and_a_snooze_through_the_real_handler() -> No
     out = io.StringIO()
     report = run_slack_app_demo("rising-to-ceiling", out)
     assert report.failed_runs == 0 and report.click_status == 200
-    (root,) = report.roots
+    *forecasts, root = report.roots  # a forecast is a message of its own, before the episode
+    assert all("FORECAST" in m.header for m in forecasts)
     assert root.header.startswith("✅ demo: resolved after") and "peak 50/50" in root.header
     replies = [m.text for m in report.thread]
     snooze = next(i for i, text in enumerate(replies) if "snoozed by <@U0MARIA>" in text)
