@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 
+from ceilingwatch.alerts import Kind, Notification
 from ceilingwatch.bootstrap import build_dependencies
 from ceilingwatch.config import parse_config
 from ceilingwatch.delivery import Status, claim, send
-from ceilingwatch.lifecycle import Kind, Notification
 from ceilingwatch.monitor import SEND_SECONDS
 from ceilingwatch.settings import Settings
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
+from ceilingwatch.alerts import AlertState, Kind, Measured, NoData, Reading
 from ceilingwatch.config import MonitorConfig
 from ceilingwatch.evaluation import Evaluation
-from ceilingwatch.lifecycle import AlertState, Kind, Measured, NoData, Reading, advance
+from ceilingwatch.lifecycle import advance
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, floor_to_bucket
 
 WINDOW = timedelta(hours=1)

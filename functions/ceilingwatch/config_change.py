@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ceilingwatch.alerts import AlertState
 from ceilingwatch.config import MonitorConfig, parameter_path
 from ceilingwatch.config_notices import ParameterChange, change_verdict
 from ceilingwatch.delivery import claim, send
 from ceilingwatch.errors import MonitorError, UltravoxAuthError
 from ceilingwatch.last_valid import applied_values
-from ceilingwatch.lifecycle import AlertState
 from ceilingwatch.monitor import Dependencies, RunResult, claim_and_send, delivering, links
 from ceilingwatch.observability import logger
 from ceilingwatch.outbox import decode_outbox

@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Channel, Context
 from ceilingwatch.errors import ChannelError
-from ceilingwatch.lifecycle import Notification
 from ceilingwatch.outbox import Owed
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ceilingwatch.alerts import Kind, Notification
 from ceilingwatch.config import Thresholds
 from ceilingwatch.evaluation import Level, classify, highest, percent
-from ceilingwatch.lifecycle import Kind, Notification
 from ceilingwatch.plan import PlanRisk
 from ceilingwatch.series import ConcurrencyBucket
 

@@ -14,13 +14,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
+from ceilingwatch.alerts import AlertState
 from ceilingwatch.channels.base import Stream
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_thread import Root, cut, mrkdwn
 from ceilingwatch.channels.slack_web import SlackWebApi
 from ceilingwatch.config import MonitorConfig
 from ceilingwatch.errors import ChannelError, MonitorError, StateConflictError
-from ceilingwatch.lifecycle import AlertState
 from ceilingwatch.observability import logger
 from ceilingwatch.outbox import channel_memory, encode_channel_memory
 from ceilingwatch.responses import (

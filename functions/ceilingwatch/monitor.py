@@ -11,6 +11,18 @@ from typing import Any
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
 from ceilingwatch.adapters.ultravox import Account, UltravoxClient
+from ceilingwatch.alerts import (
+    NOT_CHECKED,
+    AlertState,
+    Failed,
+    Kind,
+    Measured,
+    NoData,
+    NotChecked,
+    Notification,
+    Observation,
+    Outcome,
+)
 from ceilingwatch.channels import Roster
 from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name, parameter_path
 from ceilingwatch.config_notices import track_config
@@ -26,16 +38,6 @@ from ceilingwatch.evaluation import Evaluation, percent
 from ceilingwatch.last_valid import ConfigReading
 from ceilingwatch.lifecycle import (
     DEFAULT_RENOTIFY_ERROR,
-    NOT_CHECKED,
-    AlertState,
-    Failed,
-    Kind,
-    Measured,
-    NoData,
-    NotChecked,
-    Notification,
-    Observation,
-    Outcome,
     account_check_due,
     advance,
     channel_problems_notice,

@@ -6,9 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch.config import MonitorConfig, Secret, parse_config
-from ceilingwatch.evaluation import Evaluation
-from ceilingwatch.lifecycle import (
+from ceilingwatch.alerts import (
     NOT_CHECKED,
     AlertState,
     Failed,
@@ -18,8 +16,10 @@ from ceilingwatch.lifecycle import (
     Notification,
     Observation,
     Outcome,
-    advance,
 )
+from ceilingwatch.config import MonitorConfig, Secret, parse_config
+from ceilingwatch.evaluation import Evaluation
+from ceilingwatch.lifecycle import advance
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ceilingwatch.adapters.ultravox import Account
+from ceilingwatch.alerts import AlertState, Notification
 from ceilingwatch.channels import Roster
 from ceilingwatch.channels.base import Channel, Context, routed
 from ceilingwatch.config import MonitorConfig, Secret
@@ -19,7 +20,6 @@ from ceilingwatch.errors import (
     TransientChannelError,
 )
 from ceilingwatch.last_valid import ConfigReading, kept_values, read_config
-from ceilingwatch.lifecycle import AlertState, Notification
 from ceilingwatch.messages import Email, format_email, format_slack
 from ceilingwatch.monitor import Dependencies
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from ceilingwatch.alerts import Kind
 from ceilingwatch.errors import UltravoxUnavailableError
 from ceilingwatch.evaluation import Level
-from ceilingwatch.lifecycle import Kind
 
 from .builders import Replay, tick_time
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from ceilingwatch.alerts import Kind, Notification
 from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.channels.base import Context, routed
 from ceilingwatch.channels.http import Poster
@@ -18,7 +19,6 @@ from ceilingwatch.channels.teams import CARD_LIMIT, TeamsChannel, format_teams, 
 from ceilingwatch.config import Secret
 from ceilingwatch.delivery import Status, claim, send
 from ceilingwatch.errors import PermanentChannelError, TransientChannelError
-from ceilingwatch.lifecycle import Kind, Notification
 from ceilingwatch.settings import Settings
 
 from .builders import Replay, config, notification

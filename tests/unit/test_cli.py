@@ -13,6 +13,7 @@ import boto3
 import pytest
 from ceilingwatch import cli
 from ceilingwatch.adapters.ultravox import Account
+from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context
 from ceilingwatch.cli import check, common, doctor, entry, put_secrets, replay
 from ceilingwatch.cli import terminal as output
@@ -23,7 +24,6 @@ from ceilingwatch.errors import (
     UltravoxAuthError,
     UltravoxUnavailableError,
 )
-from ceilingwatch.lifecycle import Notification
 from ceilingwatch.messages import format_slack
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from moto import mock_aws

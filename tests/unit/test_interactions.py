@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from ceilingwatch.adapters.state_store import state_to_item
+from ceilingwatch.alerts import AlertState
 from ceilingwatch.channels.base import Stream
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_thread import Root
@@ -19,7 +20,6 @@ from ceilingwatch.config import MonitorConfig, parse_config
 from ceilingwatch.errors import ConfigurationError
 from ceilingwatch.evaluation import Level
 from ceilingwatch.interactions import Responders, respond
-from ceilingwatch.lifecycle import AlertState
 from ceilingwatch.outbox import encode_channel_memory
 from ceilingwatch.settings import Settings
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from ceilingwatch.alerts import AlertState, Kind
 from ceilingwatch.config_notices import ParameterChange, change_verdict, config_notice
 from ceilingwatch.last_valid import ConfigReading, applied_values, read_config
-from ceilingwatch.lifecycle import AlertState, Kind
 from ceilingwatch.messages import format_email, format_slack, subject
 
 from .builders import API_KEY, WEBHOOK, tick_time

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from ceilingwatch.alerts import Health, Kind
 from ceilingwatch.errors import UltravoxUnavailableError
 from ceilingwatch.evaluation import Level
-from ceilingwatch.lifecycle import Health, Kind
 
 from .builders import Replay, config, tick_time
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ceilingwatch.alerts import Kind
 from ceilingwatch.evaluation import Level
-from ceilingwatch.lifecycle import Kind
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from ceilingwatch.alerts import AlertState, Kind, Measured, Notification
 from ceilingwatch.channels.pagerduty import format_trigger
 from ceilingwatch.channels.teams import format_teams
 from ceilingwatch.config import Thresholds
@@ -14,7 +15,7 @@ from ceilingwatch.config_notices import ParameterChange, change_verdict, config_
 from ceilingwatch.digest import build_digest, digest_notification
 from ceilingwatch.errors import UltravoxAuthError
 from ceilingwatch.last_valid import applied_values, read_config
-from ceilingwatch.lifecycle import AlertState, Kind, Measured, Notification, channel_problems_notice
+from ceilingwatch.lifecycle import channel_problems_notice
 from ceilingwatch.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.plan import Subscription, plan_risk
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+from ceilingwatch.alerts import Kind, Notification
 from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.channels.base import Context, Stream
 from ceilingwatch.channels.http import Poster
@@ -17,7 +18,6 @@ from ceilingwatch.channels.slack_thread import Root
 from ceilingwatch.channels.slack_web import SlackApiError, SlackWebApi
 from ceilingwatch.config import Secret
 from ceilingwatch.errors import ConfigurationError
-from ceilingwatch.lifecycle import Kind, Notification
 from ceilingwatch.settings import Settings
 
 from infra.slack_api import slack_problems

@@ -7,9 +7,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context, routed
 from ceilingwatch.errors import PermanentChannelError, TransientChannelError
-from ceilingwatch.lifecycle import Notification
 from ceilingwatch.messages import format_email
 
 # SNS refuses these for the message itself: sending it again cannot succeed.

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context, routed, stream_of
 from ceilingwatch.channels.slack_thread import Root, ends, reply, starts
 from ceilingwatch.channels.slack_web import SlackApiError, SlackWebApi
-from ceilingwatch.lifecycle import Notification
 from ceilingwatch.messages import format_slack
 
 

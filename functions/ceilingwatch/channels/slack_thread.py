@@ -9,8 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from ceilingwatch.alerts import Kind, Notification, duration
 from ceilingwatch.channels.base import Stream
-from ceilingwatch.lifecycle import Kind, Notification, duration
 from ceilingwatch.messages import EMOJI, escape_mrkdwn, plain_text, sparkline, title
 
 ANSWERS_BLOCK = "ceilingwatch-answers"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context, routed
 from ceilingwatch.channels.http import Endpoint, Poster
 from ceilingwatch.config import Secret
 from ceilingwatch.errors import PermanentChannelError
-from ceilingwatch.lifecycle import Notification
 from ceilingwatch.messages import format_slack
 from ceilingwatch.settings import SLACK_WEBHOOK_PREFIX
 

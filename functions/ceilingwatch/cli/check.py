@@ -11,6 +11,7 @@ from typing import Any
 
 from ceilingwatch import chart
 from ceilingwatch.adapters.ultravox import Account, UltravoxClient
+from ceilingwatch.alerts import NOT_CHECKED, Kind, Measured, NotChecked, Notification
 from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.channels.base import Channel, Context
 from ceilingwatch.cli import terminal
@@ -34,7 +35,7 @@ from ceilingwatch.config import MonitorConfig, Secret
 from ceilingwatch.errors import ChannelError, MonitorError
 from ceilingwatch.evaluation import Evaluation
 from ceilingwatch.forecast import MIN_POINTS, nowcast
-from ceilingwatch.lifecycle import NOT_CHECKED, Kind, Measured, NotChecked, Notification, advance
+from ceilingwatch.lifecycle import advance
 from ceilingwatch.monitor import WINDOW
 from ceilingwatch.plan import plan_risk
 from ceilingwatch.series import fill_gaps, floor_to_bucket

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch import chart
+from ceilingwatch.alerts import Measured, NoData, Notification
 from ceilingwatch.backtest import backtest, forecast_lines
 from ceilingwatch.cli import terminal
 from ceilingwatch.cli.common import (
@@ -25,7 +26,7 @@ from ceilingwatch.cli.common import (
 from ceilingwatch.cli.flags import add_threshold_flags, add_ultravox_flags, percent
 from ceilingwatch.config import MonitorConfig
 from ceilingwatch.evaluation import Evaluation, Level
-from ceilingwatch.lifecycle import Measured, NoData, Notification, advance
+from ceilingwatch.lifecycle import advance
 from ceilingwatch.monitor import WINDOW
 from ceilingwatch.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
 
