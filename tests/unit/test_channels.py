@@ -315,3 +315,12 @@ def test_foresight_goes_where_a_warning_goes_and_never_pages(kind: Kind, severit
     assert takers == {"email", "slack", "teams"}
     # a channel routed from CRITICAL up takes no FORECAST; the weekly digest reaches it anyway
     assert routed(note, "CRITICAL") is (kind is Kind.DIGEST)
+
+
+def test_a_malformed_routing_key_is_a_problem_for_the_other_channels_never_echoed() -> None:
+    wiring = Wiring(Settings("state", "arn:aws:sns:us-east-1:1:t"), sns=lambda: None)
+    pasted = "https://events.pagerduty.com/integration/leaky-42"
+    roster = build_channels(config(pagerduty_routing_key=pasted), wiring)
+    assert "pagerduty" not in [c.name for c in roster.channels]
+    [problem] = roster.problems
+    assert problem.startswith("pagerduty-routing-key") and "leaky-42" not in problem

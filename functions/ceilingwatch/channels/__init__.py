@@ -79,7 +79,8 @@ def _teams(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None
 def _pagerduty(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
     if config is None or config.pagerduty_routing_key is None:
         return None
-    return pagerduty.PagerDutyChannel(
+    problem = pagerduty.routing_key_problem(config.pagerduty_routing_key)
+    return problem or pagerduty.PagerDutyChannel(
         config.pagerduty_routing_key,
         wiring.poster,
         events_url=wiring.settings.pagerduty_events_url,

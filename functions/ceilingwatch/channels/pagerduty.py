@@ -32,6 +32,17 @@ SUMMARY_LIMIT = 1024
 RESOLVING = frozenset({Kind.RESOLVED, Kind.MONITOR_RECOVERED})
 
 
+def routing_key_problem(key: Secret) -> str:
+    """An Events v2 integration key is 32 letters and digits; the problem never shows the value."""
+    value = key.reveal()
+    if len(value) == 32 and value.isascii() and value.isalnum():
+        return ""
+    return (
+        "pagerduty-routing-key is not an Events API v2 integration key (32 letters and digits): "
+        "copy the Integration Key of the service's Events API V2 integration"
+    )
+
+
 class PagerDutyChannel:
     """Keeps one open incident key per stream in its memory: capacity, and the monitor's health,
     so a broken monitor can never resolve a capacity incident, nor the reverse."""
