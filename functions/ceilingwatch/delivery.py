@@ -95,6 +95,14 @@ def send(
                 with lock:
                     outcomes[index, channel.name] = ChannelOutcome(status, str(error))
                 continue
+            except Exception as error:
+                # A defect in a channel must not vanish with its thread: it is named in the
+                # decision line and stays owed. Only the type: the text may hold a secret.
+                with lock:
+                    outcomes[index, channel.name] = ChannelOutcome(
+                        Status.FAILED, f"unexpected {type(error).__name__} in the channel"
+                    )
+                continue
             with lock:
                 memories[channel.name] = kept
                 outcomes[index, channel.name] = ChannelOutcome(Status.SENT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -324,3 +325,17 @@ def test_a_malformed_routing_key_is_a_problem_for_the_other_channels_never_echoe
     assert "pagerduty" not in [c.name for c in roster.channels]
     [problem] = roster.problems
     assert problem.startswith("pagerduty-routing-key") and "leaky-42" not in problem
+
+
+def test_a_defect_in_a_channel_is_named_and_stays_owed_never_swallowed() -> None:
+    class Broken(FakeChannel):
+        def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
+            raise KeyError("xoxb-secret-token")
+
+    broken, healthy = Broken("teams"), FakeChannel("slack")
+    owed = claim([episode()["raised-WARNING"]], [broken, healthy])
+    settled = send(owed, [broken, healthy], links={}, memory={}, deadline=time.monotonic() + 5)
+    outcome = settled.deliveries[0].channels["teams"]
+    assert str(outcome) == "failed: unexpected KeyError in the channel"
+    assert [entry.channels for entry in settled.owed] == [("teams",)]
+    assert len(healthy.sent) == 1
