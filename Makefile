@@ -35,6 +35,7 @@ test: lint typecheck unit contract integration template security package
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -p no:cacheprovider tests/architecture
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

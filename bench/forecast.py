@@ -7,8 +7,8 @@ import time
 from datetime import timedelta
 from statistics import median
 
-from ceilingwatch.backtest import Backtest, backtest, buckets_from_minutes
-from ceilingwatch.config import parse_config
+from ceilingwatch.domain.backtest import Backtest, backtest, buckets_from_minutes
+from ceilingwatch.domain.config import parse_config
 
 from infra.traffic import LIBRARY, Traffic, business_days, steady_ramp
 

@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 
-from ceilingwatch.alerts import Kind, Notification
 from ceilingwatch.bootstrap import build_dependencies
-from ceilingwatch.config import parse_config
-from ceilingwatch.delivery import Status, claim, send
-from ceilingwatch.monitor import SEND_SECONDS
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import Kind, Notification
+from ceilingwatch.domain.config import parse_config
+from ceilingwatch.services.delivery import Status, claim, send
+from ceilingwatch.services.monitor import SEND_SECONDS
 
 from infra.loopback import QuietServer, serve_in_background
 

@@ -128,9 +128,9 @@ def main() -> None:
     import time
 
     from ceilingwatch.adapters.ultravox import UltravoxClient
-    from ceilingwatch.config import parse_config
-    from ceilingwatch.report import render_html
-    from ceilingwatch.weekly import gather_digest
+    from ceilingwatch.domain.config import parse_config
+    from ceilingwatch.domain.report import render_html
+    from ceilingwatch.services.weekly import gather_digest
 
     from infra.ultravox_sim import Scenario, UltravoxSimulator
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 @contextlib.contextmanager
 def captured_function_output(sink: io.StringIO) -> Iterator[None]:
     """The function's log lines and EMF metrics, kept for the report instead of the terminal."""
-    from ceilingwatch.observability import logger
+    from ceilingwatch.common.observability import logger
 
     handler = logger.registered_handler
     if not isinstance(handler, logging.StreamHandler):

@@ -45,9 +45,9 @@ POWERTOOLS_UTILITIES_USED = ("__init__.py", "parameters", "typing", "jmespath_ut
 # the backtest, the HTML report); import_problem() proves the handler imports without them.
 LAPTOP_ONLY = (
     "ceilingwatch/cli",
-    "ceilingwatch/chart.py",
-    "ceilingwatch/backtest.py",
-    "ceilingwatch/report.py",
+    "ceilingwatch/domain/chart.py",
+    "ceilingwatch/domain/backtest.py",
+    "ceilingwatch/domain/report.py",
 )
 # A fixed timestamp makes the zip depend on its contents only (zip cannot store 1970).
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)

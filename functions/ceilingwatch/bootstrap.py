@@ -7,12 +7,12 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ceilingwatch.monitor import Dependencies
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.services.monitor import Dependencies
 
 if TYPE_CHECKING:
     from ceilingwatch.adapters.ultravox import UltravoxClient
-    from ceilingwatch.interactions import Responders
+    from ceilingwatch.services.interactions import Responders
 
 
 def build_dependencies(
@@ -32,7 +32,7 @@ def build_dependencies(
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.state_store import StateStore
     from ceilingwatch.channels import Wiring, build_channels
-    from ceilingwatch.observability import redact
+    from ceilingwatch.common.observability import redact
 
     settings = settings or Settings.from_env()
     # Bounded by the function's 30 s. Standard mode counts the first try in total_max_attempts.
@@ -69,8 +69,8 @@ def build_responders(settings: Settings | None = None, *, region: str | None = N
 
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.state_store import StateStore
-    from ceilingwatch.interactions import Responders
-    from ceilingwatch.observability import redact
+    from ceilingwatch.common.observability import redact
+    from ceilingwatch.services.interactions import Responders
 
     settings = settings or Settings.from_env()
     # A click must be answered within Slack's 3 s: short timeouts, one retry.

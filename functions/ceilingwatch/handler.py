@@ -7,13 +7,20 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ceilingwatch.config_change import confirm_change
-from ceilingwatch.config_notices import ParameterChange
-from ceilingwatch.delivery import Status
-from ceilingwatch.errors import DeliveryError, MonitorError, RunCrashedError
-from ceilingwatch.monitor import Dependencies, RunResult, Tick, deadline_from, run
-from ceilingwatch.observability import NAMESPACE, SERVICE, loaded_secrets, logger, metrics, tracer
-from ceilingwatch.scrub import scrub
+from ceilingwatch.common.errors import DeliveryError, MonitorError, RunCrashedError
+from ceilingwatch.common.observability import (
+    NAMESPACE,
+    SERVICE,
+    loaded_secrets,
+    logger,
+    metrics,
+    tracer,
+)
+from ceilingwatch.common.scrub import scrub
+from ceilingwatch.domain.config_notices import ParameterChange
+from ceilingwatch.services.config_change import confirm_change
+from ceilingwatch.services.delivery import Status
+from ceilingwatch.services.monitor import Dependencies, RunResult, Tick, deadline_from, run
 
 _dependencies: Dependencies | None = None
 

@@ -50,7 +50,7 @@ def test_the_digest_goes_to_email_and_slack_and_changes_no_state(stack: LocalSta
 
 
 def test_an_unknown_action_names_the_three(stack: LocalStack) -> None:
-    from ceilingwatch.errors import ConfigurationError
+    from ceilingwatch.common.errors import ConfigurationError
 
     with (
         harness(stack, HISTORY, "badaction") as h,

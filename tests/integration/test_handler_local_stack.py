@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from ceilingwatch.errors import DeliveryError
+from ceilingwatch.common.errors import DeliveryError
 
 from infra.local_stack import LocalStack
 from infra.openapi_contract import validate_request

@@ -61,9 +61,9 @@ def test_the_unused_powertools_and_the_shadowing_sdk_copies_are_gone(package: Pa
     assert list(package.rglob("ceilingwatch/__pycache__/handler.*.pyc")), "no bytecode shipped"
     # the laptop's tools stay on the laptop; what a run needs of foresight ships
     assert not (package / "ceilingwatch" / "cli").exists()
-    assert not (package / "ceilingwatch" / "report.py").exists()
-    assert (package / "ceilingwatch" / "forecast.py").is_file()
-    assert (package / "ceilingwatch" / "weekly.py").is_file()
+    assert not (package / "ceilingwatch" / "domain" / "report.py").exists()
+    assert (package / "ceilingwatch" / "domain" / "forecast.py").is_file()
+    assert (package / "ceilingwatch" / "services" / "weekly.py").is_file()
 
 
 def test_the_check_names_a_module_that_pruning_took_away(tmp_path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from ceilingwatch.config import Thresholds
-from ceilingwatch.digest import Digest, build_digest
-from ceilingwatch.report import COLOURS, FRAME, render_html, scale_for
-from ceilingwatch.series import ConcurrencyBucket
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.digest import Digest, build_digest
+from ceilingwatch.domain.report import COLOURS, FRAME, render_html, scale_for
+from ceilingwatch.domain.series import ConcurrencyBucket
 
 from infra.browser import INSTALL_HINT, Image, find_chromium, read_png, screenshot
 from infra.traffic import weeks

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ceilingwatch import interactions
 from ceilingwatch.bootstrap import build_responders
-from ceilingwatch.interactions import Responders
+from ceilingwatch.services.interactions import Responders
 
 from infra.demo import Context
 from infra.local_stack import LocalStack

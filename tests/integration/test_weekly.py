@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from ceilingwatch.adapters.ultravox import UltravoxClient
-from ceilingwatch.digest import HOUR
-from ceilingwatch.weekly import gather_digest
+from ceilingwatch.domain.digest import HOUR
+from ceilingwatch.services.weekly import gather_digest
 
 from infra.ultravox_sim import Scenario, UltravoxSimulator
 from tests.unit.builders import API_KEY, config

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch.alerts import (
+from ceilingwatch.domain.alerts import (
     NOT_CHECKED,
     AlertState,
     Failed,
@@ -17,10 +17,10 @@ from ceilingwatch.alerts import (
     Observation,
     Outcome,
 )
-from ceilingwatch.config import MonitorConfig, Secret, parse_config
-from ceilingwatch.evaluation import Evaluation
-from ceilingwatch.lifecycle import advance
-from ceilingwatch.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
+from ceilingwatch.domain.config import MonitorConfig, Secret, parse_config
+from ceilingwatch.domain.evaluation import Evaluation
+from ceilingwatch.domain.lifecycle import advance
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 API_KEY = "uvx-test-key-7f3a9c1e5b"

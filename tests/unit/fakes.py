@@ -9,21 +9,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ceilingwatch.adapters.ultravox import Account
-from ceilingwatch.alerts import AlertState, Notification
 from ceilingwatch.channels import Roster
 from ceilingwatch.channels.base import Channel, Context, routed
-from ceilingwatch.config import MonitorConfig, Secret
-from ceilingwatch.errors import (
+from ceilingwatch.common.errors import (
     ChannelError,
     MonitorError,
     StateConflictError,
     TransientChannelError,
 )
-from ceilingwatch.last_valid import ConfigReading, kept_values, read_config
-from ceilingwatch.messages import Email, format_email, format_slack
-from ceilingwatch.monitor import Dependencies
-from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import AlertState, Notification
+from ceilingwatch.domain.config import MonitorConfig, Secret
+from ceilingwatch.domain.last_valid import ConfigReading, kept_values, read_config
+from ceilingwatch.domain.messages import Email, format_email, format_slack
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
+from ceilingwatch.services.monitor import Dependencies
 
 from .builders import config
 

@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 import requests
-from ceilingwatch.adapters.ultravox import MAX_BODY_BYTES, UltravoxClient, retry_after
+from ceilingwatch.adapters.ultravox import MAX_BODY_BYTES, UltravoxClient
 from ceilingwatch.channels.base import Context
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_webhook import SlackWebhookChannel, webhook_problem
-from ceilingwatch.config import Secret
-from ceilingwatch.errors import (
+from ceilingwatch.common.errors import (
     ChannelError,
     ConfigurationError,
     InvalidResponseError,
@@ -23,6 +22,8 @@ from ceilingwatch.errors import (
     UltravoxAuthError,
     UltravoxUnavailableError,
 )
+from ceilingwatch.common.http import retry_after
+from ceilingwatch.domain.config import Secret
 
 from .builders import API_KEY, WEBHOOK, notification
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from ceilingwatch.alerts import Kind
-from ceilingwatch.errors import UltravoxUnavailableError
-from ceilingwatch.evaluation import Level
+from ceilingwatch.common.errors import UltravoxUnavailableError
+from ceilingwatch.domain.alerts import Kind
+from ceilingwatch.domain.evaluation import Level
 
 from .builders import Replay, tick_time
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from statistics import median
 
 import pytest
-from ceilingwatch.backtest import Backtest, backtest, buckets_from_minutes
+from ceilingwatch.domain.backtest import Backtest, backtest, buckets_from_minutes
 
 from infra.traffic import Traffic, business_days, plateau, steady_ramp, sudden_spike
 

@@ -11,16 +11,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from ceilingwatch.alerts import Kind, Notification
 from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.channels.base import Context, routed
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.pagerduty import PagerDutyChannel
 from ceilingwatch.channels.teams import CARD_LIMIT, TeamsChannel, format_teams, webhook_problem
-from ceilingwatch.config import Secret
-from ceilingwatch.delivery import Status, claim, send
-from ceilingwatch.errors import PermanentChannelError, TransientChannelError
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import Kind, Notification
+from ceilingwatch.domain.config import Secret
+from ceilingwatch.services.delivery import Status, claim, send
 
 from .builders import Replay, config, notification
 from .fakes import FakeChannel

@@ -6,11 +6,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ceilingwatch import chart
-from ceilingwatch.chart import fewest_calls, group_columns, group_size, reference_lines, render
-from ceilingwatch.config import Thresholds
-from ceilingwatch.evaluation import Level, classify
-from ceilingwatch.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain import chart
+from ceilingwatch.domain.chart import (
+    fewest_calls,
+    group_columns,
+    group_size,
+    reference_lines,
+    render,
+)
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.evaluation import Level, classify
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 
 START = datetime(2026, 11, 24, 12, 40, tzinfo=UTC)
 # Limit 10 gives one row per call; warning at 6 calls, critical at 8.

@@ -13,19 +13,19 @@ import boto3
 import pytest
 from ceilingwatch import cli
 from ceilingwatch.adapters.ultravox import Account
-from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context
 from ceilingwatch.cli import check, common, doctor, entry, put_secrets, replay
 from ceilingwatch.cli import terminal as output
-from ceilingwatch.config import Secret
-from ceilingwatch.errors import (
+from ceilingwatch.common.errors import (
     ChannelError,
     MonitorError,
     UltravoxAuthError,
     UltravoxUnavailableError,
 )
-from ceilingwatch.messages import format_slack
-from ceilingwatch.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
+from ceilingwatch.domain.alerts import Notification
+from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.messages import format_slack
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from moto import mock_aws
 
 from .builders import API_KEY, WEBHOOK

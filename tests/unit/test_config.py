@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ceilingwatch.config import Secret, parse_config
-from ceilingwatch.errors import ConfigurationError
+from ceilingwatch.common.errors import ConfigurationError
+from ceilingwatch.domain.config import Secret, parse_config
 
 from .builders import API_KEY, WEBHOOK
 

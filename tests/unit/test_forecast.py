@@ -6,8 +6,8 @@ import itertools
 from datetime import datetime, timedelta
 
 import pytest
-from ceilingwatch.evaluation import Level
-from ceilingwatch.forecast import (
+from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.forecast import (
     ForecastWatch,
     Nowcast,
     Trend,
@@ -16,7 +16,7 @@ from ceilingwatch.forecast import (
     sen_trend,
     watch,
 )
-from ceilingwatch.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ceilingwatch.errors import AwsServiceError, RunCrashedError, UltravoxAuthError
+from ceilingwatch.common.errors import AwsServiceError, RunCrashedError, UltravoxAuthError
+from ceilingwatch.common.observability import RedactingFormatter, logger, redact
 from ceilingwatch.handler import lambda_handler
-from ceilingwatch.observability import RedactingFormatter, logger, redact
 
 from .builders import API_KEY, WEBHOOK
 from .fakes import World
@@ -111,7 +111,7 @@ def test_secrets_never_reach_the_log(log: io.StringIO) -> None:
 
 
 def test_a_bad_event_is_logged_with_what_to_fix(log: io.StringIO) -> None:
-    from ceilingwatch.errors import ConfigurationError
+    from ceilingwatch.common.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError):
         lambda_handler({"monitr": "typo"}, Context(), dependencies=World().dependencies())
@@ -121,7 +121,7 @@ def test_a_bad_event_is_logged_with_what_to_fix(log: io.StringIO) -> None:
 
 
 def test_without_the_xray_sdk_the_handler_is_left_as_it_is() -> None:
-    from ceilingwatch.observability import UntracedHandler
+    from ceilingwatch.common.observability import UntracedHandler
 
     def handler(event: dict, context: object) -> str:
         return "judged"

@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 import requests
 from ceilingwatch.adapters.state_store import state_to_item
-from ceilingwatch.alerts import AlertState
 from ceilingwatch.channels.base import Stream
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_thread import Root
-from ceilingwatch.config import MonitorConfig, parse_config
-from ceilingwatch.errors import ConfigurationError
-from ceilingwatch.evaluation import Level
-from ceilingwatch.interactions import Responders, respond
-from ceilingwatch.outbox import encode_channel_memory
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.errors import ConfigurationError
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import AlertState
+from ceilingwatch.domain.config import MonitorConfig, parse_config
+from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.outbox import encode_channel_memory
+from ceilingwatch.services.interactions import Responders, respond
 
 from infra.slack_api import click_event
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from ceilingwatch.alerts import AlertState, Kind
-from ceilingwatch.config_notices import ParameterChange, change_verdict, config_notice
-from ceilingwatch.last_valid import ConfigReading, applied_values, read_config
-from ceilingwatch.messages import format_email, format_slack, subject
+from ceilingwatch.domain.alerts import AlertState, Kind
+from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
+from ceilingwatch.domain.last_valid import ConfigReading, applied_values, read_config
+from ceilingwatch.domain.messages import format_email, format_slack, subject
 
 from .builders import API_KEY, WEBHOOK, tick_time
 
@@ -197,10 +197,12 @@ def test_only_values_a_person_set_are_kept_and_defaults_follow_them_back() -> No
 
 
 def test_every_parameter_but_the_secrets_is_kept() -> None:
-    from ceilingwatch.config import SECRET_PARAMETERS
-    from ceilingwatch.last_valid import KEPT_PARAMETERS
+    from ceilingwatch.domain.config import SECRET_PARAMETERS
+    from ceilingwatch.domain.last_valid import KEPT_PARAMETERS
 
-    config_source = (Path(__file__).parents[2] / "functions/ceilingwatch/config.py").read_text()
+    config_source = (
+        Path(__file__).parents[2] / "functions/ceilingwatch/domain/config.py"
+    ).read_text()
     read = set(re.findall(r'read\(\s*"([a-z-]+)"', config_source))
     read |= {f"{channel}-min-severity" for channel in ("email", "slack", "teams", "pagerduty")}
     assert read - SECRET_PARAMETERS == set(KEPT_PARAMETERS)

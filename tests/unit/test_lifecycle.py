@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from ceilingwatch.alerts import Health, Kind
-from ceilingwatch.errors import UltravoxUnavailableError
-from ceilingwatch.evaluation import Level
+from ceilingwatch.common.errors import UltravoxUnavailableError
+from ceilingwatch.domain.alerts import Health, Kind
+from ceilingwatch.domain.evaluation import Level
 
 from .builders import Replay, config, tick_time
 

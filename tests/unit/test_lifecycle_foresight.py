@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from ceilingwatch.adapters.state_store import state_from_item, state_to_item
-from ceilingwatch.alerts import Kind, Measured
-from ceilingwatch.plan import Subscription
+from ceilingwatch.domain.alerts import Kind, Measured
+from ceilingwatch.domain.plan import Subscription
 
 from .builders import START, Replay, config, evaluation_at, tick_time
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ceilingwatch.alerts import Kind
-from ceilingwatch.evaluation import Level
+from ceilingwatch.domain.alerts import Kind
+from ceilingwatch.domain.evaluation import Level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,7 +101,7 @@ steps = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(steps)
 def test_a_broken_monitor_is_never_quiet(sequence: list[int | str]) -> None:
-    from ceilingwatch.errors import UltravoxUnavailableError
+    from ceilingwatch.common.errors import UltravoxUnavailableError
 
     replay = Replay()
     peaks = [s if isinstance(s, int) else 0 for s in sequence]

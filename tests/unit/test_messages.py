@@ -7,17 +7,17 @@ import re
 from datetime import timedelta
 
 import pytest
-from ceilingwatch.alerts import AlertState, Kind, Measured, Notification
 from ceilingwatch.channels.pagerduty import format_trigger
 from ceilingwatch.channels.teams import format_teams
-from ceilingwatch.config import Thresholds
-from ceilingwatch.config_notices import ParameterChange, change_verdict, config_notice
-from ceilingwatch.digest import build_digest, digest_notification
-from ceilingwatch.errors import UltravoxAuthError
-from ceilingwatch.last_valid import applied_values, read_config
-from ceilingwatch.lifecycle import channel_problems_notice
-from ceilingwatch.messages import format_email, format_slack, sparkline, subject
-from ceilingwatch.plan import Subscription, plan_risk
+from ceilingwatch.common.errors import UltravoxAuthError
+from ceilingwatch.domain.alerts import AlertState, Kind, Measured, Notification
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
+from ceilingwatch.domain.digest import build_digest, digest_notification
+from ceilingwatch.domain.last_valid import applied_values, read_config
+from ceilingwatch.domain.lifecycle import channel_problems_notice
+from ceilingwatch.domain.messages import format_email, format_slack, sparkline, subject
+from ceilingwatch.domain.plan import Subscription, plan_risk
 
 from .builders import API_KEY, START, Replay, config, evaluation_at, tick_time
 from .conftest import SNAPSHOTS, Snapshot
@@ -229,7 +229,7 @@ def test_sparkline_is_scaled_to_the_limit(
 
 
 def test_every_notification_survives_the_outbox_round_trip() -> None:
-    from ceilingwatch.outbox import Owed, decode_outbox, encode_outbox
+    from ceilingwatch.domain.outbox import Owed, decode_outbox, encode_outbox
 
     owed = tuple(Owed(note, ("email", "pagerduty")) for note in NOTES.values())
     assert decode_outbox(encode_outbox(owed)) == owed

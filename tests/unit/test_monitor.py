@@ -7,15 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ceilingwatch import monitor
-from ceilingwatch.errors import (
+from ceilingwatch.common.errors import (
     ConfigurationError,
     DeliveryError,
     TransientChannelError,
     UltravoxUnavailableError,
 )
-from ceilingwatch.evaluation import Level
-from ceilingwatch.monitor import RunResult, Tick, run
+from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.services import monitor
+from ceilingwatch.services.monitor import RunResult, Tick, run
 
 from .builders import API_KEY, WEBHOOK, config
 from .fakes import World
@@ -247,7 +247,7 @@ def test_a_tick_from_the_future_is_refused() -> None:
 
 
 def test_a_failing_account_cross_check_never_fails_the_run() -> None:
-    from ceilingwatch.errors import UltravoxUnavailableError
+    from ceilingwatch.common.errors import UltravoxUnavailableError
 
     world = critical_world()
 

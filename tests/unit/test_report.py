@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ceilingwatch.config import Thresholds
-from ceilingwatch.digest import Digest, build_digest
-from ceilingwatch.report import COLOURS, FRAME, render_html, scale_for
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.digest import Digest, build_digest
+from ceilingwatch.domain.report import COLOURS, FRAME, render_html, scale_for
 
 from .test_digest import RUN, TUESDAY_14, hourly
 

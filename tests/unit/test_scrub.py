@@ -6,7 +6,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from ceilingwatch.scrub import MASK, scrub
+from ceilingwatch.common.scrub import MASK, scrub
 
 from .builders import API_KEY, WEBHOOK
 

@@ -6,8 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from ceilingwatch.errors import InvalidResponseError
-from ceilingwatch.series import ConcurrencyBucket, fill_gaps, floor_to_bucket, parse_time_series
+from ceilingwatch.common.errors import InvalidResponseError
+from ceilingwatch.domain.series import (
+    ConcurrencyBucket,
+    fill_gaps,
+    floor_to_bucket,
+    parse_time_series,
+)
 
 START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)
 END = datetime(2026, 11, 24, 14, 36, tzinfo=UTC)

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 import requests
-from ceilingwatch.alerts import Kind, Notification
 from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.channels.base import Context, Stream
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_thread import Root
 from ceilingwatch.channels.slack_web import SlackApiError, SlackWebApi
-from ceilingwatch.config import Secret
-from ceilingwatch.errors import ConfigurationError
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.errors import ConfigurationError
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import Kind, Notification
+from ceilingwatch.domain.config import Secret
 
 from infra.slack_api import slack_problems
 

@@ -492,7 +492,7 @@ def test_sample_events_name_the_monitor_a_default_deploy_creates() -> None:
 
 @pytest.mark.parametrize("path", [TEMPLATE, TEMPLATE.parent / "infra" / "monitor.yaml"])
 def test_templates_and_the_code_agree_on_monitor_names(path: Path) -> None:
-    from ceilingwatch.config import MONITOR_NAME, is_monitor_name
+    from ceilingwatch.domain.config import MONITOR_NAME, is_monitor_name
 
     parameter = load(str(path))["Parameters"]["MonitorName"]
     assert parameter["AllowedPattern"] == f"^{MONITOR_NAME.pattern}$"

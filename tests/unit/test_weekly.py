@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from ceilingwatch.adapters.ultravox import Account
-from ceilingwatch.errors import UltravoxUnavailableError
-from ceilingwatch.series import TimeSeries
-from ceilingwatch.weekly import gather_digest
+from ceilingwatch.common.errors import UltravoxUnavailableError
+from ceilingwatch.domain.series import TimeSeries
+from ceilingwatch.services.weekly import gather_digest
 
 from .builders import config
 from .test_digest import RUN, TUESDAY_14, hourly

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ceilingwatch.config import MonitorConfig, parameter_path, parse_config
-from ceilingwatch.errors import AwsServiceError, aws_error_code
-from ceilingwatch.last_valid import ConfigReading, read_config
+from ceilingwatch.common.errors import AwsServiceError, aws_error_code
+from ceilingwatch.domain.config import MonitorConfig, parameter_path, parse_config
+from ceilingwatch.domain.last_valid import ConfigReading, read_config
 
 
 class ParameterStore:

@@ -8,9 +8,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceilingwatch.alerts import AlertState, Health
-from ceilingwatch.errors import AwsServiceError, StateConflictError
-from ceilingwatch.evaluation import Level
+from ceilingwatch.common.errors import AwsServiceError, StateConflictError
+from ceilingwatch.domain.alerts import AlertState, Health
+from ceilingwatch.domain.evaluation import Level
 
 _TIMES = {f.name for f in fields(AlertState) if "datetime" in str(f.type)}
 _INTS = {

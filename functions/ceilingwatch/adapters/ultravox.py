@@ -8,21 +8,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-from ceilingwatch.config import Secret
-from ceilingwatch.errors import (
+from ceilingwatch.common.errors import (
     ConfigurationError,
     InvalidResponseError,
     UltravoxAuthError,
     UltravoxUnavailableError,
 )
-from ceilingwatch.plan import Subscription
-from ceilingwatch.scrub import scrub
-from ceilingwatch.series import TimeSeries, parse_time_series
+from ceilingwatch.common.http import retry_after
+from ceilingwatch.common.scrub import scrub
+from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.plan import Subscription
+from ceilingwatch.domain.series import TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
 ACCOUNT_PATH = "/api/accounts/me"
@@ -182,22 +182,6 @@ class UltravoxClient:
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
-
-
-def retry_after(header: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header, in seconds or as an HTTP-date."""
-    if not header:
-        return None
-    header = header.strip()
-    if header.isdigit():
-        return float(header)
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _moment(value: object) -> datetime | None:

@@ -12,8 +12,8 @@ from ceilingwatch.channels.email import EmailChannel
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_web import SlackWebApi
-from ceilingwatch.config import MonitorConfig
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.config import MonitorConfig
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from ceilingwatch.alerts import HEALTH_KINDS, Kind, Notification
-from ceilingwatch.evaluation import Level
+from ceilingwatch.domain.alerts import HEALTH_KINDS, Kind, Notification
+from ceilingwatch.domain.evaluation import Level
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context, routed
-from ceilingwatch.errors import PermanentChannelError, TransientChannelError
-from ceilingwatch.messages import format_email
+from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
+from ceilingwatch.domain.alerts import Notification
+from ceilingwatch.domain.messages import format_email
 
 # SNS refuses these for the message itself: sending it again cannot succeed.
 PERMANENT_CODES = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})

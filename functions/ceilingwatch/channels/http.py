@@ -10,9 +10,9 @@ from typing import Any
 
 import requests
 
-from ceilingwatch.adapters.ultravox import retry_after
-from ceilingwatch.errors import PermanentChannelError, TransientChannelError
-from ceilingwatch.scrub import scrub
+from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
+from ceilingwatch.common.http import retry_after
+from ceilingwatch.common.scrub import scrub
 
 # Data, not code (as in Alertmanager's notify/): what is worth another try.
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context, routed, stream_of
 from ceilingwatch.channels.slack_thread import Root, ends, reply, starts
 from ceilingwatch.channels.slack_web import SlackApiError, SlackWebApi
-from ceilingwatch.messages import format_slack
+from ceilingwatch.domain.alerts import Notification
+from ceilingwatch.domain.messages import format_slack
 
 
 class SlackAppChannel:

@@ -9,9 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ceilingwatch.alerts import Kind, Notification, duration
 from ceilingwatch.channels.base import Stream
-from ceilingwatch.messages import EMOJI, escape_mrkdwn, plain_text, sparkline, title
+from ceilingwatch.domain.alerts import Kind, Notification, duration
+from ceilingwatch.domain.messages import EMOJI, escape_mrkdwn, plain_text, sparkline, title
 
 ANSWERS_BLOCK = "ceilingwatch-answers"
 TEXT_LIMIT = 40_000

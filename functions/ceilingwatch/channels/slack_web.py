@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ceilingwatch.channels.http import Endpoint, Poster
-from ceilingwatch.config import Secret
-from ceilingwatch.errors import ChannelError, TransientChannelError
-from ceilingwatch.settings import SLACK_API_URL
+from ceilingwatch.common.errors import ChannelError, TransientChannelError
+from ceilingwatch.common.settings import SLACK_API_URL
+from ceilingwatch.domain.config import Secret
 
 SLACK_API = Endpoint(
     "Slack",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context, routed
 from ceilingwatch.channels.http import Endpoint, Poster
-from ceilingwatch.config import Secret
-from ceilingwatch.errors import PermanentChannelError
-from ceilingwatch.messages import format_slack
-from ceilingwatch.settings import SLACK_WEBHOOK_PREFIX
+from ceilingwatch.common.errors import PermanentChannelError
+from ceilingwatch.common.settings import SLACK_WEBHOOK_PREFIX
+from ceilingwatch.domain.alerts import Notification
+from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.messages import format_slack
 
 SLACK = Endpoint(
     "Slack",

@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ceilingwatch.alerts import Notification
 from ceilingwatch.channels.base import Context, routed
 from ceilingwatch.channels.http import Endpoint, Poster
-from ceilingwatch.config import Secret
-from ceilingwatch.messages import EMOJI, facts, title
+from ceilingwatch.domain.alerts import Notification
+from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.messages import EMOJI, facts, title
 
 # Workflows ("Post to a channel when a webhook request is received") URLs live on these hosts.
 WORKFLOWS_HOSTS = (".logic.azure.com", ".powerplatform.com", ".powerautomate.com")

@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ceilingwatch.bootstrap import aws_client, has_aws_credentials
 from ceilingwatch.cli.common import CliError
-from ceilingwatch.errors import aws_error_code
+from ceilingwatch.common.errors import aws_error_code
 
 AWS_ERRORS = (BotoCoreError, ClientError)
 

@@ -9,9 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch import chart
 from ceilingwatch.adapters.ultravox import Account, UltravoxClient
-from ceilingwatch.alerts import NOT_CHECKED, Kind, Measured, NotChecked, Notification
 from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.channels.base import Channel, Context
 from ceilingwatch.cli import terminal
@@ -31,15 +29,17 @@ from ceilingwatch.cli.common import (
     webhook_prefixes,
 )
 from ceilingwatch.cli.flags import add_threshold_flags, add_ultravox_flags
-from ceilingwatch.config import MonitorConfig, Secret
-from ceilingwatch.errors import ChannelError, MonitorError
-from ceilingwatch.evaluation import Evaluation
-from ceilingwatch.forecast import MIN_POINTS, nowcast
-from ceilingwatch.lifecycle import advance
-from ceilingwatch.monitor import WINDOW
-from ceilingwatch.plan import plan_risk
-from ceilingwatch.series import fill_gaps, floor_to_bucket
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.errors import ChannelError, MonitorError
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain import chart
+from ceilingwatch.domain.alerts import NOT_CHECKED, Kind, Measured, NotChecked, Notification
+from ceilingwatch.domain.config import MonitorConfig, Secret
+from ceilingwatch.domain.evaluation import Evaluation
+from ceilingwatch.domain.forecast import MIN_POINTS, nowcast
+from ceilingwatch.domain.lifecycle import advance
+from ceilingwatch.domain.plan import plan_risk
+from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
+from ceilingwatch.services.monitor import WINDOW
 
 NO_DATA_COLOUR = "36"
 

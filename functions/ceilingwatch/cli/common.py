@@ -8,16 +8,16 @@ import urllib.parse
 
 from ceilingwatch.adapters.ultravox import UltravoxClient
 from ceilingwatch.bootstrap import ultravox_client
-from ceilingwatch.config import (
+from ceilingwatch.common.errors import ConfigurationError
+from ceilingwatch.common.settings import SLACK_WEBHOOK_PREFIX
+from ceilingwatch.domain.config import (
     MONITOR_NAME_RULE,
     MonitorConfig,
     Secret,
     is_monitor_name,
     parse_config,
 )
-from ceilingwatch.errors import ConfigurationError
-from ceilingwatch.evaluation import Level
-from ceilingwatch.settings import SLACK_WEBHOOK_PREFIX
+from ceilingwatch.domain.evaluation import Level
 
 # One scheme for every command, for scripts: a level only from `check`, 3 for any problem.
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_PROBLEM = 0, 1, 2, 3

@@ -29,15 +29,15 @@ from ceilingwatch.cli.common import (
     webhook_prefixes,
 )
 from ceilingwatch.cli.flags import add_aws_flags
-from ceilingwatch.config import MonitorConfig, parameter_path
-from ceilingwatch.errors import (
+from ceilingwatch.common.errors import (
     MonitorError,
     PermanentChannelError,
     TransientChannelError,
     UltravoxUnavailableError,
     aws_error_code,
 )
-from ceilingwatch.series import BUCKET
+from ceilingwatch.domain.config import MonitorConfig, parameter_path
+from ceilingwatch.domain.series import BUCKET
 
 SLACK_SECONDS = 10.0  # for the probe and its one retry
 

@@ -17,7 +17,7 @@ from ceilingwatch.cli.common import (
     unreachable_fix,
 )
 from ceilingwatch.cli.flags import Parser
-from ceilingwatch.errors import MonitorError, UltravoxAuthError, UltravoxUnavailableError
+from ceilingwatch.common.errors import MonitorError, UltravoxAuthError, UltravoxUnavailableError
 
 COMMANDS = (check, replay, report, put_secrets, doctor, test_alert)
 

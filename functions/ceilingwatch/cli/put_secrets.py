@@ -13,7 +13,7 @@ from ceilingwatch.channels import teams
 from ceilingwatch.cli import aws
 from ceilingwatch.cli.common import EXIT_OK, CliError, check_monitor_name, webhook_prefixes
 from ceilingwatch.cli.flags import add_aws_flags
-from ceilingwatch.config import Secret, parameter_path
+from ceilingwatch.domain.config import Secret, parameter_path
 
 TEAMS_PREFIXES_ENV = "CEILINGWATCH_TEAMS_WEBHOOK_PREFIXES"
 

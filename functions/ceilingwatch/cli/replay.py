@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch import chart
-from ceilingwatch.alerts import Measured, NoData, Notification
-from ceilingwatch.backtest import backtest, forecast_lines
 from ceilingwatch.cli import terminal
 from ceilingwatch.cli.common import (
     EXIT_OK,
@@ -24,11 +21,14 @@ from ceilingwatch.cli.common import (
     ultravox,
 )
 from ceilingwatch.cli.flags import add_threshold_flags, add_ultravox_flags, percent
-from ceilingwatch.config import MonitorConfig
-from ceilingwatch.evaluation import Evaluation, Level
-from ceilingwatch.lifecycle import advance
-from ceilingwatch.monitor import WINDOW
-from ceilingwatch.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
+from ceilingwatch.domain import chart
+from ceilingwatch.domain.alerts import Measured, NoData, Notification
+from ceilingwatch.domain.backtest import backtest, forecast_lines
+from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.evaluation import Evaluation, Level
+from ceilingwatch.domain.lifecycle import advance
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
+from ceilingwatch.services.monitor import WINDOW
 
 WHY_COLUMN = 45  # where the why starts on a row: "YYYY-MM-DD HH:MM  kind... SEVERITY "
 

@@ -21,9 +21,9 @@ from ceilingwatch.cli.common import (
     ultravox,
 )
 from ceilingwatch.cli.flags import add_threshold_flags, instant
-from ceilingwatch.digest import render_text
-from ceilingwatch.report import render_html
-from ceilingwatch.weekly import gather_digest
+from ceilingwatch.domain.digest import render_text
+from ceilingwatch.domain.report import render_html
+from ceilingwatch.services.weekly import gather_digest
 
 MAX_DAYS = 56  # eight weeks of hour buckets: 1,344 rows in one request
 

@@ -17,10 +17,10 @@ from ceilingwatch.cli.common import (
     check_monitor_name,
 )
 from ceilingwatch.cli.flags import add_aws_flags
-from ceilingwatch.delivery import Status
-from ceilingwatch.monitor import Tick
-from ceilingwatch.monitor import run as run_tick
-from ceilingwatch.settings import Settings
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.services.delivery import Status
+from ceilingwatch.services.monitor import Tick
+from ceilingwatch.services.monitor import run as run_tick
 
 
 def register(commands: Any) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ceilingwatch.errors import InvalidResponseError
+from ceilingwatch.common.errors import InvalidResponseError
 
 BUCKET = timedelta(minutes=5)
 FIELDS = ("timestamp", "maxTotalCalls", "maxJoinedCalls", "avgTotalCalls", "avgJoinedCalls")

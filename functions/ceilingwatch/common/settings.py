@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ceilingwatch.errors import ConfigurationError
+from ceilingwatch.common.errors import ConfigurationError
 
 SLACK_WEBHOOK_PREFIX = "https://hooks.slack.com/"
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"

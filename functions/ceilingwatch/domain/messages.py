@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ceilingwatch.alerts import Kind, Notification, Reading
-from ceilingwatch.evaluation import percent
+from ceilingwatch.domain.alerts import Kind, Notification, Reading
+from ceilingwatch.domain.evaluation import percent
 
 SPARK = "▁▂▃▄▅▆▇█"
 SUBJECT_LIMIT = 100  # SNS rejects longer email subjects

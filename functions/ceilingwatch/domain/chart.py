@@ -8,9 +8,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ceilingwatch.config import Thresholds
-from ceilingwatch.evaluation import Level, classify
-from ceilingwatch.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.evaluation import Level, classify
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 IN_PROGRESS = "▲"

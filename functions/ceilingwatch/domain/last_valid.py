@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from ceilingwatch.config import (
+from ceilingwatch.common.errors import ConfigProblem, ConfigurationError, MonitorError
+from ceilingwatch.domain.config import (
     DEFAULT_MIN_SEVERITY,
     SECRET_PARAMETERS,
     MonitorConfig,
     parse_config,
 )
-from ceilingwatch.errors import ConfigProblem, ConfigurationError, MonitorError
 
 
 def _min_severity(channel: str) -> Callable[[MonitorConfig], str]:

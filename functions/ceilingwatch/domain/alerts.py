@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ceilingwatch.config import Thresholds
-from ceilingwatch.errors import MonitorError
-from ceilingwatch.evaluation import Evaluation, Level, percent
-from ceilingwatch.plan import Subscription
+from ceilingwatch.common.errors import MonitorError
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.evaluation import Evaluation, Level, percent
+from ceilingwatch.domain.plan import Subscription
 
 
 class Health(StrEnum):

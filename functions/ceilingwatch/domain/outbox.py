@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from ceilingwatch.alerts import AlertState, Kind, Notification, Reading
-from ceilingwatch.config import Thresholds
+from ceilingwatch.domain.alerts import AlertState, Kind, Notification, Reading
+from ceilingwatch.domain.config import Thresholds
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,16 @@ from typing import Any
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.state_store import StateStore
 from ceilingwatch.adapters.ultravox import Account, UltravoxClient
-from ceilingwatch.alerts import (
+from ceilingwatch.channels import Roster
+from ceilingwatch.common.errors import (
+    ConfigurationError,
+    DeliveryError,
+    MonitorError,
+    StateConflictError,
+)
+from ceilingwatch.common.observability import logger
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import (
     NOT_CHECKED,
     AlertState,
     Failed,
@@ -23,36 +32,32 @@ from ceilingwatch.alerts import (
     Observation,
     Outcome,
 )
-from ceilingwatch.channels import Roster
-from ceilingwatch.config import MONITOR_NAME_RULE, MonitorConfig, is_monitor_name, parameter_path
-from ceilingwatch.config_notices import track_config
-from ceilingwatch.delivery import ChannelOutcome, Delivery, Status, claim, send
-from ceilingwatch.digest import digest_notification
-from ceilingwatch.errors import (
-    ConfigurationError,
-    DeliveryError,
-    MonitorError,
-    StateConflictError,
+from ceilingwatch.domain.config import (
+    MONITOR_NAME_RULE,
+    MonitorConfig,
+    is_monitor_name,
+    parameter_path,
 )
-from ceilingwatch.evaluation import Evaluation, percent
-from ceilingwatch.last_valid import ConfigReading
-from ceilingwatch.lifecycle import (
+from ceilingwatch.domain.config_notices import track_config
+from ceilingwatch.domain.digest import digest_notification
+from ceilingwatch.domain.evaluation import Evaluation, percent
+from ceilingwatch.domain.last_valid import ConfigReading
+from ceilingwatch.domain.lifecycle import (
     DEFAULT_RENOTIFY_ERROR,
     account_check_due,
     advance,
     channel_problems_notice,
 )
-from ceilingwatch.observability import logger
-from ceilingwatch.outbox import (
+from ceilingwatch.domain.outbox import (
     Owed,
     channel_memory,
     decode_outbox,
     encode_channel_memory,
     encode_outbox,
 )
-from ceilingwatch.series import fill_gaps, floor_to_bucket
-from ceilingwatch.settings import Settings
-from ceilingwatch.weekly import gather_digest
+from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
+from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim, send
+from ceilingwatch.services.weekly import gather_digest
 
 WINDOW = timedelta(hours=1)
 MAX_CLOCK_SKEW = timedelta(minutes=10)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
-from ceilingwatch.config import Thresholds
-from ceilingwatch.series import ConcurrencyBucket
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.series import ConcurrencyBucket
 
 
 class Level(IntEnum):

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar, cast
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from ceilingwatch.scrub import MIN_SECRET_LENGTH, scrub
+from ceilingwatch.common.scrub import MIN_SECRET_LENGTH, scrub
 
 SERVICE = "ceilingwatch"
 NAMESPACE = "Ceilingwatch"

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ceilingwatch.alerts import Kind, Notification
-from ceilingwatch.config import Thresholds
-from ceilingwatch.evaluation import Level, classify, highest, percent
-from ceilingwatch.plan import PlanRisk
-from ceilingwatch.series import ConcurrencyBucket
+from ceilingwatch.domain.alerts import Kind, Notification
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.evaluation import Level, classify, highest, percent
+from ceilingwatch.domain.plan import PlanRisk
+from ceilingwatch.domain.series import ConcurrencyBucket
 
 HOUR = timedelta(hours=1)
 WEEK = timedelta(days=7)

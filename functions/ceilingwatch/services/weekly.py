@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from ceilingwatch.adapters.ultravox import UltravoxClient
-from ceilingwatch.config import MonitorConfig
-from ceilingwatch.digest import HISTORY, HOUR, Digest, build_digest
-from ceilingwatch.errors import MonitorError
-from ceilingwatch.observability import logger
-from ceilingwatch.plan import plan_risk
-from ceilingwatch.series import ConcurrencyBucket
+from ceilingwatch.common.errors import MonitorError
+from ceilingwatch.common.observability import logger
+from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.digest import HISTORY, HOUR, Digest, build_digest
+from ceilingwatch.domain.plan import plan_risk
+from ceilingwatch.domain.series import ConcurrencyBucket
 
 
 def gather_digest(

@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ceilingwatch.alerts import (
+from ceilingwatch.common.errors import MonitorError
+from ceilingwatch.domain.alerts import (
     AlertState,
     Failed,
     Health,
@@ -21,12 +22,18 @@ from ceilingwatch.alerts import (
     ago,
     duration,
 )
-from ceilingwatch.config import MonitorConfig, Thresholds
-from ceilingwatch.errors import MonitorError
-from ceilingwatch.evaluation import Evaluation, Level, highest, lowered, percent, recovery_percent
-from ceilingwatch.forecast import ForecastWatch, Nowcast, approx_minutes, nowcast, watch
-from ceilingwatch.plan import Subscription, plan_risk
-from ceilingwatch.series import ConcurrencyBucket
+from ceilingwatch.domain.config import MonitorConfig, Thresholds
+from ceilingwatch.domain.evaluation import (
+    Evaluation,
+    Level,
+    highest,
+    lowered,
+    percent,
+    recovery_percent,
+)
+from ceilingwatch.domain.forecast import ForecastWatch, Nowcast, approx_minutes, nowcast, watch
+from ceilingwatch.domain.plan import Subscription, plan_risk
+from ceilingwatch.domain.series import ConcurrencyBucket
 
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
 DEFAULT_ERROR_AFTER_RUNS = 3

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Self
 
-from ceilingwatch.scrub import scrub
+from ceilingwatch.common.scrub import scrub
 
 
 class MonitorError(Exception):

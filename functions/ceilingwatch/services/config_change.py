@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ceilingwatch.alerts import AlertState
-from ceilingwatch.config import MonitorConfig, parameter_path
-from ceilingwatch.config_notices import ParameterChange, change_verdict
-from ceilingwatch.delivery import claim, send
-from ceilingwatch.errors import MonitorError, UltravoxAuthError
-from ceilingwatch.last_valid import applied_values
-from ceilingwatch.monitor import Dependencies, RunResult, claim_and_send, delivering, links
-from ceilingwatch.observability import logger
-from ceilingwatch.outbox import decode_outbox
+from ceilingwatch.common.errors import MonitorError, UltravoxAuthError
+from ceilingwatch.common.observability import logger
+from ceilingwatch.domain.alerts import AlertState
+from ceilingwatch.domain.config import MonitorConfig, parameter_path
+from ceilingwatch.domain.config_notices import ParameterChange, change_verdict
+from ceilingwatch.domain.last_valid import applied_values
+from ceilingwatch.domain.outbox import decode_outbox
+from ceilingwatch.services.delivery import claim, send
+from ceilingwatch.services.monitor import Dependencies, RunResult, claim_and_send, delivering, links
 
 ATTEMPTS = 3  # a scheduled run may store the state between our read and our write
 

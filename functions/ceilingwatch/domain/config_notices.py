@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch.alerts import AlertState, Kind, Notification
-from ceilingwatch.config import ECHO_LIMIT, SECRET_PARAMETERS, MonitorConfig, is_monitor_name
-from ceilingwatch.errors import ConfigProblem
-from ceilingwatch.evaluation import percent
-from ceilingwatch.last_valid import KEPT_PARAMETERS, ConfigReading
+from ceilingwatch.common.errors import ConfigProblem
+from ceilingwatch.domain.alerts import AlertState, Kind, Notification
+from ceilingwatch.domain.config import ECHO_LIMIT, SECRET_PARAMETERS, MonitorConfig, is_monitor_name
+from ceilingwatch.domain.evaluation import percent
+from ceilingwatch.domain.last_valid import KEPT_PARAMETERS, ConfigReading
 
 SEVERITY = "CONFIG"
 

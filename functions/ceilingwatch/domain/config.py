@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
-from ceilingwatch.errors import ConfigProblem, ConfigurationError
+from ceilingwatch.common.errors import ConfigProblem, ConfigurationError
 
 T = TypeVar("T")
 
