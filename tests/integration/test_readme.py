@@ -1,4 +1,4 @@
-"""The README as a script: every command runs here, or is marked as needing an account."""
+"""The README and docs/ as a script: every command runs here, or is marked as needing an account."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DOCS = (REPO / "README.md", REPO / "infra" / "MONITORS.md")
+README = REPO / "README.md"
+# The README first: its `make dev` builds what the pages' commands use. infra/ is searched, not
+# named, so its pages (extra monitors) are still run wherever infra/ keeps them.
+DOCS = (README, *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "infra").rglob("*.md")))
 # A command that needs what this machine lacks says so in its comment, or in a comment line
 # right above it.
 MARKERS = ("(AWS account)", "(Ultravox account)")
@@ -28,7 +31,7 @@ LONG_RUNNING = "make local"  # runs beside the commands after it in its block, t
 
 @dataclass(frozen=True)
 class Command:
-    doc: str
+    doc: str  # its path from the repository's root
     block: int
     text: str
     marker: str  # "" when the command must run here
@@ -52,6 +55,7 @@ def split_comment(line: str) -> tuple[str, str]:
 
 def commands(doc: Path) -> Iterator[Command]:
     text = doc.read_text(encoding="utf-8")
+    name = doc.relative_to(REPO).as_posix()
     for number, match in enumerate(BLOCK.finditer(text)):
         pending_marker, code, marker = "", "", ""
         for raw in match.group(1).splitlines():
@@ -63,7 +67,7 @@ def commands(doc: Path) -> Iterator[Command]:
             code, marker = code + part.removesuffix("\\").strip() + " ", marker or found
             if part.endswith("\\"):
                 continue
-            yield Command(doc.name, number, code.strip(), marker or pending_marker)
+            yield Command(name, number, code.strip(), marker or pending_marker)
             pending_marker, code, marker = "", "", ""
 
 
@@ -71,11 +75,55 @@ def all_commands() -> list[Command]:
     return [command for doc in DOCS for command in commands(doc)]
 
 
-def test_the_readme_has_the_deploy_path_in_order() -> None:
-    texts = [c.text for c in all_commands() if c.doc == "README.md"]
+@pytest.mark.parametrize("doc", ["README.md", "docs/deploy.md"])
+def test_the_deploy_path_is_in_order(doc: str) -> None:
+    texts = [c.text for c in all_commands() if c.doc == doc]
     order = ["make dev", "make secrets", "make deploy", "make test-alert", "make logs"]
     assert [texts.index(step) for step in order] == sorted(texts.index(step) for step in order)
     assert any(t.startswith(".venv/bin/sam delete") for t in texts)
+
+
+def test_the_readme_fits_on_a_screen_and_links_every_page() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 300
+    pages = {p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")}
+    assert len(pages) >= 5
+    assert pages <= {target.split("#")[0] for target, _ in links(README)}
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda doc: doc.relative_to(REPO).as_posix())
+def test_every_link_leads_somewhere(doc: Path) -> None:
+    for target, where in links(doc):
+        path, _, anchor = target.partition("#")
+        assert (REPO / path).exists(), f"{where}: no {path}"
+        if anchor:
+            assert anchor in anchors(REPO / path), f"{where}: no heading #{anchor} in {path}"
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^[ \t]*```.*?^[ \t]*```", re.DOTALL | re.MULTILINE)
+
+
+def links(doc: Path) -> Iterator[tuple[str, str]]:
+    """(target from the repository's root, where it was found) for each relative link."""
+    text = FENCE.sub("", doc.read_text(encoding="utf-8"))
+    for match in LINK.finditer(text):
+        target = match.group(1)
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (doc.parent / path).resolve() if path else doc
+        where = f"{doc.relative_to(REPO)}: {match.group(0)}"
+        yield f"{resolved.relative_to(REPO).as_posix()}{'#' if anchor else ''}{anchor}", where
+
+
+def anchors(doc: Path) -> set[str]:
+    """GitHub's ids for a page's headings: lower case, punctuation dropped, blanks as hyphens."""
+    if doc.suffix != ".md":
+        return set()
+    text = FENCE.sub("", doc.read_text(encoding="utf-8"))
+    headings = re.findall(r"^#+ (.+)$", text, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
 
 
 def test_no_command_hands_a_secret_to_a_flag() -> None:
