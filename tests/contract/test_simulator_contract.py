@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.openapi_contract import (
+from infra.simulator.ultravox import (
+    ACCOUNT_PATH,
+    CONCURRENCY_PATH,
+    Fault,
+    FaultKind,
+    Scenario,
+    UltravoxSimulator,
+)
+from tests.support.openapi_contract import (
     SPEC_DIR,
     SPEC_FILES,
     ContractError,
@@ -15,14 +23,6 @@ from infra.openapi_contract import (
     validate_recorded,
     validate_request,
     validate_response,
-)
-from infra.ultravox_sim import (
-    ACCOUNT_PATH,
-    CONCURRENCY_PATH,
-    Fault,
-    FaultKind,
-    Scenario,
-    UltravoxSimulator,
 )
 
 KEY = "contract-test-key"

@@ -25,7 +25,7 @@ from ceilingwatch.common.errors import (
 from ceilingwatch.common.http import retry_after
 from ceilingwatch.domain.config import Secret
 
-from .builders import API_KEY, WEBHOOK, notification
+from tests.support.builders import API_KEY, WEBHOOK, notification
 
 START = datetime(2026, 11, 24, 13, 35, tzinfo=UTC)
 END = datetime(2026, 11, 24, 14, 36, tzinfo=UTC)

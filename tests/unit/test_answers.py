@@ -9,7 +9,7 @@ from ceilingwatch.common.errors import UltravoxUnavailableError
 from ceilingwatch.domain.alerts import Kind
 from ceilingwatch.domain.evaluation import Level
 
-from .builders import Replay, tick_time
+from tests.support.builders import Replay, tick_time
 
 
 def answered(replay: Replay, **fields: object) -> None:

@@ -8,9 +8,8 @@ from statistics import median
 import pytest
 from ceilingwatch.domain.backtest import Backtest, backtest, buckets_from_minutes
 
-from infra.traffic import Traffic, business_days, plateau, steady_ramp, sudden_spike
-
-from .builders import START, config
+from infra.simulator.traffic import Traffic, business_days, plateau, steady_ramp, sudden_spike
+from tests.support.builders import START, config
 
 WINDOW = timedelta(minutes=30)
 

@@ -22,8 +22,9 @@ from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.services.delivery import Status, claim, send
 
-from .builders import Replay, config, notification
-from .fakes import FakeChannel
+from tests.support.builders import Replay, config, notification
+from tests.support.fakes import FakeChannel
+
 from .test_adapters_http import FakeTime, ScriptedSession, answer
 
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"

@@ -28,7 +28,7 @@ from ceilingwatch.domain.messages import format_slack
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from moto import mock_aws
 
-from .builders import API_KEY, WEBHOOK
+from tests.support.builders import API_KEY, WEBHOOK
 
 AT = datetime(2026, 11, 24, 13, 1, tzinfo=UTC)  # one minute into the 13:00 bucket
 AT_FLAG = ["--at", "2026-11-24T13:01:00Z"]

@@ -8,7 +8,7 @@ import pytest
 from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.domain.config import Secret, parse_config
 
-from .builders import API_KEY, WEBHOOK
+from tests.support.builders import API_KEY, WEBHOOK
 
 PATH = "/ceilingwatch/prod/"
 GOOD = {"concurrency-limit": "50", "ultravox-api-key": API_KEY}

@@ -20,7 +20,7 @@ from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .builders import START
+from tests.support.builders import START
 
 LIMIT = 50
 

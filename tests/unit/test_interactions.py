@@ -23,10 +23,9 @@ from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.domain.outbox import encode_channel_memory
 from ceilingwatch.services.interactions import Responders, respond
 
-from infra.slack_api import click_event
-
-from .builders import API_KEY, START
-from .fakes import FakeStates
+from infra.standins.slack_api import click_event
+from tests.support.builders import API_KEY, START
+from tests.support.fakes import FakeStates
 
 NOW = START + timedelta(hours=1)
 TOKEN = "xoxb-unit-0123456789-abcdef"

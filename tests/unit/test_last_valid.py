@@ -14,7 +14,7 @@ from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, 
 from ceilingwatch.domain.last_valid import ConfigReading, applied_values, read_config
 from ceilingwatch.domain.messages import format_email, format_slack, subject
 
-from .builders import API_KEY, WEBHOOK, tick_time
+from tests.support.builders import API_KEY, WEBHOOK, tick_time
 
 PATH = "/ceilingwatch/prod/"
 GOOD = {"concurrency-limit": "50", "ultravox-api-key": API_KEY, "slack-webhook-url": WEBHOOK}

@@ -9,7 +9,7 @@ from ceilingwatch.common.errors import UltravoxUnavailableError
 from ceilingwatch.domain.alerts import Health, Kind
 from ceilingwatch.domain.evaluation import Level
 
-from .builders import Replay, config, tick_time
+from tests.support.builders import Replay, config, tick_time
 
 RAISED, ESCALATED, RESOLVED = "raised", "escalated", "resolved"
 

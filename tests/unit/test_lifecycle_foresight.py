@@ -10,7 +10,7 @@ from ceilingwatch.adapters.state_store import state_from_item, state_to_item
 from ceilingwatch.domain.alerts import Kind, Measured
 from ceilingwatch.domain.plan import Subscription
 
-from .builders import START, Replay, config, evaluation_at, tick_time
+from tests.support.builders import START, Replay, config, evaluation_at, tick_time
 
 # 2 calls a bucket from 20: a steady climb that crosses 80 % (40) at bucket 10, the limit at 15.
 RAMP = [20 + 2 * i for i in range(16)]

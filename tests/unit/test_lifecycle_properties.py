@@ -7,7 +7,7 @@ from ceilingwatch.domain.evaluation import Level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .builders import Replay
+from tests.support.builders import Replay
 
 LEVEL_KINDS = {Kind.RAISED, Kind.ESCALATED, Kind.RESOLVED}
 series = st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=80)

@@ -19,7 +19,8 @@ from ceilingwatch.domain.lifecycle import channel_problems_notice
 from ceilingwatch.domain.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.domain.plan import Subscription, plan_risk
 
-from .builders import API_KEY, START, Replay, config, evaluation_at, tick_time
+from tests.support.builders import API_KEY, START, Replay, config, evaluation_at, tick_time
+
 from .conftest import SNAPSHOTS, Snapshot
 from .test_digest import RUN, TUESDAY_14, hourly
 

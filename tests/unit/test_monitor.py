@@ -17,8 +17,8 @@ from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.services import monitor
 from ceilingwatch.services.monitor import RunResult, Tick, run
 
-from .builders import API_KEY, WEBHOOK, config
-from .fakes import World
+from tests.support.builders import API_KEY, WEBHOOK, config
+from tests.support.fakes import World
 
 T0 = datetime(2026, 11, 24, 14, 36, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 from ceilingwatch.common.scrub import MASK, scrub
 
-from .builders import API_KEY, WEBHOOK
+from tests.support.builders import API_KEY, WEBHOOK
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,9 @@ from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
 
-from infra.slack_api import slack_problems
+from infra.standins.slack_api import slack_problems
+from tests.support.builders import config, tick_time
 
-from .builders import config, tick_time
 from .conftest import SNAPSHOTS, Snapshot
 from .test_adapters_http import ScriptedSession
 from .test_messages import LINKS, NOTES

@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 # Refuses the modules only the integration stack needs, then runs pytest on the unit tests.
 BLOCKED_RUN = """
 import sys
-BLOCKED = ("moto.server", "flask", "infra.local_stack", "infra.demo", "infra.ultravox_sim")
+BLOCKED = (
+    "moto.server", "flask", "infra.local_stack.stack", "infra.demo", "infra.simulator.ultravox"
+)
 
 class Blocker:
     def find_spec(self, name, path=None, target=None):

@@ -41,7 +41,7 @@ def deployed() -> dict[str, Any]:
     # Imported here: samtranslator takes a second to import, and only two tests need it.
     import boto3
 
-    from infra.sam_transform import translate
+    from infra.local_stack.sam_transform import translate
 
     session = boto3.session.Session(
         region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"

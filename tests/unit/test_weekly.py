@@ -11,7 +11,8 @@ from ceilingwatch.common.errors import UltravoxUnavailableError
 from ceilingwatch.domain.series import TimeSeries
 from ceilingwatch.services.weekly import gather_digest
 
-from .builders import config
+from tests.support.builders import config
+
 from .test_digest import RUN, TUESDAY_14, hourly
 
 

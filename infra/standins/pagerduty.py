@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from infra.loopback import Delivery, RecordingStandin, Verdict, serve_until_interrupted
+from infra.standins.loopback import Delivery, RecordingStandin, Verdict, serve_until_interrupted
 
 ENQUEUE_PATH = "/v2/enqueue"
 EVENTS_PATH = "/_standin/events"

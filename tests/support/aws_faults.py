@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 from xml.sax.saxutils import escape  # nosec B406: it writes XML, it never parses any
 
-from infra.loopback import RecordingStandin, Verdict
+from infra.standins.loopback import RecordingStandin, Verdict
 
 # How SNS words its errors (the query protocol), by HTTP status.
 SNS_ERRORS = {

@@ -132,7 +132,7 @@ def main() -> None:
     from ceilingwatch.domain.report import render_html
     from ceilingwatch.services.weekly import gather_digest
 
-    from infra.ultravox_sim import Scenario, UltravoxSimulator
+    from infra.simulator.ultravox import Scenario, UltravoxSimulator
 
     history = Scenario.load("two-weeks")
     key = "uvx-screenshot"

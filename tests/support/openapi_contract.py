@@ -11,9 +11,9 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from infra.ultravox_sim import RecordedRequest
+from infra.simulator.ultravox import RecordedRequest
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "spec"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "spec"
 SPEC_FILES = ("concurrency-usage.openapi.yaml", "public-subset.openapi.yaml")
 # The specs' only server: requests are checked as if sent there, whatever host served them.
 SERVER_URL = "https://api.ultravox.ai"

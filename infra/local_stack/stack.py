@@ -20,10 +20,10 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json, get_model_map
 from moto.server import ThreadedMotoServer
 
-from infra.loopback import LoopbackService
-from infra.sam_transform import translate
+from infra.local_stack.sam_transform import translate
+from infra.standins.loopback import LoopbackService
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LOG = logging.getLogger("ceilingwatch.local_stack")
 
 # moto accepts any credentials; these only keep botocore from looking for real ones.

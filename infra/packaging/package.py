@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "package"
 FUNCTION = "CheckFunction"
 ZIP_PATH = REPO_ROOT / ".aws-sam" / "check-function.zip"

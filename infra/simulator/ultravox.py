@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
-from infra import traffic
-from infra.loopback import QuietServer, ServerService
+from infra.simulator import traffic
+from infra.standins.loopback import QuietServer, ServerService
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -212,8 +212,8 @@ _SCENARIO_KEYS = {
     "spikes",
     "faults",
 }
-# Generated traffic (infra/traffic.py) for histories too long to write as segments: two weeks of
-# business days for the digest, say. Options are the generator's keyword arguments.
+# Generated traffic (infra/simulator/traffic.py) for histories too long to write as segments: two
+# weeks of business days for the digest, say. Options are the generator's keyword arguments.
 TRAFFIC_SHAPES: dict[str, Any] = {
     "weeks": traffic.weeks,
     "business-days": traffic.business_days,
@@ -252,7 +252,7 @@ class Scenario:
 
     @classmethod
     def load(cls, source: str | Path) -> Scenario:
-        """A scenario by name (a file in infra/scenarios, without .json) or by path."""
+        """A scenario by name (a file in infra/simulator/scenarios, without .json) or by path."""
         path = Path(source)
         if isinstance(source, str) and path.suffix != ".json" and len(path.parts) == 1:
             path = SCENARIO_DIR / f"{source}.json"

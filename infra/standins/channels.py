@@ -6,10 +6,10 @@ import contextlib
 from collections.abc import Collection
 from typing import Self
 
-from infra.loopback import LoopbackService, RecordingStandin
-from infra.pagerduty_standin import PagerDutyStandin
-from infra.slack_catcher import SlackCatcher
-from infra.teams_standin import TeamsStandin
+from infra.standins.loopback import LoopbackService, RecordingStandin
+from infra.standins.pagerduty import PagerDutyStandin
+from infra.standins.slack_catcher import SlackCatcher
+from infra.standins.teams import TeamsStandin
 
 # The webhook channels; email goes through SNS, which the local stack stands in for.
 CHANNELS = ("slack", "teams", "pagerduty")

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 from unittest import mock
 
-from infra.demo import Context, captured_function_output
-from infra.local_stack import LocalStack
-from infra.slack_api import DEFAULT_CHANNEL, Posted, SlackWebApiStandIn
-from infra.ultravox_sim import Scenario, UltravoxSimulator
+from infra.demo.timeline import Context, captured_function_output
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Scenario, UltravoxSimulator
+from infra.standins.slack_api import DEFAULT_CHANNEL, Posted, SlackWebApiStandIn
 
 MONITOR = "demo"
 TICK = timedelta(minutes=5)

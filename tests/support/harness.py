@@ -16,13 +16,13 @@ from ceilingwatch.bootstrap import build_dependencies
 from ceilingwatch.handler import lambda_handler
 from ceilingwatch.services.monitor import Dependencies
 
-from infra.channel_standins import ChannelStandins
-from infra.demo import Context
-from infra.local_stack import LocalStack
-from infra.pagerduty_standin import PagerDutyStandin
-from infra.slack_catcher import SlackCatcher
-from infra.teams_standin import TeamsStandin
-from infra.ultravox_sim import Scenario, UltravoxSimulator
+from infra.demo.timeline import Context
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Scenario, UltravoxSimulator
+from infra.standins.channels import ChannelStandins
+from infra.standins.pagerduty import PagerDutyStandin
+from infra.standins.slack_catcher import SlackCatcher
+from infra.standins.teams import TeamsStandin
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 EVENTS = Path(__file__).parents[2] / "events"

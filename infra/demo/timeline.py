@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.channel_standins import ChannelStandins
-from infra.function_output import captured_function_output
-from infra.local_stack import LocalStack
-from infra.teams_standin import card_lines
-from infra.ultravox_sim import Scenario, UltravoxSimulator, scenario_names
+from infra.local_stack.function_output import captured_function_output
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Scenario, UltravoxSimulator, scenario_names
+from infra.standins.channels import ChannelStandins
+from infra.standins.teams import card_lines
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MONITOR = "demo"
 TICK = timedelta(minutes=5)
 BAR = 30

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from infra.loopback import RecordingStandin, Verdict, serve_until_interrupted
+from infra.standins.loopback import RecordingStandin, Verdict, serve_until_interrupted
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARDS_PATH = "/_standin/cards"

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from infra.loopback import LoopbackService, QuietServer, serve_in_background
-from infra.slack_catcher import MAX_BLOCKS, block_problems
+from infra.standins.loopback import LoopbackService, QuietServer, serve_in_background
+from infra.standins.slack_catcher import MAX_BLOCKS, block_problems
 
 DEFAULT_CHANNEL = "C0CEILING1"
 TEXT_LIMIT = 40_000  # Slack truncates longer text; we refuse it so a test sees it

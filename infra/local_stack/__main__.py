@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from infra.local_stack import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, LocalStack
-from infra.slack_catcher import SlackCatcher
-from infra.ultravox_sim import Scenario, UltravoxSimulator, floor_to, scenario_names
+from infra.local_stack.stack import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, LocalStack
+from infra.simulator.ultravox import Scenario, UltravoxSimulator, floor_to, scenario_names
+from infra.standins.slack_catcher import SlackCatcher
 
 MONITOR = "default"
 STACK = "ceilingwatch-local"
@@ -127,7 +127,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    # Named, or argparse would call it `__main__.py`.
+    parser = argparse.ArgumentParser(prog="python -m infra.local_stack", description=__doc__)
     parser.add_argument("--scenario", default="rising-to-ceiling")
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args(argv)

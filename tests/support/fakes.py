@@ -25,7 +25,7 @@ from ceilingwatch.domain.messages import Email, format_email, format_slack
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from ceilingwatch.services.monitor import Dependencies
 
-from .builders import config
+from tests.support.builders import config
 
 
 @dataclass

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra import loopback
-from infra.loopback import RecordingStandin, Verdict, serve_until_interrupted
+from infra.standins import loopback
+from infra.standins.loopback import RecordingStandin, Verdict, serve_until_interrupted
 
 DEFAULT_WEBHOOK_PATH = "/services/T0CEILING/B0WATCH/localcatcher"
 MESSAGES_PATH = "/_catcher/messages"
