@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cfnlint.decode.cfn_yaml import load
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
 SECRET_WORDS = re.compile(r"key|secret|webhook|token|password", re.IGNORECASE)
 
 # (resource, Sid) of the statements allowed a bare "*" Resource, and why.

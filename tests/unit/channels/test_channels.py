@@ -24,8 +24,7 @@ from ceilingwatch.services.delivery import Status, claim, send
 
 from tests.support.builders import Replay, config, notification
 from tests.support.fakes import FakeChannel
-
-from .test_adapters_http import FakeTime, ScriptedSession, answer
+from tests.unit.adapters.test_adapters_http import FakeTime, ScriptedSession, answer
 
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
 TEAMS_URL = "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual?sig=s3cr3t"

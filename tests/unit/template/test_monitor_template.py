@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cfnlint.decode.cfn_yaml import load
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MONITOR_TEMPLATE = REPO / "infra" / "monitor.yaml"
 MAIN_TEMPLATE = REPO / "template.yaml"
 SECRET_WORDS = re.compile(r"key|secret|webhook|token|password|credential", re.IGNORECASE)

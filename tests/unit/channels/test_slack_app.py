@@ -22,10 +22,9 @@ from ceilingwatch.domain.config import Secret
 
 from infra.standins.slack_api import slack_problems
 from tests.support.builders import config, tick_time
-
-from .conftest import SNAPSHOTS, Snapshot
-from .test_adapters_http import ScriptedSession
-from .test_messages import LINKS, NOTES
+from tests.unit.adapters.test_adapters_http import ScriptedSession
+from tests.unit.conftest import SNAPSHOTS, Snapshot
+from tests.unit.domain.test_messages import LINKS, NOTES
 
 CHANNEL = "C0CEILING1"
 TOKEN = "xoxb-unit-0123456789-abcdef"

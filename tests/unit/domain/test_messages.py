@@ -20,8 +20,8 @@ from ceilingwatch.domain.messages import format_email, format_slack, sparkline, 
 from ceilingwatch.domain.plan import Subscription, plan_risk
 
 from tests.support.builders import API_KEY, START, Replay, config, evaluation_at, tick_time
+from tests.unit.conftest import SNAPSHOTS, Snapshot
 
-from .conftest import SNAPSHOTS, Snapshot
 from .test_digest import RUN, TUESDAY_14, hourly
 
 LINKS = {

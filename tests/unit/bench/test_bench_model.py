@@ -11,7 +11,7 @@ from cfnlint.decode.cfn_yaml import load
 from bench import costs
 from bench.fleet import TICK_SECONDS, Run, schedule
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def alarms(template: str) -> set[str]:

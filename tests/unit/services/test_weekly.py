@@ -12,8 +12,7 @@ from ceilingwatch.domain.series import TimeSeries
 from ceilingwatch.services.weekly import gather_digest
 
 from tests.support.builders import config
-
-from .test_digest import RUN, TUESDAY_14, hourly
+from tests.unit.domain.test_digest import RUN, TUESDAY_14, hourly
 
 
 class FakeUltravox:

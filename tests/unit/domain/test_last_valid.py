@@ -157,7 +157,7 @@ def test_the_last_valid_configuration_survives_the_state_item() -> None:
     assert state_from_item(item) == state
 
 
-SAMPLE = json.loads((Path(__file__).parents[2] / "events" / "parameter-change.json").read_text())
+SAMPLE = json.loads((Path(__file__).parents[3] / "events" / "parameter-change.json").read_text())
 
 
 @pytest.mark.parametrize(
@@ -201,7 +201,7 @@ def test_every_parameter_but_the_secrets_is_kept() -> None:
     from ceilingwatch.domain.last_valid import KEPT_PARAMETERS
 
     config_source = (
-        Path(__file__).parents[2] / "functions/ceilingwatch/domain/config.py"
+        Path(__file__).parents[3] / "functions/ceilingwatch/domain/config.py"
     ).read_text()
     read = set(re.findall(r'read\(\s*"([a-z-]+)"', config_source))
     read |= {f"{channel}-min-severity" for channel in ("email", "slack", "teams", "pagerduty")}
