@@ -18,17 +18,17 @@ SAM       := PATH="$(abspath $(BIN)):$$PATH" \
 dev: $(STAMP)
 
 $(STAMP): requirements.txt functions/requirements.txt pyproject.toml
-	@test -x $(PY) || "$$(infra/find-python)" -m venv $(VENV)
+	@test -x $(PY) || "$$(infra/packaging/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m infra.demo --scenario $(SCENARIO)
-	$(PY) -m infra.demo_slack_app --scenario $(SCENARIO)
+	$(PY) -m infra.demo.timeline --scenario $(SCENARIO)
+	$(PY) -m infra.demo.slack_app --scenario $(SCENARIO)
 
 # The local stack, the simulator and a Slack catcher until Ctrl-C, with the exports to paste.
 local: $(STAMP)
-	$(PY) -m infra.local --scenario $(SCENARIO)
+	$(PY) -m infra.local_stack --scenario $(SCENARIO)
 
 test: lint typecheck unit contract integration template security package
 
@@ -47,7 +47,7 @@ contract: $(STAMP)
 	$(BIN)/pytest -q tests/contract
 
 integration: $(STAMP)
-	@infra/ensure-chromium
+	@infra/packaging/ensure-chromium
 	$(BIN)/pytest -q tests/integration
 
 # Opt-in, against a deployed stack: make e2e AWS_SAM_STACK_NAME=ceilingwatch
@@ -63,13 +63,13 @@ security: $(STAMP)
 	BC_SKIP_MAPPING=TRUE $(BIN)/checkov --quiet --compact --skip-download --framework cloudformation --file template.yaml
 
 package: $(STAMP)
-	$(PY) -m infra.package
+	$(PY) -m infra.packaging.package
 
 # sam build, then the package pruned to what a run imports and compiled to bytecode: Lambda cannot
 # write .pyc into /var/task, so without it every cold start compiles every module (see make bench).
 build: $(STAMP)
 	$(SAM) build --template template.yaml
-	$(PY) -m infra.package --prepare .aws-sam/build/CheckFunction
+	$(PY) -m infra.packaging.package --prepare .aws-sam/build/CheckFunction
 
 # These need an AWS account (credentials and a region, e.g. AWS_DEFAULT_REGION).
 # The secrets first, so the first run after the deploy finds them: prompts, never echoes.

@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.child import MARKER
 from bench.stats import Spread, ratios
-from infra.package import RUNTIME_SDK
+from infra.packaging.package import RUNTIME_SDK
 
 BENCH_DIR = Path(__file__).resolve().parent
 CHILD = BENCH_DIR / "child.py"

@@ -10,7 +10,7 @@ from statistics import median
 from ceilingwatch.domain.backtest import Backtest, backtest, buckets_from_minutes
 from ceilingwatch.domain.config import parse_config
 
-from infra.traffic import LIBRARY, Traffic, business_days, steady_ramp
+from infra.simulator.traffic import LIBRARY, Traffic, business_days, steady_ramp
 
 WINDOW = timedelta(minutes=30)  # forecast-minutes' default
 SEEDS = range(1, 21)

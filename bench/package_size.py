@@ -1,4 +1,4 @@
-"""Builds the deployment package as infra.package does (own build directory) and sizes the zip."""
+"""Builds the deployment package as infra.packaging.package does (own build dir), sizes the zip."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.package import FUNCTION, REPO_ROOT, check, top_level
+from infra.packaging.package import FUNCTION, REPO_ROOT, check, top_level
 
 BUILD_ROOT = REPO_ROOT / ".aws-sam" / "bench"
 BUILD_DIR = BUILD_ROOT / "build"
@@ -19,7 +19,7 @@ SOURCES = ("functions", "template.yaml")
 BUILD_SCRIPT = """
 import sys
 from pathlib import Path
-from infra.package import prepare, sam_build, zip_directory
+from infra.packaging.package import prepare, sam_build, zip_directory
 function_dir = sam_build(Path(sys.argv[1]), Path(sys.argv[2]))
 assert prepare(function_dir), "the package does not compile"
 zip_directory(function_dir, Path(sys.argv[3]))

@@ -12,7 +12,7 @@ from bench.cold import ColdFigures, MemoryFigures
 from bench.fleet import RESERVATIONS, TICK_SECONDS, WINDOW_SECONDS, FleetPhase
 from bench.package_size import Package
 from bench.warm import CALL_ROWS, HOUR_OF_TICKS, CallFigures, WarmFigures
-from infra.package import MAX_ZIP_BYTES, REPO_ROOT
+from infra.packaging.package import MAX_ZIP_BYTES, REPO_ROOT
 
 MEMORY_MB = 128  # the function's MemorySize in template.yaml
 GOAL = 1.15  # PRODUCT.md: cold and warm CPU within 1.15x of the floor and the bare calls

@@ -14,7 +14,7 @@ from typing import Any
 from bench import cold, costs, fleet, forecast, package_size, send_phase, warm
 from bench.report import GOAL, MEMORY_MB, Results, render
 from bench.standins import StandIns
-from infra.package import MAX_ZIP_BYTES
+from infra.packaging.package import MAX_ZIP_BYTES
 
 TICK = timedelta(minutes=5)
 COLD_MONITOR, LARGE_MONITOR = "cold", "large"

@@ -19,7 +19,7 @@ from ceilingwatch.domain.config import parse_config
 from ceilingwatch.services.delivery import Status, claim, send
 from ceilingwatch.services.monitor import SEND_SECONDS
 
-from infra.loopback import QuietServer, serve_in_background
+from infra.standins.loopback import QuietServer, serve_in_background
 
 ROUNDS = 3
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"

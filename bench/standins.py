@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from infra.ultravox_sim import SCENARIO_DIR, Fault, Scenario
+from infra.simulator.ultravox import SCENARIO_DIR, Fault, Scenario
 
 MONITOR = "bench"  # the stack's own monitor
 LIMIT = "50"
@@ -60,9 +60,9 @@ class _Server:
     """The child's side: the stand-ins and the commands that steer them."""
 
     def __init__(self, exit_stack: contextlib.ExitStack) -> None:
-        from infra.local_stack import LocalStack
-        from infra.slack_catcher import SlackCatcher
-        from infra.ultravox_sim import UltravoxSimulator
+        from infra.local_stack.stack import LocalStack
+        from infra.simulator.ultravox import UltravoxSimulator
+        from infra.standins.slack_catcher import SlackCatcher
 
         self.scenario = quiet_scenario()
         self.api_key = f"uvx-bench-{secrets.token_hex(12)}"

@@ -10,7 +10,7 @@ from typing import Any
 from bench.cold import WARM_CHILD, Layout, run_child
 from bench.standins import StandIns
 from bench.stats import Spread, ratios
-from infra.ultravox_sim import CONCURRENCY_PATH
+from infra.simulator.ultravox import CONCURRENCY_PATH
 
 WARM_UP_TICKS = 5
 HOUR_OF_TICKS = 12

@@ -1,0 +1,1 @@
+"""Runs ceilingwatch without an AWS account: local stack, stand-ins, simulator, demo, packaging."""

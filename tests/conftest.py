@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-# Not from infra.demo: it imports moto's server, which the unit tests must not need.
-from infra.function_output import captured_function_output
+# Not from infra.demo.timeline: it imports moto's server, which the unit tests must not need.
+from infra.local_stack.function_output import captured_function_output
 
 
 @pytest.fixture

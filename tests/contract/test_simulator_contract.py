@@ -13,7 +13,15 @@ import requests
 from ceilingwatch.adapters.ultravox import UltravoxClient
 from ceilingwatch.domain.series import FIELDS
 
-from infra.openapi_contract import (
+from infra.simulator.ultravox import (
+    ACCOUNT_PATH,
+    CONCURRENCY_PATH,
+    Fault,
+    FaultKind,
+    Scenario,
+    UltravoxSimulator,
+)
+from tests.support.openapi_contract import (
     SPEC_DIR,
     SPEC_FILES,
     ContractError,
@@ -22,14 +30,6 @@ from infra.openapi_contract import (
     validate_recorded,
     validate_request,
     validate_response,
-)
-from infra.ultravox_sim import (
-    ACCOUNT_PATH,
-    CONCURRENCY_PATH,
-    Fault,
-    FaultKind,
-    Scenario,
-    UltravoxSimulator,
 )
 
 KEY = "contract-test-key"

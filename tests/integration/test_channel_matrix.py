@@ -21,13 +21,12 @@ from typing import Any
 import pytest
 from ceilingwatch.handler import lambda_handler
 
-from infra.aws_faults import FailingAwsEndpoint
-from infra.demo import Context
-from infra.function_output import captured_function_output
-from infra.local_stack import LocalStack
-from infra.loopback import RecordingStandin, refused_url
-
-from .harness import START, Harness, flat_scenario, harness
+from infra.demo.timeline import Context
+from infra.local_stack.function_output import captured_function_output
+from infra.local_stack.stack import LocalStack
+from infra.standins.loopback import RecordingStandin, refused_url
+from tests.support.aws_faults import FailingAwsEndpoint
+from tests.support.harness import START, Harness, flat_scenario, harness
 
 CHANNELS = ("email", "slack", "teams", "pagerduty")
 WEBHOOKS = CHANNELS[1:]

@@ -11,9 +11,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from infra.aws_faults import FailingAwsEndpoint
-from infra.channel_standins import ChannelStandins
-from infra.loopback import refused_url
+from infra.standins.channels import ChannelStandins
+from infra.standins.loopback import refused_url
+from tests.support.aws_faults import FailingAwsEndpoint
 
 
 def test_one_with_starts_and_stops_every_channel() -> None:

@@ -14,8 +14,8 @@ import requests
 from ceilingwatch.cli import main
 from moto.server import ThreadedMotoServer
 
-from infra.slack_catcher import SlackCatcher
-from infra.ultravox_sim import CONCURRENCY_PATH, UltravoxSimulator
+from infra.simulator.ultravox import CONCURRENCY_PATH, UltravoxSimulator
+from infra.standins.slack_catcher import SlackCatcher
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from ceilingwatch.cli import main
 
-from infra.ultravox_sim import Scenario, UltravoxSimulator
+from infra.simulator.ultravox import Scenario, UltravoxSimulator
 
 pytestmark = pytest.mark.integration
 

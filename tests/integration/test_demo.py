@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from infra.demo import run_demo
+from infra.demo.timeline import run_demo
 
 PRINTED = io.StringIO()
 
@@ -80,7 +80,7 @@ def test_the_outage_scenario_alerts_once_then_says_it_recovered() -> None:
 
 
 def test_an_unknown_scenario_is_named_with_the_known_ones(capsys) -> None:
-    from infra import demo
+    from infra.demo import timeline as demo
 
     assert demo.main(["--scenario", "nope"]) == 2
     err = capsys.readouterr().err
@@ -89,7 +89,7 @@ def test_an_unknown_scenario_is_named_with_the_known_ones(capsys) -> None:
 
 
 def test_ctrl_c_stops_the_demo_with_one_line(monkeypatch, capsys) -> None:
-    from infra import demo
+    from infra.demo import timeline as demo
 
     def interrupted(name: str) -> None:
         raise KeyboardInterrupt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from infra.demo_slack_app import run_slack_app_demo
+from infra.demo.slack_app import run_slack_app_demo
 
 
 def test_the_demo_shows_one_thread_and_a_snooze_through_the_real_handler() -> None:

@@ -8,10 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from infra.local_stack import LocalStack
-from infra.ultravox_sim import Scenario
-
-from .harness import harness
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Scenario
+from tests.support.harness import harness
 
 HISTORY = Scenario.load("two-weeks")
 # Monday 09:00 UTC, as the template's default digest schedule runs.

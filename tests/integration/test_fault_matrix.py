@@ -18,11 +18,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from ceilingwatch.handler import lambda_handler
 
-from infra.demo import Context
-from infra.local_stack import LocalStack
-from infra.ultravox_sim import Fault
-
-from .harness import START, Harness, flat_scenario, harness
+from infra.demo.timeline import Context
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Fault
+from tests.support.harness import START, Harness, flat_scenario, harness
 
 T = START + timedelta(hours=2, minutes=1)
 

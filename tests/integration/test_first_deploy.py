@@ -13,12 +13,11 @@ import pytest
 from ceilingwatch.bootstrap import build_dependencies
 from ceilingwatch.handler import lambda_handler
 
-from infra.demo import Context
-from infra.local_stack import LocalStack
-from infra.slack_catcher import SlackCatcher
-from infra.ultravox_sim import UltravoxSimulator
-
-from .harness import START, flat_scenario
+from infra.demo.timeline import Context
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import UltravoxSimulator
+from infra.standins.slack_catcher import SlackCatcher
+from tests.support.harness import START, flat_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 API_KEY = "uvx-first-deploy-key"

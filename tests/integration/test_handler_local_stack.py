@@ -9,11 +9,10 @@ from datetime import timedelta
 import pytest
 from ceilingwatch.common.errors import DeliveryError
 
-from infra.local_stack import LocalStack
-from infra.openapi_contract import validate_request
-from infra.ultravox_sim import Fault
-
-from .harness import START, flat_scenario, harness
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Fault
+from tests.support.harness import START, flat_scenario, harness
+from tests.support.openapi_contract import validate_request
 
 T = START + timedelta(hours=2, minutes=1)
 

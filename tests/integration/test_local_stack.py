@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.local_stack import LocalStack
+from infra.local_stack.stack import LocalStack
 
 pytestmark = pytest.mark.integration
 

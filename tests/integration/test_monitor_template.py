@@ -16,10 +16,9 @@ from cfnlint.decode.cfn_yaml import load
 from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 
-from infra.demo import Context
-from infra.local_stack import LocalStack
-
-from .harness import START, flat_scenario, harness
+from infra.demo.timeline import Context
+from infra.local_stack.stack import LocalStack
+from tests.support.harness import START, flat_scenario, harness
 
 pytestmark = [
     pytest.mark.integration,

@@ -10,10 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from infra.local_stack import LocalStack
-from infra.ultravox_sim import Fault, Scenario
-
-from .harness import START, flat_scenario, harness
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Fault, Scenario
+from tests.support.harness import START, flat_scenario, harness
 
 T = START + timedelta(hours=2, minutes=1)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.package import POWERTOOLS, SHADOWING, import_problem, prepare, prune
+from infra.packaging.package import POWERTOOLS, SHADOWING, import_problem, prepare, prune
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # What `sam build` installs from functions/requirements.txt, copied from this venv instead.

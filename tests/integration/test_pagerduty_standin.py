@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from infra.loopback import refused_url
-from infra.pagerduty_standin import INCIDENTS_PATH, PagerDutyStandin, event_problems
+from infra.standins.loopback import refused_url
+from infra.standins.pagerduty import INCIDENTS_PATH, PagerDutyStandin, event_problems
 
 
 @pytest.fixture

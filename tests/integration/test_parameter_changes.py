@@ -9,9 +9,8 @@ from datetime import timedelta
 import pytest
 from moto.events.models import EventPattern
 
-from infra.local_stack import LocalStack
-
-from .harness import EVENTS, START, Harness, flat_scenario, harness
+from infra.local_stack.stack import LocalStack
+from tests.support.harness import EVENTS, START, Harness, flat_scenario, harness
 
 T = START + timedelta(hours=2, minutes=1)
 

@@ -10,8 +10,8 @@ from ceilingwatch.domain.digest import Digest, build_digest
 from ceilingwatch.domain.report import COLOURS, FRAME, render_html, scale_for
 from ceilingwatch.domain.series import ConcurrencyBucket
 
-from infra.browser import INSTALL_HINT, Image, find_chromium, read_png, screenshot
-from infra.traffic import weeks
+from infra.demo.browser import INSTALL_HINT, Image, find_chromium, read_png, screenshot
+from infra.simulator.traffic import weeks
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None, reason=f"headless Chromium not found: {INSTALL_HINT}"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.ultravox_sim import (
+from infra.simulator.ultravox import (
     ACCOUNT_PATH,
     CONCURRENCY_PATH,
     OUTSIDE_WINDOW_CALLS,
@@ -619,7 +619,7 @@ def test_scenario_by_name_or_path(tmp_path: Path) -> None:
 
 
 def test_command_line_serves_a_scenario() -> None:
-    command = [sys.executable, "-m", "infra.ultravox_sim", "--port", "0", "--api-key", KEY]
+    command = [sys.executable, "-m", "infra.simulator.ultravox", "--port", "0", "--api-key", KEY]
     with subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [*command, "--scenario", "spike", "--clock", "2026-11-24T14:40:00Z"],
         stderr=subprocess.PIPE,

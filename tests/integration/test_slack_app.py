@@ -16,12 +16,11 @@ from ceilingwatch import interactions
 from ceilingwatch.bootstrap import build_responders
 from ceilingwatch.services.interactions import Responders
 
-from infra.demo import Context
-from infra.local_stack import LocalStack
-from infra.slack_api import DEFAULT_CHANNEL, SlackWebApiStandIn
-from infra.ultravox_sim import Fault, Scenario
-
-from .harness import START, Harness, flat_scenario, harness
+from infra.demo.timeline import Context
+from infra.local_stack.stack import LocalStack
+from infra.simulator.ultravox import Fault, Scenario
+from infra.standins.slack_api import DEFAULT_CHANNEL, SlackWebApiStandIn
+from tests.support.harness import START, Harness, flat_scenario, harness
 
 T = START + timedelta(hours=2, minutes=1)
 

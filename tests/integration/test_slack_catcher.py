@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.slack_catcher import DEFAULT_WEBHOOK_PATH, SlackCatcher, block_problems
+from infra.standins.slack_catcher import DEFAULT_WEBHOOK_PATH, SlackCatcher, block_problems
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from infra.loopback import refused_url
-from infra.teams_standin import CARDS_PATH, TeamsStandin, card_lines, message_problems
+from infra.standins.loopback import refused_url
+from infra.standins.teams import CARDS_PATH, TeamsStandin, card_lines, message_problems
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from ceilingwatch.adapters.ultravox import UltravoxClient
 from ceilingwatch.domain.digest import HOUR
 from ceilingwatch.services.weekly import gather_digest
 
-from infra.ultravox_sim import Scenario, UltravoxSimulator
-from tests.unit.builders import API_KEY, config
+from infra.simulator.ultravox import Scenario, UltravoxSimulator
+from tests.support.builders import API_KEY, config
 
 HISTORY = Scenario.load("two-weeks")
 

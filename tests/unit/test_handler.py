@@ -14,8 +14,8 @@ from ceilingwatch.common.errors import AwsServiceError, RunCrashedError, Ultravo
 from ceilingwatch.common.observability import RedactingFormatter, logger, redact
 from ceilingwatch.handler import lambda_handler
 
-from .builders import API_KEY, WEBHOOK
-from .fakes import World
+from tests.support.builders import API_KEY, WEBHOOK
+from tests.support.fakes import World
 
 EVENTS = Path(__file__).parents[2] / "events"
 

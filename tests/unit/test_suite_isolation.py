@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 # Refuses the modules only the integration stack needs, then runs pytest on the unit tests.
 BLOCKED_RUN = """
 import sys
-BLOCKED = ("moto.server", "flask", "infra.local_stack", "infra.demo", "infra.ultravox_sim")
+BLOCKED = (
+    "moto.server", "flask", "infra.local_stack.stack", "infra.demo", "infra.simulator.ultravox"
+)
 
 class Blocker:
     def find_spec(self, name, path=None, target=None):
@@ -37,6 +39,8 @@ def test_unit_tests_need_no_moto_server_nor_local_stand_ins() -> None:
     # (which use the log fixture) also run.
     collected = pytest_without_the_stack("--collect-only", "tests/unit")
     assert collected.returncode == 0, collected.stdout[-2000:] + collected.stderr[-2000:]
-    ran = pytest_without_the_stack("tests/unit/test_template.py", "tests/unit/test_handler.py")
+    ran = pytest_without_the_stack(
+        "tests/unit/template/test_template.py", "tests/unit/test_handler.py"
+    )
     assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
     assert " passed" in ran.stdout

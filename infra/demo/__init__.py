@@ -1,0 +1,1 @@
+"""What ceilingwatch looks like: `make demo`'s timeline and Slack thread, the report's picture."""

@@ -1,0 +1,1 @@
+"""The Ultravox simulator: its concurrency API on loopback, played from scenarios and traffic."""

@@ -1,0 +1,1 @@
+"""Loopback stand-ins of the services the channels post to: Slack, Teams and PagerDuty."""

@@ -1,0 +1,1 @@
+"""What the suites share: builders, in-memory fakes, the integration harness, fault endpoints."""
