@@ -128,7 +128,7 @@ def main() -> None:
     import time
 
     from ceilingwatch.adapters.ultravox import UltravoxClient
-    from ceilingwatch.domain.config import parse_config
+    from ceilingwatch.domain.config import Secret, parse_config
     from ceilingwatch.domain.report import render_html
     from ceilingwatch.services.weekly import gather_digest
 
@@ -139,8 +139,8 @@ def main() -> None:
     config = parse_config("prod", "", {"concurrency-limit": "50", "ultravox-api-key": key})
     with UltravoxSimulator(history, key) as simulator:
         simulator.set_clock(history.end)
-        client = UltravoxClient(simulator.base_url)
-        digest = gather_digest(client, config, history.end, deadline=time.monotonic() + 20)
+        source = UltravoxClient(simulator.base_url).source(Secret(key))
+        digest = gather_digest(source, config, history.end, deadline=time.monotonic() + 20)
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:

@@ -50,12 +50,15 @@ def build_dependencies(
         return functools.cache(lambda: boto3.client(service, config=config, **options))  # type: ignore[call-overload]
 
     wiring = Wiring(settings=settings, sns=client("sns", channel))
+    ultravox = ultravox_client(settings.ultravox_base_url)
     return Dependencies(
         settings=settings,
         parameters=ParameterStore(
             client("ssm", aws)(), settings.parameter_prefix, settings.config_max_age_seconds
         ),
-        ultravox=ultravox_client(settings.ultravox_base_url),
+        usage=lambda config: ultravox.source(
+            config.ultravox_api_key, config.parameter("ultravox-api-key")
+        ),
         states=StateStore(client("dynamodb", aws)(), settings.state_table_name),
         channels=functools.partial(build_channels, wiring=wiring),
         on_secrets=on_secrets or redact,
@@ -69,6 +72,7 @@ def build_responders(settings: Settings | None = None, *, region: str | None = N
 
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.state_store import StateStore
+    from ceilingwatch.channels.slack_clicks import SlackClicks
     from ceilingwatch.common.observability import redact
     from ceilingwatch.services.interactions import Responders
 
@@ -85,6 +89,7 @@ def build_responders(settings: Settings | None = None, *, region: str | None = N
         settings=settings,
         parameters=ParameterStore(ssm, settings.parameter_prefix, settings.config_max_age_seconds),
         states=StateStore(dynamodb, settings.state_table_name),
+        clicks=SlackClicks(api_url=settings.slack_api_url),
         on_secrets=redact,
     )
 

@@ -251,7 +251,7 @@ def test_a_failing_account_cross_check_never_fails_the_run() -> None:
 
     world = critical_world()
 
-    def broken(key: object, *, deadline: float) -> None:
+    def broken(*, deadline: float) -> None:
         raise UltravoxUnavailableError("HTTP 503 on /api/accounts/me")
 
     world.ultravox.account = broken  # type: ignore[method-assign]

@@ -22,6 +22,7 @@ from ceilingwatch.common.http import retry_after
 from ceilingwatch.common.scrub import scrub
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.plan import Subscription
+from ceilingwatch.domain.ports import Account
 from ceilingwatch.domain.series import TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -36,16 +37,8 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
-@dataclass(frozen=True)
-class Account:
-    allowed_concurrent_calls: int | None
-    active_calls: int | None
-    subscription_tier: str | None
-    subscription: Subscription = field(default_factory=Subscription)
-
-
 class UltravoxClient:
-    """One per execution environment; the key travels per call so a rotated key takes at once."""
+    """One per execution environment (its session); `source` binds a monitor's key to it."""
 
     def __init__(
         self,
@@ -62,36 +55,21 @@ class UltravoxClient:
         self._clock = clock
         self.key_parameter = key_parameter
 
+    def source(self, key: Secret, key_parameter: str | None = None) -> UltravoxSource:
+        """One monitor's usage source; `key_parameter` is where a bad key's fix tells to look."""
+        return UltravoxSource(self, key, key_parameter or self.key_parameter)
+
     def concurrency(
         self, key: Secret, start: datetime, end: datetime, *, deadline: float, bucket: str = "5min"
     ) -> TimeSeries:
-        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks."""
-        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
-        return parse_time_series(self._get(CONCURRENCY_PATH, key, params, deadline), start, end)
+        return self.source(key).concurrency(start, end, bucket, deadline=deadline)
 
     def account(self, key: Secret, *, deadline: float) -> Account:
-        body = self._get(ACCOUNT_PATH, key, {}, deadline)
-        if not isinstance(body, dict):
-            raise InvalidResponseError("the account is not a JSON object")
-        allowed = body.get("allowedConcurrentCalls")
-        active = body.get("activeCalls")
-        if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
-            raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
-        tier = body.get("subscriptionTier")
-        tier = tier if isinstance(tier, str) else None
-        return Account(
-            allowed_concurrent_calls=allowed,
-            active_calls=active if isinstance(active, int) else None,
-            subscription_tier=tier,
-            subscription=Subscription(
-                tier=tier,
-                expiration=_moment(body.get("subscriptionExpiration")),
-                scheduled_update=_moment(body.get("subscriptionScheduledUpdate")),
-                renewal=_moment(body.get("subscriptionRenewal")),
-            ),
-        )
+        return self.source(key).account(deadline=deadline)
 
-    def _get(self, path: str, key: Secret, params: dict[str, str], deadline: float) -> Any:
+    def get(
+        self, path: str, key: Secret, params: dict[str, str], deadline: float, key_parameter: str
+    ) -> Any:
         """GET with retries on 429/5xx and network faults, never sleeping past `deadline`."""
         url = self.base_url + path
         problem = ""
@@ -136,7 +114,7 @@ class UltravoxClient:
             else:
                 if answer.ok:
                     return answer.json(path)
-                self._raise_unless_retryable(answer, path)
+                self._raise_unless_retryable(answer, path, key_parameter)
                 problem = f"Ultravox answered {path} with HTTP {answer.status}{answer.excerpt()}"
                 wait = retry_after(answer.headers.get("Retry-After"), self._now())
             if attempt == MAX_ATTEMPTS:
@@ -159,19 +137,19 @@ class UltravoxClient:
             "check status.ultravox.ai and that no other job shares the key",
         )
 
-    def _raise_unless_retryable(self, answer: _Answer, path: str) -> None:
+    def _raise_unless_retryable(self, answer: _Answer, path: str, key_parameter: str) -> None:
         status = answer.status
         if status in RETRYABLE:
             return
         if status == 401:
             raise UltravoxAuthError(
                 "Ultravox rejected the API key (HTTP 401)",
-                f"put a valid key in {self.key_parameter} (SecureString)",
+                f"put a valid key in {key_parameter} (SecureString)",
             )
         if status == 403:
             raise UltravoxAuthError(
                 "the API key lacks the rights to read account usage (HTTP 403)",
-                f"put a key with account access in {self.key_parameter}",
+                f"put a key with account access in {key_parameter}",
             )
         if status == 404:
             raise InvalidResponseError(
@@ -182,6 +160,48 @@ class UltravoxClient:
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class UltravoxSource:
+    """One monitor's usage at Ultravox: the environment's client with this monitor's key.
+
+    Built for each run from the configuration just read, so a rotated key takes at once.
+    """
+
+    client: UltravoxClient
+    key: Secret = field(repr=False)
+    key_parameter: str
+
+    def concurrency(
+        self, start: datetime, end: datetime, bucket: str = "5min", *, deadline: float
+    ) -> TimeSeries:
+        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks."""
+        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
+        body = self.client.get(CONCURRENCY_PATH, self.key, params, deadline, self.key_parameter)
+        return parse_time_series(body, start, end)
+
+    def account(self, *, deadline: float) -> Account:
+        body = self.client.get(ACCOUNT_PATH, self.key, {}, deadline, self.key_parameter)
+        if not isinstance(body, dict):
+            raise InvalidResponseError("the account is not a JSON object")
+        allowed = body.get("allowedConcurrentCalls")
+        active = body.get("activeCalls")
+        if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
+            raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
+        tier = body.get("subscriptionTier")
+        tier = tier if isinstance(tier, str) else None
+        return Account(
+            allowed_concurrent_calls=allowed,
+            active_calls=active if isinstance(active, int) else None,
+            subscription_tier=tier,
+            subscription=Subscription(
+                tier=tier,
+                expiration=_moment(body.get("subscriptionExpiration")),
+                scheduled_update=_moment(body.get("subscriptionScheduledUpdate")),
+                renewal=_moment(body.get("subscriptionRenewal")),
+            ),
+        )
 
 
 def _moment(value: object) -> datetime | None:

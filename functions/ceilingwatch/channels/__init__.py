@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ceilingwatch.channels import pagerduty, slack_webhook, teams
-from ceilingwatch.channels.base import Channel
 from ceilingwatch.channels.email import EmailChannel
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_web import SlackWebApi
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.ports import Channel, Roster
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,6 @@ class Wiring:
     settings: Settings
     sns: Callable[[], Any]  # the SNS client, built on first use
     poster: Poster = field(default_factory=Poster)
-
-
-@dataclass(frozen=True)
-class Roster:
-    """The channels that can deliver, and why any configured one cannot (naming its parameter)."""
-
-    channels: tuple[Channel, ...]
-    problems: tuple[str, ...] = ()
-    complete: bool = True  # false when the configuration could not be read at all
 
 
 def _email(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:

@@ -1,45 +1,10 @@
-"""The Channel port: what every channel is, which notifications it takes, what it remembers."""
+"""What every channel shares: which notifications it takes, and which incident each belongs to."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Protocol
-
 from ceilingwatch.domain.alerts import HEALTH_KINDS, Kind, Notification
 from ceilingwatch.domain.evaluation import Level
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a channel needs besides the notification: links, its deadline and its memory."""
-
-    links: Mapping[str, str]
-    deadline: float  # time.monotonic() by which the call must have ended
-    memory: Mapping[str, str] = field(default_factory=dict)
-
-
-class Channel(Protocol):
-    """Delivers a notification or raises TransientChannelError or PermanentChannelError.
-
-    `deliver` returns the channel's memory after the delivery (a PagerDuty incident key, a Slack
-    thread), which is kept with the alert state and handed back on the next delivery.
-    """
-
-    name: str
-
-    def accepts(self, note: Notification) -> bool: ...
-
-    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]: ...
-
-
-class Stream(StrEnum):
-    """The incidents a notification belongs to: the ceiling, and the monitor's own health."""
-
-    CAPACITY = "capacity"
-    HEALTH = "health"
-
+from ceilingwatch.domain.ports import Stream
 
 LEVEL_KINDS = frozenset(
     {Kind.RAISED, Kind.ESCALATED, Kind.REMINDER, Kind.RESOLVED, Kind.LIMIT_CHANGED}

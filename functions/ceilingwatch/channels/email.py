@@ -7,10 +7,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.channels.base import routed
 from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.messages import format_email
+from ceilingwatch.domain.ports import Context
 
 # SNS refuses these for the message itself: sending it again cannot succeed.
 PERMANENT_CODES = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ceilingwatch.channels.base import Context, Stream, routed, stream_of
+from ceilingwatch.channels.base import routed, stream_of
 from ceilingwatch.channels.http import Endpoint, Poster
 from ceilingwatch.common.settings import PAGERDUTY_EVENTS_URL
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.messages import facts, title
+from ceilingwatch.domain.ports import Context, Stream
 
 PAGERDUTY = Endpoint(
     "PagerDuty",

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.channels.base import routed
 from ceilingwatch.channels.http import Endpoint, Poster
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.messages import EMOJI, facts, title
+from ceilingwatch.domain.ports import Context
 
 # Workflows ("Post to a channel when a webhook request is received") URLs live on these hosts.
 WORKFLOWS_HOSTS = (".logic.azure.com", ".powerplatform.com", ".powerautomate.com")

@@ -9,9 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch.adapters.ultravox import Account, UltravoxClient
+from ceilingwatch.adapters.ultravox import UltravoxClient
 from ceilingwatch.channels import Wiring, build_channels
-from ceilingwatch.channels.base import Channel, Context
 from ceilingwatch.cli import terminal
 from ceilingwatch.cli.common import (
     EXIT_CODES,
@@ -38,6 +37,7 @@ from ceilingwatch.domain.evaluation import Evaluation
 from ceilingwatch.domain.forecast import MIN_POINTS, nowcast
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.plan import plan_risk
+from ceilingwatch.domain.ports import Account, Channel, Context
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
 from ceilingwatch.services.monitor import WINDOW
 

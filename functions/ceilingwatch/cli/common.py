@@ -18,6 +18,7 @@ from ceilingwatch.domain.config import (
     parse_config,
 )
 from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.ports import UsageSource
 
 # One scheme for every command, for scripts: a level only from `check`, 3 for any problem.
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_PROBLEM = 0, 1, 2, 3
@@ -132,6 +133,11 @@ def ultravox(flag: str | None, key_parameter: str = KEY_ENV) -> UltravoxClient:
             "simulator's URL that `make local` prints",
         )
     return ultravox_client(url, key_parameter=key_parameter)
+
+
+def usage(flag: str | None, config: MonitorConfig) -> UsageSource:
+    """The usage source of a command: Ultravox at a checked URL, with the key from KEY_ENV."""
+    return ultravox(flag).source(config.ultravox_api_key)
 
 
 def unreachable_fix(flag: str | None) -> str:

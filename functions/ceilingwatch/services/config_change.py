@@ -66,7 +66,7 @@ def _key_problems(
     if change.parameter != "ultravox-api-key" or config is None:
         return ()
     try:
-        deps.ultravox.account(config.ultravox_api_key, deadline=deadline)
+        deps.usage(config).account(deadline=deadline)
     except UltravoxAuthError as error:
         return (f"ultravox-api-key: {error.scrubbed(config.secrets()).problem}",)
     except MonitorError as error:  # Ultravox down: the key may be fine; the next run tells

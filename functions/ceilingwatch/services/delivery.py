@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ceilingwatch.channels.base import Channel, Context
 from ceilingwatch.common.errors import ChannelError
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.outbox import Owed
+from ceilingwatch.domain.ports import Channel, Context
 
 
 class Status(StrEnum):

@@ -8,10 +8,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch.adapters.parameters import ParameterStore
-from ceilingwatch.adapters.state_store import StateStore
-from ceilingwatch.adapters.ultravox import Account, UltravoxClient
-from ceilingwatch.channels import Roster
 from ceilingwatch.common.errors import (
     ConfigurationError,
     DeliveryError,
@@ -55,7 +51,15 @@ from ceilingwatch.domain.outbox import (
     encode_channel_memory,
     encode_outbox,
 )
+from ceilingwatch.domain.ports import (
+    Account,
+    AlertStates,
+    MonitorParameters,
+    Roster,
+    UsageSource,
+)
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
+from ceilingwatch.services import claims
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.services.weekly import gather_digest
 
@@ -171,9 +175,9 @@ class Dependencies:
     """Every outside system a run touches, built once per execution environment."""
 
     settings: Settings
-    parameters: ParameterStore
-    ultravox: UltravoxClient
-    states: StateStore
+    parameters: MonitorParameters
+    usage: Callable[[MonitorConfig], UsageSource]  # the monitor's source, built with its key
+    states: AlertStates
     channels: Callable[[MonitorConfig | None], Roster]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_secrets: Callable[..., None] = field(default=lambda *secrets: None)
@@ -249,9 +253,7 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
 
 
 def delivering(state: AlertState, deps: Dependencies) -> bool:
-    """An outbox younger than the grace belongs to a live run; an older one to a dead run."""
-    since = state.outbox_since or deps.clock()
-    return bool(state.outbox) and deps.clock() - since < deps.settings.outbox_grace
+    return claims.delivering(state, deps.clock(), deps.settings.outbox_grace)
 
 
 def _describe(
@@ -358,10 +360,10 @@ def _observe(
     if config is None:
         return Failed(config_error or ConfigurationError("the configuration could not be read"))
     try:
-        deps.ultravox.key_parameter = config.parameter("ultravox-api-key")
+        source = deps.usage(config)
         now = tick.scheduled_time
         start = floor_to_bucket(now - WINDOW)
-        series = deps.ultravox.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
+        series = source.concurrency(start, now, deadline=deadline)
         if series.ignored_outside_window or series.merged_duplicates or series.off_grid:
             # Put right, not refused: but a change in the API's answers should be seen.
             logger.warning(
@@ -376,7 +378,7 @@ def _observe(
             return NoData()
         account: Account | NotChecked = NOT_CHECKED
         if account_check_due(previous, now):
-            account = _account(config, deps, deadline)
+            account = _account(source, deadline)
         evaluation = Evaluation(
             buckets=fill_gaps(series.buckets, start, now),
             limit=config.concurrency_limit,
@@ -391,10 +393,10 @@ def _observe(
         return Failed(error.scrubbed(config.secrets()))
 
 
-def _account(config: MonitorConfig, deps: Dependencies, deadline: float) -> Account | NotChecked:
+def _account(source: UsageSource, deadline: float) -> Account | NotChecked:
     """The account's own ceiling and plan are a cross-check: their failure never fails the run."""
     try:
-        return deps.ultravox.account(config.ultravox_api_key, deadline=deadline)
+        return source.account(deadline=deadline)
     except MonitorError as error:
         logger.warning(
             "account cross-check skipped; retried next run",
@@ -423,9 +425,8 @@ def _send_digest(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     """The weekly digest: read, build, send; no alert state is read or written."""
     config = deps.parameters.load(tick.monitor)
     deps.on_secrets(*config.secrets())
-    deps.ultravox.key_parameter = config.parameter("ultravox-api-key")
     judge_by = max(time.monotonic() + 1.0, deadline - SEND_SECONDS)
-    digest = gather_digest(deps.ultravox, config, tick.scheduled_time, deadline=judge_by)
+    digest = gather_digest(deps.usage(config), config, tick.scheduled_time, deadline=judge_by)
     note = digest_notification(digest, tick.scheduled_time)
     result = _send_notice(
         note, "DIGEST", "the weekly digest", config, deps.channels(config), deps, deadline
