@@ -16,8 +16,8 @@ from ceilingwatch.bootstrap import build_dependencies
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import parse_config
+from ceilingwatch.services.base import SEND_SECONDS
 from ceilingwatch.services.delivery import Status, claim, send
-from ceilingwatch.services.monitor import SEND_SECONDS
 
 from infra.loopback import QuietServer, serve_in_background
 

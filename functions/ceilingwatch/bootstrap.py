@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.common.settings import Settings
-from ceilingwatch.services.monitor import Dependencies
+from ceilingwatch.services.base import Dependencies
 
 if TYPE_CHECKING:
     from ceilingwatch.adapters.ultravox import UltravoxClient

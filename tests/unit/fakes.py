@@ -22,7 +22,7 @@ from ceilingwatch.domain.last_valid import ConfigReading, kept_values, read_conf
 from ceilingwatch.domain.messages import Email, format_email, format_slack
 from ceilingwatch.domain.ports import Account, Channel, Context, Roster
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
-from ceilingwatch.services.monitor import Dependencies
+from ceilingwatch.services.base import Dependencies
 
 from .builders import config
 

@@ -14,8 +14,10 @@ from ceilingwatch.common.errors import (
     UltravoxUnavailableError,
 )
 from ceilingwatch.domain.evaluation import Level
-from ceilingwatch.services import monitor
-from ceilingwatch.services.monitor import RunResult, Tick, run
+from ceilingwatch.domain.tick import Tick
+from ceilingwatch.services import claims
+from ceilingwatch.services.base import RunResult
+from ceilingwatch.services.monitor import run
 
 from .builders import API_KEY, WEBHOOK, config
 from .fakes import World
@@ -134,7 +136,7 @@ def test_a_run_killed_after_its_claim_is_finished_by_the_next(
         raise RuntimeError("Lambda timed out")
 
     with monkeypatch.context() as patch:
-        patch.setattr(monitor, "send", killed)
+        patch.setattr(claims, "send", killed)
         with pytest.raises(RuntimeError):
             go(world)
     assert world.slack.sent == [] and world.states.items["prod"].outbox

@@ -39,7 +39,7 @@ from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.plan import plan_risk
 from ceilingwatch.domain.ports import Account, Channel, Context
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
-from ceilingwatch.services.monitor import WINDOW
+from ceilingwatch.services.observe import WINDOW
 
 NO_DATA_COLOUR = "36"
 

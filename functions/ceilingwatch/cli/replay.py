@@ -28,7 +28,7 @@ from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation, Level
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
-from ceilingwatch.services.monitor import WINDOW
+from ceilingwatch.services.observe import WINDOW
 
 WHY_COLUMN = 45  # where the why starts on a row: "YYYY-MM-DD HH:MM  kind... SEVERITY "
 

@@ -11,8 +11,9 @@ from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict
 from ceilingwatch.domain.last_valid import applied_values
 from ceilingwatch.domain.outbox import decode_outbox
+from ceilingwatch.services.base import Dependencies, RunResult
+from ceilingwatch.services.claims import claim_and_send, delivering, links
 from ceilingwatch.services.delivery import claim, send
-from ceilingwatch.services.monitor import Dependencies, RunResult, claim_and_send, delivering, links
 
 ATTEMPTS = 3  # a scheduled run may store the state between our read and our write
 
@@ -35,7 +36,7 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
         problems = roster.problems + _key_problems(change, reading.config, deps, deadline)
         note = change_verdict(change, reading, applied_values(last_valid), previous, path, problems)
         result.reason = note.why
-        if previous is not None and delivering(previous, deps):
+        if previous is not None and delivering(previous, deps.clock(), deps.settings.outbox_grace):
             # A run is delivering this monitor's outbox: leave its state alone, tell directly.
             settlement = send(
                 claim([note], roster.channels),
