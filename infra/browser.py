@@ -127,8 +127,9 @@ def main() -> None:
     import sys
     import time
 
-    from ceilingwatch.adapters.ultravox import UltravoxClient
-    from ceilingwatch.domain.config import Secret, parse_config
+    from ceilingwatch.adapters.ultravox import UltravoxClient, UltravoxSource
+    from ceilingwatch.bootstrap import PARAMETERS
+    from ceilingwatch.domain.config import Secret
     from ceilingwatch.domain.report import render_html
     from ceilingwatch.services.weekly import gather_digest
 
@@ -136,10 +137,10 @@ def main() -> None:
 
     history = Scenario.load("two-weeks")
     key = "uvx-screenshot"
-    config = parse_config("prod", "", {"concurrency-limit": "50", "ultravox-api-key": key})
+    config = PARAMETERS.parse("prod", "", {"concurrency-limit": "50", "ultravox-api-key": key})
     with UltravoxSimulator(history, key) as simulator:
         simulator.set_clock(history.end)
-        source = UltravoxClient(simulator.base_url).source(Secret(key))
+        source = UltravoxSource(UltravoxClient(simulator.base_url), Secret(key), "the key")
         digest = gather_digest(source, config, history.end, deadline=time.monotonic() + 20)
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.channels.base import routed
 from ceilingwatch.common.errors import (
     ChannelError,
@@ -20,6 +21,7 @@ from ceilingwatch.domain.alerts import AlertState, Notification
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.last_valid import ConfigReading, kept_values, read_config
 from ceilingwatch.domain.messages import Email, format_email, format_slack
+from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.domain.ports import Account, Channel, Context, Roster
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from ceilingwatch.services.base import Dependencies
@@ -29,6 +31,7 @@ from .builders import config
 
 @dataclass
 class FakeParameters:
+    table: ParameterTable = PARAMETERS
     cfg: MonitorConfig | None = field(default_factory=config)
     error: MonitorError | None = None
     calls: int = 0
@@ -45,9 +48,10 @@ class FakeParameters:
         """As ParameterStore.read: from `values` when given, else the config (or the error)."""
         if self.values is not None:
             self.calls += 1
-            return read_config(monitor, f"/ceilingwatch/{monitor}/", self.values, last_valid)
+            path = f"/ceilingwatch/{monitor}/"
+            return read_config(self.table, monitor, path, self.values, last_valid)
         config = self.load(monitor)
-        return ConfigReading(config, (), kept_values(config))
+        return ConfigReading(config, (), kept_values(self.table, config))
 
 
 @dataclass
@@ -62,7 +66,8 @@ class FakeUltravox:
     keys: list[str] = field(default_factory=list)  # the key of each monitor it was built for
 
     def built_for(self, cfg: MonitorConfig) -> FakeUltravox:
-        self.keys.append(cfg.ultravox_api_key.reveal())
+        key = cfg.secret("ultravox-api-key")
+        self.keys.append(key.reveal() if key else "")
         return self
 
     def concurrency(
@@ -176,6 +181,6 @@ class World:
     def roster(self, cfg: MonitorConfig | None) -> Roster:
         """The email channel always; Slack when the monitor has a webhook, as the registry does."""
         channels: list[Channel] = [self.email]
-        if cfg is not None and cfg.slack_webhook_url is not None:
+        if cfg is not None and cfg.secret("slack-webhook-url") is not None:
             channels.append(self.slack)
         return Roster((*channels, *self.others), complete=cfg is not None)

@@ -1,10 +1,46 @@
-"""What every channel shares: which notifications it takes, and which incident each belongs to."""
+"""What every channel shares: what it is built from, which notifications it takes, and why."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ceilingwatch.channels.http import Poster
+from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import HEALTH_KINDS, Kind, Notification
+from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Level
-from ceilingwatch.domain.ports import Stream
+from ceilingwatch.domain.parameters import Parameter
+from ceilingwatch.domain.ports import Channel, Stream
+from ceilingwatch.domain.values import ROUTED_SEVERITIES, severity
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What channels are built from besides a monitor's configuration: one per environment."""
+
+    settings: Settings
+    sns: Callable[[], Any]  # the SNS client, built on first use
+    poster: Poster = field(default_factory=Poster)
+
+
+# A channel's build returns its channel, None when the monitor has not configured it, or the
+# problem (naming the parameter) that keeps it from working. None for `config`: it could not
+# be read at all.
+ChannelBuild = Callable[[MonitorConfig | None, Wiring], Channel | str | None]
+
+
+def min_severity(channel: str, default: str, where: str) -> Parameter:
+    """`<channel>-min-severity`: the channel takes a level's messages from this severity up."""
+    return Parameter(
+        f"{channel}-min-severity",
+        f"the lowest level whose messages go {where}: {', '.join(ROUTED_SEVERITIES)}",
+        severity,
+        default,
+        kept=True,
+    )
+
 
 LEVEL_KINDS = frozenset(
     {Kind.RAISED, Kind.ESCALATED, Kind.REMINDER, Kind.RESOLVED, Kind.LIMIT_CHANGED}

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ceilingwatch.channels.http import Poster
+from ceilingwatch.channels.slack import BOT_TOKEN, SIGNING_SECRET
 from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_thread import Root
 from ceilingwatch.channels.slack_web import SlackWebApi
@@ -45,11 +46,12 @@ class SlackClicks:
             raise ClickRefusedError(NOT_A_CLICK, 401) from None
 
     def verified(self, request: Mapping[str, Any], config: MonitorConfig, now: datetime) -> Click:
-        if config.slack_signing_secret is None:
-            raise ClickRefusedError(f"{config.parameter('slack-signing-secret')} is not set", 401)
+        secret = config.secret(SIGNING_SECRET.name)
+        if secret is None:
+            raise ClickRefusedError(f"{config.parameter(SIGNING_SECRET.name)} is not set", 401)
         headers = {str(k).lower(): str(v) for k, v in (request.get("headers") or {}).items()}
         body = _body(request) or ""
-        problem = signature_problem(config.slack_signing_secret.reveal(), headers, body, now)
+        problem = signature_problem(secret.reveal(), headers, body, now)
         if problem:
             raise ClickRefusedError(problem, 401)
         return read_click(body)
@@ -65,10 +67,10 @@ class SlackClicks:
     def confirm(self, config: MonitorConfig, memory: Mapping[str, str], said: str) -> None:
         """Shown on the root and in its thread; the answer is stored first, so an outage of
         Slack loses only this."""
-        root = Root.recall(memory, Stream.CAPACITY)
-        if config.slack_bot_token is None or root is None:
+        root, token = Root.recall(memory, Stream.CAPACITY), config.secret(BOT_TOKEN.name)
+        if token is None or root is None:
             return
-        api = SlackWebApi(config.slack_bot_token, self.poster, self.api_url)
+        api = SlackWebApi(token, self.poster, self.api_url)
         channel = SlackAppChannel(api, root.channel)
         channel.show_answer(root, config.monitor, said, deadline=time.monotonic() + SLACK_SECONDS)
 

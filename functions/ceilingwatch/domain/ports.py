@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ceilingwatch.domain.alerts import AlertState, Notification
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.last_valid import ConfigReading
+from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.domain.plan import Subscription
 from ceilingwatch.domain.series import TimeSeries
 
@@ -46,6 +47,11 @@ class UsageSource(Protocol):
 
 class MonitorParameters(Protocol):
     """A monitor's parameters, parsed and validated together (see adapters/parameters.py)."""
+
+    @property
+    def table(self) -> ParameterTable:
+        """The parameter table they are read with."""
+        ...
 
     def load(self, monitor: str) -> MonitorConfig: ...
 

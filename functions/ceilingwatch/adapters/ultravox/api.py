@@ -6,7 +6,7 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +38,8 @@ ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
 class UltravoxClient:
-    """One per execution environment (its session); `source` binds a monitor's key to it."""
+    """One per execution environment (its session); the key travels per call, so a rotated key
+    takes at once and one client serves every monitor (see source.py)."""
 
     def __init__(
         self,
@@ -55,40 +56,57 @@ class UltravoxClient:
         self._clock = clock
         self.key_parameter = key_parameter
 
-    def source(self, key: Secret, key_parameter: str | None = None) -> UltravoxSource:
-        """One monitor's usage source; `key_parameter` is where a bad key's fix tells to look."""
-        return UltravoxSource(self, key, key_parameter or self.key_parameter)
-
     def concurrency(
-        self, key: Secret, start: datetime, end: datetime, *, deadline: float, bucket: str = "5min"
+        self,
+        key: Secret,
+        start: datetime,
+        end: datetime,
+        *,
+        deadline: float,
+        bucket: str = "5min",
+        key_parameter: str = "",
     ) -> TimeSeries:
-        return self.source(key).concurrency(start, end, bucket, deadline=deadline)
+        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks.
 
-    def account(self, key: Secret, *, deadline: float) -> Account:
-        return self.source(key).account(deadline=deadline)
+        `key_parameter` is where a rejected key's fix tells to look (this client's by default).
+        """
+        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
+        body = self.get(CONCURRENCY_PATH, key, params, deadline, key_parameter)
+        return parse_time_series(body, start, end)
+
+    def account(self, key: Secret, *, deadline: float, key_parameter: str = "") -> Account:
+        body = self.get(ACCOUNT_PATH, key, {}, deadline, key_parameter)
+        if not isinstance(body, dict):
+            raise InvalidResponseError("the account is not a JSON object")
+        allowed = body.get("allowedConcurrentCalls")
+        active = body.get("activeCalls")
+        if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
+            raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
+        tier = body.get("subscriptionTier")
+        tier = tier if isinstance(tier, str) else None
+        return Account(
+            allowed_concurrent_calls=allowed,
+            active_calls=active if isinstance(active, int) else None,
+            subscription_tier=tier,
+            subscription=Subscription(
+                tier=tier,
+                expiration=_moment(body.get("subscriptionExpiration")),
+                scheduled_update=_moment(body.get("subscriptionScheduledUpdate")),
+                renewal=_moment(body.get("subscriptionRenewal")),
+            ),
+        )
 
     def get(
         self, path: str, key: Secret, params: dict[str, str], deadline: float, key_parameter: str
     ) -> Any:
         """GET with retries on 429/5xx and network faults, never sleeping past `deadline`."""
-        url = self.base_url + path
         problem = ""
         started = self._clock()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
             wait: float | None = None
             try:
-                response = self.session.get(
-                    url,
-                    params=params,
-                    headers={"X-API-Key": key.reveal(), "Accept": "application/json"},
-                    timeout=timeout,
-                    # requests keeps custom headers across hosts on a redirect: the key with them.
-                    allow_redirects=False,
-                    stream=True,
-                )
-                with response:
-                    answer = _Answer.read(response, path, key)
+                answer = self._fetch(path, key, params, timeout)
             except requests.Timeout:
                 # The time really waited, over every attempt: each one's timeout shrinks with
                 # the budget, so the last one alone would understate it.
@@ -96,37 +114,17 @@ class UltravoxClient:
                     f"Ultravox did not answer {path}: {attempt} attempt(s) timed out, "
                     f"{self._clock() - started:.0f} s in all"
                 )
-            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
-                raise ConfigurationError(
-                    f"the Ultravox base URL {self.base_url[:80]!r} is not a URL "
-                    f"({type(error).__name__})",
-                    "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
-                    "an https:// URL such as https://api.ultravox.ai",
-                ) from None
-            except requests.exceptions.InvalidSchema:
-                raise ConfigurationError(
-                    f"the Ultravox base URL {self.base_url[:80]!r} is not http:// or https://",
-                    "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
-                    "an https:// URL such as https://api.ultravox.ai",
-                ) from None
             except requests.RequestException as error:  # refused, reset, truncated body
                 problem = f"could not connect to Ultravox at {self.base_url} ({_cause(error)})"
             else:
                 if answer.ok:
                     return answer.json(path)
-                self._raise_unless_retryable(answer, path, key_parameter)
+                self._raise_unless_retryable(answer, path, key_parameter or self.key_parameter)
                 problem = f"Ultravox answered {path} with HTTP {answer.status}{answer.excerpt()}"
                 wait = retry_after(answer.headers.get("Retry-After"), self._now())
             if attempt == MAX_ATTEMPTS:
                 break
-            wait = (
-                wait
-                if wait is not None
-                else min(4.0, 0.5 * 2 ** (attempt - 1))
-                * (
-                    0.5 + random.random()  # noqa: S311  # nosec B311 - jitter, not cryptography
-                )
-            )
+            wait = wait if wait is not None else _backoff(attempt)
             if self._clock() + wait + 1.0 > deadline:
                 problem += f"; retrying after {wait:.0f} s would pass this run's time budget"
                 break
@@ -135,6 +133,33 @@ class UltravoxClient:
             problem,
             "nothing if it clears within a few runs: Ultravox is down or rate-limiting this key; "
             "check status.ultravox.ai and that no other job shares the key",
+        )
+
+    def _fetch(
+        self, path: str, key: Secret, params: dict[str, str], timeout: tuple[float, float]
+    ) -> _Answer:
+        try:
+            response = self.session.get(
+                self.base_url + path,
+                params=params,
+                headers={"X-API-Key": key.reveal(), "Accept": "application/json"},
+                timeout=timeout,
+                # requests keeps custom headers across hosts on a redirect: the key with them.
+                allow_redirects=False,
+                stream=True,
+            )
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
+            raise self._bad_base_url(f"is not a URL ({type(error).__name__})") from None
+        except requests.exceptions.InvalidSchema:
+            raise self._bad_base_url("is not http:// or https://") from None
+        with response:
+            return _Answer.read(response, path, key)
+
+    def _bad_base_url(self, why: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"the Ultravox base URL {self.base_url[:80]!r} {why}",
+            "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
+            "an https:// URL such as https://api.ultravox.ai",
         )
 
     def _raise_unless_retryable(self, answer: _Answer, path: str, key_parameter: str) -> None:
@@ -162,46 +187,10 @@ class UltravoxClient:
         return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class UltravoxSource:
-    """One monitor's usage at Ultravox: the environment's client with this monitor's key.
-
-    Built for each run from the configuration just read, so a rotated key takes at once.
-    """
-
-    client: UltravoxClient
-    key: Secret = field(repr=False)
-    key_parameter: str
-
-    def concurrency(
-        self, start: datetime, end: datetime, bucket: str = "5min", *, deadline: float
-    ) -> TimeSeries:
-        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks."""
-        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
-        body = self.client.get(CONCURRENCY_PATH, self.key, params, deadline, self.key_parameter)
-        return parse_time_series(body, start, end)
-
-    def account(self, *, deadline: float) -> Account:
-        body = self.client.get(ACCOUNT_PATH, self.key, {}, deadline, self.key_parameter)
-        if not isinstance(body, dict):
-            raise InvalidResponseError("the account is not a JSON object")
-        allowed = body.get("allowedConcurrentCalls")
-        active = body.get("activeCalls")
-        if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
-            raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
-        tier = body.get("subscriptionTier")
-        tier = tier if isinstance(tier, str) else None
-        return Account(
-            allowed_concurrent_calls=allowed,
-            active_calls=active if isinstance(active, int) else None,
-            subscription_tier=tier,
-            subscription=Subscription(
-                tier=tier,
-                expiration=_moment(body.get("subscriptionExpiration")),
-                scheduled_update=_moment(body.get("subscriptionScheduledUpdate")),
-                renewal=_moment(body.get("subscriptionRenewal")),
-            ),
-        )
+def _backoff(attempt: int) -> float:
+    """0.5 s, 1 s, 2 s, at most 4 s, each jittered between half and one and a half times."""
+    jitter = 0.5 + random.random()  # noqa: S311  # nosec B311 - jitter, not cryptography
+    return min(4.0, 0.5 * 2.0 ** (attempt - 1)) * jitter
 
 
 def _moment(value: object) -> datetime | None:
