@@ -49,3 +49,24 @@ def test_a_parameter_declared_twice_is_refused_when_the_table_is_assembled() -> 
 def test_every_row_says_what_it_means_and_what_it_defaults_to() -> None:
     for row in PARAMETERS.rows:
         assert row.meaning and row.documented_default(), row.name
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("slack-bot-token", "xoxp-a-user-token", "slack-bot-token must be the app's Bot User"),
+        ("slack-webhook-url", "https://hooks.example.com/x", "does not start with https://hooks"),
+        ("pagerduty-routing-key", "short", "a PagerDuty Events v2 routing key is 32 letters"),
+        ("ultravox-api-key", "uvx-any-key", ""),
+        ("slack-signing-secret", "8f14e45fceea167a5a36dedd4bea2543", ""),
+    ],
+)
+def test_put_secrets_checks_a_secret_with_its_rows_parser_and_check(
+    name: str, value: str, problem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On a laptop: no table, no topic; the URL rules come from the same variables as deployed.
+    for variable in ("STATE_TABLE_NAME", "ALERT_TOPIC_ARN", "CEILINGWATCH_SLACK_WEBHOOK_PREFIXES"):
+        monkeypatch.delenv(variable, raising=False)
+    found = put_secrets.secret_problem(name, value)
+    assert problem in found if problem else found == ""
+    assert value not in found
