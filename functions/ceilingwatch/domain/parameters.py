@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from ceilingwatch.common.settings import Settings
@@ -33,14 +34,14 @@ class Parameter:
     required: bool = False
     default_text: str = ""  # the docs' words for a default that follows other values
     show: Callable[[Any], str] = str  # the value as text: as kept, and as documented
-    get: Callable[[MonitorConfig], Any] | None = None  # a monitor's own value (else `options`)
+    field: str = ""  # where MonitorConfig holds a monitor's own value ("thresholds.warning")
     check: Callable[[Secret, Settings], str] | None = None
     flag: str = ""  # the command line's flag that sets it, where one does
     unit: str = ""  # "%", "minutes", ...: the flag's type and the docs' column
 
     def applied(self, config: MonitorConfig) -> str:
         """The value the configuration applies, defaults included, as text ("" when none)."""
-        value = self.get(config) if self.get is not None else config.option(self.name)
+        value = attrgetter(self.field)(config) if self.field else config.option(self.name)
         return "" if value is None else self.show(value)
 
     def documented_default(self) -> str:
