@@ -1,9 +1,4 @@
-"""A row of the parameter table: one SSM parameter of a monitor, declared once where it is used.
-
-The monitor declares its own (parameter_table.py), each channel and each usage source its own,
-beside its code. The secrets list, the values kept with the last valid configuration,
-put-secrets' choices, the command line's flags and docs/parameters-table.md all derive from them.
-"""
+"""A row of the parameter table: one SSM parameter of a monitor, declared once where it is used."""
 
 from __future__ import annotations
 
@@ -14,6 +9,10 @@ from typing import Any
 
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig, Secret
+
+# The monitor declares its own (monitor_parameters.py), each channel and usage source its own
+# beside its code. The secrets, the values kept with the last valid configuration, put-secrets'
+# choices, the command line's flags and docs/parameters-table.md all derive from the rows.
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,11 @@
-"""How a parameter's text becomes a value, and back: each parser says what is wrong with it.
-
-A parser raises ValueError with the words that follow the value ("is not a number; ..."); the
-reader puts the parameter's name and, when short and not secret, the value in front.
-"""
+"""How a parameter's text becomes a value, and back: each parser says what is wrong with it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+# A parser raises ValueError with the words that follow the value ("is not a number; ..."); the
+# reader puts the parameter's name in front, and the value too when it is short and no secret.
 ECHO_LIMIT = 16  # characters of a bad value shown back; API keys and webhook URLs are longer
 NO_DATA_POLICIES = ("quiet", "alert")
 # Channels take a level's messages from this severity up; PagerDuty pages only for CRITICAL.
