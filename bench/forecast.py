@@ -7,8 +7,8 @@ import time
 from datetime import timedelta
 from statistics import median
 
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.domain.backtest import Backtest, backtest, buckets_from_minutes
-from ceilingwatch.domain.config import parse_config
 
 from infra.simulator.traffic import LIBRARY, Traffic, business_days, steady_ramp
 
@@ -19,7 +19,7 @@ FALSE_PER_DAY_BAR = 1.0
 
 
 def replay(traffic: Traffic) -> Backtest:
-    config = parse_config(
+    config = PARAMETERS.parse(
         "bench",
         "/ceilingwatch/bench/",
         {"concurrency-limit": str(traffic.limit), "ultravox-api-key": "-"},

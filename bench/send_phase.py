@@ -12,12 +12,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 
-from ceilingwatch.bootstrap import build_dependencies
+from ceilingwatch.bootstrap import PARAMETERS, build_dependencies
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
-from ceilingwatch.domain.config import parse_config
+from ceilingwatch.services.base import SEND_SECONDS
 from ceilingwatch.services.delivery import Status, claim, send
-from ceilingwatch.services.monitor import SEND_SECONDS
 
 from infra.standins.loopback import QuietServer, serve_in_background
 
@@ -88,7 +87,7 @@ def one_send(base: str) -> tuple[float, float, dict[str, str]]:
         pagerduty_events_url=f"{base}/v2/enqueue",
     )
     deps = build_dependencies(settings, region="us-east-1", on_secrets=lambda *s: None)
-    config = parse_config(
+    config = PARAMETERS.parse(
         "bench",
         "/ceilingwatch/bench/",
         {

@@ -1,18 +1,25 @@
-"""The composition root: the one place that builds clients, adapters and channels."""
+"""The composition root: builds every client, adapter and channel, and the one parameter table."""
 
 from __future__ import annotations
 
 import functools
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ceilingwatch.adapters.sources import REGISTRY as SOURCES
+from ceilingwatch.adapters.sources import SourceWiring, build_source
+from ceilingwatch.adapters.ultravox import UltravoxClient
+from ceilingwatch.channels import REGISTRY as CHANNELS
+from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.common.settings import Settings
-from ceilingwatch.services.monitor import Dependencies
+from ceilingwatch.domain.parameter_table import ParameterTable
+from ceilingwatch.services.base import Dependencies
+from ceilingwatch.services.interactions import Responders
 
-if TYPE_CHECKING:
-    from ceilingwatch.adapters.ultravox import UltravoxClient
-    from ceilingwatch.services.interactions import Responders
+# The one parameter table: the monitor's own parameters, then each registered source's and
+# channel's. Secrets, kept values, put-secrets, the flags and the docs derive from it.
+PARAMETERS = ParameterTable.assemble(SOURCES, CHANNELS)
 
 
 def build_dependencies(
@@ -26,67 +33,71 @@ def build_dependencies(
     boto3 honours AWS_ENDPOINT_URL (the local stack); clients a run does not always need (SNS)
     are built on first use.
     """
-    import boto3  # the runtime's own SDK, imported when the first invocation wires up
-    from botocore.config import Config
-
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.state_store import StateStore
-    from ceilingwatch.channels import Wiring, build_channels
     from ceilingwatch.common.observability import redact
 
     settings = settings or Settings.from_env()
     # Bounded by the function's 30 s. Standard mode counts the first try in total_max_attempts.
-    aws = Config(
-        connect_timeout=3, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
-    )
+    aws = _clients(region, connect=3, read=5, attempts=3)
     # A channel gets one retry and a short wait: the send phase has other channels to serve.
-    channel = Config(
-        connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 2}
-    )
-
-    def client(service: str, config: Config) -> Callable[[], Any]:
-        # Where the client points is read now, so a client built later points at the same place.
-        options = _client_options(service, region)
-        return functools.cache(lambda: boto3.client(service, config=config, **options))  # type: ignore[call-overload]
-
-    wiring = Wiring(settings=settings, sns=client("sns", channel))
+    channel = _clients(region, connect=2, read=4, attempts=2)
+    ssm = aws("ssm")()
     return Dependencies(
         settings=settings,
         parameters=ParameterStore(
-            client("ssm", aws)(), settings.parameter_prefix, settings.config_max_age_seconds
+            ssm, settings.parameter_prefix, settings.config_max_age_seconds, table=PARAMETERS
         ),
-        ultravox=ultravox_client(settings.ultravox_base_url),
-        states=StateStore(client("dynamodb", aws)(), settings.state_table_name),
-        channels=functools.partial(build_channels, wiring=wiring),
+        usage=functools.partial(build_source, wiring=SourceWiring(settings)),
+        states=StateStore(aws("dynamodb")(), settings.state_table_name),
+        channels=functools.partial(
+            build_channels, wiring=Wiring(settings=settings, sns=channel("sns"))
+        ),
         on_secrets=on_secrets or redact,
     )
 
 
 def build_responders(settings: Settings | None = None, *, region: str | None = None) -> Responders:
     """What the interactions function needs: the monitor's parameters and state, and Slack."""
-    import boto3  # the runtime's own SDK, imported when the first click wires up
-    from botocore.config import Config
-
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.state_store import StateStore
+    from ceilingwatch.channels.slack_clicks import SlackClicks
     from ceilingwatch.common.observability import redact
-    from ceilingwatch.services.interactions import Responders
 
     settings = settings or Settings.from_env()
     # A click must be answered within Slack's 3 s: short timeouts, one retry.
-    aws = Config(
-        connect_timeout=1, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 2}
-    )
-    ssm, dynamodb = (
-        boto3.client(name, config=aws, **_client_options(name, region))  # type: ignore[call-overload]
-        for name in ("ssm", "dynamodb")
-    )
+    aws = _clients(region, connect=1, read=1, attempts=2)
+    ssm, dynamodb = aws("ssm")(), aws("dynamodb")()
     return Responders(
         settings=settings,
-        parameters=ParameterStore(ssm, settings.parameter_prefix, settings.config_max_age_seconds),
+        parameters=ParameterStore(
+            ssm, settings.parameter_prefix, settings.config_max_age_seconds, table=PARAMETERS
+        ),
         states=StateStore(dynamodb, settings.state_table_name),
+        clicks=SlackClicks(api_url=settings.slack_api_url),
         on_secrets=redact,
     )
+
+
+def _clients(
+    region: str | None, *, connect: float, read: float, attempts: int
+) -> Callable[[str], Callable[[], Any]]:
+    """boto3 clients with these timeouts and attempts, each built on its first use."""
+    import boto3  # the runtime's own SDK, imported when the first invocation wires up
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=connect,
+        read_timeout=read,
+        retries={"mode": "standard", "total_max_attempts": attempts},
+    )
+
+    def client(service: str) -> Callable[[], Any]:
+        # Where the client points is read now, so a client built later points at the same place.
+        options = _client_options(service, region)
+        return functools.cache(lambda: boto3.client(service, config=config, **options))  # type: ignore[call-overload]
+
+    return client
 
 
 def aws_client(service: str, *, region: str | None = None) -> Any:
@@ -105,9 +116,8 @@ def has_aws_credentials(region: str | None = None) -> bool:
 
 
 def ultravox_client(base_url: str, *, key_parameter: str | None = None) -> UltravoxClient:
-    """The Ultravox adapter; `key_parameter` is where a bad key's fix tells to look."""
-    from ceilingwatch.adapters.ultravox import UltravoxClient
-
+    """The Ultravox client of the command line; `key_parameter` is where a bad key's fix tells
+    to look."""
     if key_parameter is None:
         return UltravoxClient(base_url)
     return UltravoxClient(base_url, key_parameter=key_parameter)

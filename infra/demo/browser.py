@@ -127,8 +127,9 @@ def main() -> None:
     import sys
     import time
 
-    from ceilingwatch.adapters.ultravox import UltravoxClient
-    from ceilingwatch.domain.config import parse_config
+    from ceilingwatch.adapters.ultravox import UltravoxClient, UltravoxSource
+    from ceilingwatch.bootstrap import PARAMETERS
+    from ceilingwatch.domain.config import Secret
     from ceilingwatch.domain.report import render_html
     from ceilingwatch.services.weekly import gather_digest
 
@@ -136,11 +137,11 @@ def main() -> None:
 
     history = Scenario.load("two-weeks")
     key = "uvx-screenshot"
-    config = parse_config("prod", "", {"concurrency-limit": "50", "ultravox-api-key": key})
+    config = PARAMETERS.parse("prod", "", {"concurrency-limit": "50", "ultravox-api-key": key})
     with UltravoxSimulator(history, key) as simulator:
         simulator.set_clock(history.end)
-        client = UltravoxClient(simulator.base_url)
-        digest = gather_digest(client, config, history.end, deadline=time.monotonic() + 20)
+        source = UltravoxSource(UltravoxClient(simulator.base_url), Secret(key), "the key")
+        digest = gather_digest(source, config, history.end, deadline=time.monotonic() + 20)
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:

@@ -6,7 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from ceilingwatch.adapters.ultravox import UltravoxClient
+from ceilingwatch.adapters.ultravox import UltravoxClient, UltravoxSource
+from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.digest import HOUR
 from ceilingwatch.services.weekly import gather_digest
 
@@ -26,9 +27,8 @@ def sim() -> Iterator[UltravoxSimulator]:
 def test_the_digest_reads_two_weeks_of_hours_the_peak_hour_and_the_plan(
     sim: UltravoxSimulator,
 ) -> None:
-    digest = gather_digest(
-        UltravoxClient(sim.base_url), config(), HISTORY.end, deadline=time.monotonic() + 20
-    )
+    source = UltravoxSource(UltravoxClient(sim.base_url), Secret(API_KEY), "the key")
+    digest = gather_digest(source, config(), HISTORY.end, deadline=time.monotonic() + 20)
     asked = [(r.path, r.query.get("bucket")) for r in sim.requests]
     assert asked == [
         ("/api/accounts/me/usage/concurrency", "hour"),
@@ -49,7 +49,7 @@ def test_an_account_with_no_plan_dates_has_no_plan_risk() -> None:
     )
     with UltravoxSimulator(bare, API_KEY) as simulator:
         simulator.set_clock(bare.end)
-        client = UltravoxClient(simulator.base_url)
-        digest = gather_digest(client, config(), bare.end, deadline=time.monotonic() + 20)
+        source = UltravoxSource(UltravoxClient(simulator.base_url), Secret(API_KEY), "the key")
+        digest = gather_digest(source, config(), bare.end, deadline=time.monotonic() + 20)
     assert digest.plan_risk is None
     assert digest.peak > 0

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.domain.alerts import (
     NOT_CHECKED,
     AlertState,
@@ -17,7 +18,7 @@ from ceilingwatch.domain.alerts import (
     Observation,
     Outcome,
 )
-from ceilingwatch.domain.config import MonitorConfig, Secret, parse_config
+from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.evaluation import Evaluation
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
@@ -30,7 +31,7 @@ WEBHOOK = "https://hooks.slack.com/services/T000/B000/secretwebhooktoken"
 def config(**overrides: Any) -> MonitorConfig:
     values = {"concurrency-limit": "50", "ultravox-api-key": API_KEY, "slack-webhook-url": WEBHOOK}
     values.update({k.replace("_", "-"): str(v) for k, v in overrides.items()})
-    return parse_config("prod", "/ceilingwatch/prod/", values)
+    return PARAMETERS.parse("prod", "/ceilingwatch/prod/", values)
 
 
 def tick_time(index: int) -> datetime:

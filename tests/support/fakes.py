@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ceilingwatch.adapters.ultravox import Account
-from ceilingwatch.channels import Roster
-from ceilingwatch.channels.base import Channel, Context, routed
+from ceilingwatch.bootstrap import PARAMETERS
+from ceilingwatch.channels.base import routed
 from ceilingwatch.common.errors import (
     ChannelError,
     MonitorError,
@@ -19,17 +18,20 @@ from ceilingwatch.common.errors import (
 )
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import AlertState, Notification
-from ceilingwatch.domain.config import MonitorConfig, Secret
+from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.last_valid import ConfigReading, kept_values, read_config
 from ceilingwatch.domain.messages import Email, format_email, format_slack
+from ceilingwatch.domain.parameter_table import ParameterTable
+from ceilingwatch.domain.ports import Account, Channel, Context, Roster
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
-from ceilingwatch.services.monitor import Dependencies
+from ceilingwatch.services.base import Dependencies
 
 from tests.support.builders import config
 
 
 @dataclass
 class FakeParameters:
+    table: ParameterTable = PARAMETERS
     cfg: MonitorConfig | None = field(default_factory=config)
     error: MonitorError | None = None
     calls: int = 0
@@ -46,24 +48,30 @@ class FakeParameters:
         """As ParameterStore.read: from `values` when given, else the config (or the error)."""
         if self.values is not None:
             self.calls += 1
-            return read_config(monitor, f"/ceilingwatch/{monitor}/", self.values, last_valid)
+            path = f"/ceilingwatch/{monitor}/"
+            return read_config(self.table, monitor, path, self.values, last_valid)
         config = self.load(monitor)
-        return ConfigReading(config, (), kept_values(config))
+        return ConfigReading(config, (), kept_values(self.table, config))
 
 
 @dataclass
 class FakeUltravox:
-    """Serves a per-bucket peak function; `errors` are raised first, one per call."""
+    """A usage source serving a per-bucket peak function; `errors` are raised first, one a call."""
 
     peak_at: Callable[[datetime], int] = lambda start: 10
     errors: list[MonitorError] = field(default_factory=list)
     allowed: int | None = None
     series_calls: int = 0
     account_calls: int = 0
-    key_parameter: str = ""
+    keys: list[str] = field(default_factory=list)  # the key of each monitor it was built for
+
+    def built_for(self, cfg: MonitorConfig) -> FakeUltravox:
+        key = cfg.secret("ultravox-api-key")
+        self.keys.append(key.reveal() if key else "")
+        return self
 
     def concurrency(
-        self, key: Secret, start: datetime, end: datetime, *, deadline: float
+        self, start: datetime, end: datetime, bucket: str = "5min", *, deadline: float
     ) -> TimeSeries:
         self.series_calls += 1
         if self.errors:
@@ -75,7 +83,7 @@ class FakeUltravox:
             slot += BUCKET
         return TimeSeries(tuple(buckets))
 
-    def account(self, key: Secret, *, deadline: float) -> Account:
+    def account(self, *, deadline: float) -> Account:
         self.account_calls += 1
         return Account(self.allowed, 0, "scale")
 
@@ -163,7 +171,7 @@ class World:
         return Dependencies(
             settings=Settings(state_table_name="state", alert_topic_arn="arn:aws:sns:x:1:t"),
             parameters=self.parameters,  # type: ignore[arg-type]
-            ultravox=self.ultravox,  # type: ignore[arg-type]
+            usage=self.ultravox.built_for,
             states=self.states,  # type: ignore[arg-type]
             channels=self.roster,
             clock=lambda: self.now,
@@ -173,6 +181,6 @@ class World:
     def roster(self, cfg: MonitorConfig | None) -> Roster:
         """The email channel always; Slack when the monitor has a webhook, as the registry does."""
         channels: list[Channel] = [self.email]
-        if cfg is not None and cfg.slack_webhook_url is not None:
+        if cfg is not None and cfg.secret("slack-webhook-url") is not None:
             channels.append(self.slack)
         return Roster((*channels, *self.others), complete=cfg is not None)

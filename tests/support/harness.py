@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from ceilingwatch.bootstrap import build_dependencies
 from ceilingwatch.handler import lambda_handler
-from ceilingwatch.services.monitor import Dependencies
+from ceilingwatch.services.base import Dependencies
 
 from infra.demo.timeline import Context
 from infra.local_stack.stack import LocalStack

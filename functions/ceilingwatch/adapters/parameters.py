@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from ceilingwatch.common.errors import AwsServiceError, aws_error_code
-from ceilingwatch.domain.config import MonitorConfig, parameter_path, parse_config
+from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.last_valid import ConfigReading, read_config
+from ceilingwatch.domain.parameter_table import ParameterTable
 
 
 class ParameterStore:
     """Reads `/ceilingwatch/<monitor>/*` with SecureStrings decrypted; the cache spares retries."""
 
-    def __init__(self, client: Any, prefix: str, max_age_seconds: int = 60) -> None:
+    def __init__(
+        self, client: Any, prefix: str, max_age_seconds: int = 60, *, table: ParameterTable
+    ) -> None:
         # Powertools' parameters package imports boto3 and its AppConfig, DynamoDB and Secrets
         # providers when it loads: here, with the client, not when the handler is imported.
         from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -23,10 +26,11 @@ class ParameterStore:
         self._read_error = GetParameterError
         self.prefix = prefix
         self.max_age_seconds = max_age_seconds
+        self.table = table
 
     def load(self, monitor: str) -> MonitorConfig:
         path = parameter_path(self.prefix, monitor)
-        return parse_config(monitor, path, self._values(path, fresh=False))
+        return self.table.parse(monitor, path, self._values(path, fresh=False))
 
     def read(self, monitor: str, last_valid: str = "", *, fresh: bool = False) -> ConfigReading:
         """The configuration to judge with, falling back on `last_valid` while a value is bad.
@@ -34,7 +38,7 @@ class ParameterStore:
         `fresh` skips the cache: a change event must see the value that was just written.
         """
         path = parameter_path(self.prefix, monitor)
-        return read_config(monitor, path, self._values(path, fresh=fresh), last_valid)
+        return read_config(self.table, monitor, path, self._values(path, fresh=fresh), last_valid)
 
     def _values(self, path: str, fresh: bool) -> dict[str, str]:
         try:

@@ -1,44 +1,45 @@
-"""The Channel port: what every channel is, which notifications it takes, what it remembers."""
+"""What every channel shares: what it is built from, which notifications it takes, and why."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Protocol
+from typing import Any
 
+from ceilingwatch.channels.http import Poster
+from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import HEALTH_KINDS, Kind, Notification
+from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.parameters import Parameter
+from ceilingwatch.domain.ports import Channel, Stream
+from ceilingwatch.domain.values import ROUTED_SEVERITIES, severity
 
 
 @dataclass(frozen=True)
-class Context:
-    """What a channel needs besides the notification: links, its deadline and its memory."""
+class Wiring:
+    """What channels are built from besides a monitor's configuration: one per environment."""
 
-    links: Mapping[str, str]
-    deadline: float  # time.monotonic() by which the call must have ended
-    memory: Mapping[str, str] = field(default_factory=dict)
-
-
-class Channel(Protocol):
-    """Delivers a notification or raises TransientChannelError or PermanentChannelError.
-
-    `deliver` returns the channel's memory after the delivery (a PagerDuty incident key, a Slack
-    thread), which is kept with the alert state and handed back on the next delivery.
-    """
-
-    name: str
-
-    def accepts(self, note: Notification) -> bool: ...
-
-    def deliver(self, note: Notification, context: Context) -> Mapping[str, str]: ...
+    settings: Settings
+    sns: Callable[[], Any]  # the SNS client, built on first use
+    poster: Poster = field(default_factory=Poster)
 
 
-class Stream(StrEnum):
-    """The incidents a notification belongs to: the ceiling, and the monitor's own health."""
+# A channel's build returns its channel, None when the monitor has not configured it, or the
+# problem (naming the parameter) that keeps it from working. None for `config`: it could not
+# be read at all.
+ChannelBuild = Callable[[MonitorConfig | None, Wiring], Channel | str | None]
 
-    CAPACITY = "capacity"
-    HEALTH = "health"
+
+def min_severity(channel: str, default: str, where: str) -> Parameter:
+    """`<channel>-min-severity`: the channel takes a level's messages from this severity up."""
+    return Parameter(
+        f"{channel}-min-severity",
+        f"the lowest level whose messages go {where}: {', '.join(ROUTED_SEVERITIES)}",
+        severity,
+        default,
+        kept=True,
+    )
 
 
 LEVEL_KINDS = frozenset(

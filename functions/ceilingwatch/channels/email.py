@@ -7,13 +7,17 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.channels.base import ChannelBuild, Wiring, min_severity, routed
 from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
 from ceilingwatch.domain.alerts import Notification
+from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.messages import format_email
+from ceilingwatch.domain.parameters import PlugIn
+from ceilingwatch.domain.ports import Context
 
 # SNS refuses these for the message itself: sending it again cannot succeed.
 PERMANENT_CODES = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})
+MIN_SEVERITY = min_severity("email", "WARNING", "by email (always on: the template's topic)")
 
 
 class EmailChannel:
@@ -51,3 +55,12 @@ class EmailChannel:
                 f"SNS could not be reached ({type(error).__name__})"
             ) from None
         return context.memory
+
+
+def build(config: MonitorConfig | None, wiring: Wiring) -> EmailChannel:
+    """Always on: the stack's topic needs no parameter, so it also carries a broken config."""
+    floor = config.option(MIN_SEVERITY.name) if config else MIN_SEVERITY.default
+    return EmailChannel(wiring.sns, wiring.settings.alert_topic_arn, floor)
+
+
+PLUGIN: PlugIn[ChannelBuild] = PlugIn("email", (MIN_SEVERITY,), build)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ceilingwatch.channels.base import Context, Stream, routed, stream_of
+from ceilingwatch.channels.base import ChannelBuild, Wiring, min_severity, routed, stream_of
 from ceilingwatch.channels.http import Endpoint, Poster
-from ceilingwatch.common.settings import PAGERDUTY_EVENTS_URL
+from ceilingwatch.common.settings import PAGERDUTY_EVENTS_URL, Settings
 from ceilingwatch.domain.alerts import Kind, Notification
-from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.messages import facts, title
+from ceilingwatch.domain.parameters import Parameter, PlugIn
+from ceilingwatch.domain.ports import Channel, Context, Stream
 
 PAGERDUTY = Endpoint(
     "PagerDuty",
@@ -40,6 +42,37 @@ def routing_key_problem(key: Secret) -> str:
     return (
         "pagerduty-routing-key is not an Events API v2 integration key (32 letters and digits): "
         "copy the Integration Key of the service's Events API V2 integration"
+    )
+
+
+def _routing_key_check(key: Secret, settings: Settings) -> str:
+    """Before put-secrets stores a key: the same rule, in a line a terminal shows whole."""
+    if not routing_key_problem(key):
+        return ""
+    return "a PagerDuty Events v2 routing key is 32 letters and digits"
+
+
+ROUTING_KEY = Parameter(
+    "pagerduty-routing-key",
+    "the Integration Key (32 letters and digits) of a service's Events API V2 integration: "
+    "one incident per episode, triggered and resolved",
+    Secret,
+    secret=True,
+    default_text="none (no PagerDuty)",
+    check=_routing_key_check,
+)
+MIN_SEVERITY = min_severity("pagerduty", "CRITICAL", "to PagerDuty (incidents only)")
+
+
+def build(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
+    key = config.secret(ROUTING_KEY.name) if config else None
+    if config is None or key is None:
+        return None
+    return routing_key_problem(key) or PagerDutyChannel(
+        key,
+        wiring.poster,
+        events_url=wiring.settings.pagerduty_events_url,
+        min_severity=config.option(MIN_SEVERITY.name),
     )
 
 
@@ -139,3 +172,6 @@ def _resolves(note: Notification) -> bool:
 
 def _new_key(note: Notification, stream: Stream) -> str:
     return f"ceilingwatch/{note.monitor}/{stream.value}/{note.at:%Y%m%dT%H%MZ}"
+
+
+PLUGIN: PlugIn[ChannelBuild] = PlugIn("pagerduty", (ROUTING_KEY, MIN_SEVERITY), build)

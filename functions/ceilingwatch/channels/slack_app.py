@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ceilingwatch.channels.base import Context, routed, stream_of
-from ceilingwatch.channels.slack_thread import Root, ends, reply, starts
+from ceilingwatch.channels.base import routed, stream_of
+from ceilingwatch.channels.slack_thread import SECTION_LIMIT, Root, cut, ends, mrkdwn, reply, starts
 from ceilingwatch.channels.slack_web import SlackApiError, SlackWebApi
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.messages import format_slack
+from ceilingwatch.domain.ports import Context
 
 
 class SlackAppChannel:
@@ -51,6 +52,18 @@ class SlackAppChannel:
             root = self._post_root(root, note, context)
         self._post(reply(note, format_slack(note, context.links)["blocks"], root), context)
         return root.remember(memory)
+
+    def show_answer(self, root: Root, monitor: str, said: str, *, deadline: float) -> None:
+        """A click's answer (a snooze, an acknowledgement) on the root and in its thread."""
+        context = Context({}, deadline)
+        self._update(replace(root, answer=said), monitor, context)
+        confirmation = {
+            "channel": root.channel,
+            "thread_ts": root.ts,
+            "text": cut(said, SECTION_LIMIT),
+            "blocks": [{"type": "section", "text": mrkdwn(said)}],
+        }
+        self._post(confirmation, context)
 
     def _post_root(self, root: Root, note: Notification, context: Context) -> Root:
         root = root.told(note, context.links)

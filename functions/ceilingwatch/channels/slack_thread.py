@@ -6,12 +6,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from ceilingwatch.channels.base import Stream
 from ceilingwatch.domain.alerts import Kind, Notification, duration
 from ceilingwatch.domain.messages import EMOJI, escape_mrkdwn, plain_text, sparkline, title
+from ceilingwatch.domain.ports import Answer, Stream
 
 ANSWERS_BLOCK = "ceilingwatch-answers"
 TEXT_LIMIT = 40_000
@@ -19,18 +18,11 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 
 
-class Action(StrEnum):
-    """The root's buttons; the button's value names the monitor."""
-
-    SNOOZE_1H = "snooze-1h"
-    SNOOZE_4H = "snooze-4h"
-    ACKNOWLEDGE = "acknowledge"
-
-
+# The root's buttons; each button's value names the monitor.
 BUTTONS = {
-    Action.SNOOZE_1H: "Snooze 1 h",
-    Action.SNOOZE_4H: "Snooze 4 h",
-    Action.ACKNOWLEDGE: "Acknowledge",
+    Answer.SNOOZE_1H: "Snooze 1 h",
+    Answer.SNOOZE_4H: "Snooze 4 h",
+    Answer.ACKNOWLEDGE: "Acknowledge",
 }
 
 
@@ -204,7 +196,7 @@ def buttons(monitor: str) -> dict[str, Any]:
                 "action_id": action.value,
                 "text": {"type": "plain_text", "text": label},
                 "value": monitor,
-                **({"style": "primary"} if action is Action.ACKNOWLEDGE else {}),
+                **({"style": "primary"} if action is Answer.ACKNOWLEDGE else {}),
             }
             for action, label in BUTTONS.items()
         ],

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.channels.base import routed
 from ceilingwatch.channels.http import Endpoint, Poster
 from ceilingwatch.common.errors import PermanentChannelError
 from ceilingwatch.common.settings import SLACK_WEBHOOK_PREFIX
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.messages import format_slack
+from ceilingwatch.domain.ports import Context
 
 SLACK = Endpoint(
     "Slack",

@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.channels.base import ChannelBuild, Wiring, min_severity, routed
 from ceilingwatch.channels.http import Endpoint, Poster
+from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Notification
-from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.messages import EMOJI, facts, title
+from ceilingwatch.domain.parameters import Parameter, PlugIn
+from ceilingwatch.domain.ports import Channel, Context
 
 # Workflows ("Post to a channel when a webhook request is received") URLs live on these hosts.
 WORKFLOWS_HOSTS = (".logic.azure.com", ".powerplatform.com", ".powerautomate.com")
@@ -58,6 +61,31 @@ def webhook_problem(url: Secret, prefixes: Sequence[str] = ()) -> str:
             + ")"
         )
     return ""
+
+
+def _webhook_check(url: Secret, settings: Settings) -> str:
+    return webhook_problem(url, settings.teams_webhook_prefixes)
+
+
+WEBHOOK = Parameter(
+    "teams-webhook-url",
+    "a Teams Workflows webhook ('Post to a channel when a webhook request is received'): "
+    "`https://…logic.azure.com/…`, `…powerplatform.com/…` or `…powerautomate.com/…`",
+    Secret,
+    secret=True,
+    default_text="none (no Teams)",
+    check=_webhook_check,
+)
+MIN_SEVERITY = min_severity("teams", "WARNING", "to Teams")
+
+
+def build(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
+    webhook = config.secret(WEBHOOK.name) if config else None
+    if config is None or webhook is None:
+        return None
+    return _webhook_check(webhook, wiring.settings) or TeamsChannel(
+        webhook, wiring.poster, min_severity=config.option(MIN_SEVERITY.name)
+    )
 
 
 class TeamsChannel:
@@ -140,3 +168,6 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
 
 def _size(message: Mapping[str, Any]) -> int:
     return len(json.dumps(message, ensure_ascii=False).encode())
+
+
+PLUGIN: PlugIn[ChannelBuild] = PlugIn("teams", (WEBHOOK, MIN_SEVERITY), build)

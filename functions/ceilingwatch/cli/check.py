@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ceilingwatch.adapters.ultravox import Account, UltravoxClient
+from ceilingwatch.adapters.ultravox import UltravoxClient
 from ceilingwatch.channels import Wiring, build_channels
-from ceilingwatch.channels.base import Channel, Context
 from ceilingwatch.cli import terminal
 from ceilingwatch.cli.common import (
     EXIT_CODES,
@@ -25,6 +23,7 @@ from ceilingwatch.cli.common import (
     config_from_flags,
     in_flags,
     ultravox,
+    ultravox_key,
     webhook_from_env,
     webhook_prefixes,
 )
@@ -38,8 +37,9 @@ from ceilingwatch.domain.evaluation import Evaluation
 from ceilingwatch.domain.forecast import MIN_POINTS, nowcast
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.plan import plan_risk
+from ceilingwatch.domain.ports import Account, Channel, Context
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
-from ceilingwatch.services.monitor import WINDOW
+from ceilingwatch.services.observe import WINDOW
 
 NO_DATA_COLOUR = "36"
 
@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     start = floor_to_bucket(now - timedelta(hours=args.hours))
     client = ultravox(args.base_url)
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
-    series = client.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
-    account, account_problem = _account(client, config.ultravox_api_key, deadline)
+    key = ultravox_key(config)
+    series = client.concurrency(key, start, now, deadline=deadline)
+    account, account_problem = _account(client, key, deadline)
     colour = terminal.use_colour(sys.stdout)
     if not series.buckets:
         print(
@@ -171,7 +172,7 @@ def slack_channel(config: MonitorConfig, webhook: Secret) -> Channel:
     )
     # Only Slack is used: the email channel the registry always builds never gets a client.
     roster = build_channels(
-        dataclasses.replace(config, slack_webhook_url=webhook),
+        config.with_option("slack-webhook-url", webhook),
         Wiring(settings=settings, sns=lambda: None),
     )
     return next(channel for channel in roster.channels if channel.name == "slack")

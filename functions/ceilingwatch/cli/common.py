@@ -6,18 +6,13 @@ import argparse
 import os
 import urllib.parse
 
-from ceilingwatch.adapters.ultravox import UltravoxClient
-from ceilingwatch.bootstrap import ultravox_client
+from ceilingwatch.adapters.ultravox import API_KEY, UltravoxClient, UltravoxSource
+from ceilingwatch.bootstrap import PARAMETERS, ultravox_client
 from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.common.settings import SLACK_WEBHOOK_PREFIX
-from ceilingwatch.domain.config import (
-    MONITOR_NAME_RULE,
-    MonitorConfig,
-    Secret,
-    is_monitor_name,
-    parse_config,
-)
+from ceilingwatch.domain.config import MONITOR_NAME_RULE, MonitorConfig, Secret, is_monitor_name
 from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.ports import UsageSource
 
 # One scheme for every command, for scripts: a level only from `check`, 3 for any problem.
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_PROBLEM = 0, 1, 2, 3
@@ -41,18 +36,8 @@ DEFAULT_BASE_URL = "https://api.ultravox.ai"
 DEFAULT_PREFIX = "/ceilingwatch"
 TIME_BUDGET_SECONDS = 30.0  # for Ultravox's retries; a person is waiting at the prompt
 LINKS = {"Ultravox": "https://app.ultravox.ai"}
-# The flag that sets each parameter, so a problem found by parse_config names what to change.
-FLAG_OF_PARAMETER = {
-    "warning-recovery-percent": "--warning-recovery",
-    "critical-recovery-percent": "--critical-recovery",
-    "renotify-warning-minutes": "--renotify-warning-minutes",
-    "renotify-critical-minutes": "--renotify-critical-minutes",
-    "concurrency-limit": "--limit",
-    "warning-percent": "--warning",
-    "critical-percent": "--critical",
-    "recovery-buckets": "--recovery-buckets",
-    "forecast-minutes": "--forecast-minutes",
-}
+# The flag that sets each parameter (the table's), so a problem the table finds names the flag.
+FLAG_OF_PARAMETER = {row.name: row.flag for row in PARAMETERS.rows if row.flag}
 # Without recovery flags (check), a recovery threshold follows its level's: name that flag.
 DERIVED_RECOVERY = {
     "warning-recovery-percent": "the recovery threshold --warning implies (10 below it)",
@@ -82,26 +67,20 @@ def api_key() -> str:
 
 def config_from_flags(args: argparse.Namespace, key: str) -> MonitorConfig:
     """The thresholds through the monitor's own validation, its problems named by flag."""
-    values = {
-        "concurrency-limit": str(args.limit),
-        "ultravox-api-key": key,
-        "warning-percent": str(args.warning),
-        "critical-percent": str(args.critical),
-    }
+    values = {API_KEY.name: key}
+    for name, flag in FLAG_OF_PARAMETER.items():
+        given = getattr(args, flag.removeprefix("--").replace("-", "_"), None)
+        if given is not None:
+            values[name] = str(given)
     # Recovery keeps the default gap below its threshold, so moving one flag stays valid.
     recovery = (
-        ("warning-recovery-percent", getattr(args, "warning_recovery", None), args.warning, 10),
-        ("critical-recovery-percent", getattr(args, "critical_recovery", None), args.critical, 5),
+        ("warning-recovery-percent", args.warning, 10),
+        ("critical-recovery-percent", args.critical, 5),
     )
-    for name, given, level, gap in recovery:
-        values[name] = str(given if given is not None else max(level - gap, level / 2))
-    lifecycle = ("recovery-buckets", "renotify-warning-minutes", "renotify-critical-minutes")
-    for name in (*lifecycle, "forecast-minutes"):
-        value = getattr(args, name.replace("-", "_"), None)
-        if value is not None:
-            values[name] = str(value)
+    for name, level, gap in recovery:
+        values.setdefault(name, str(max(level - gap, level / 2)))
     try:
-        return parse_config(args.monitor, "", values)
+        return PARAMETERS.parse(args.monitor, "", values)
     except ConfigurationError as error:
         problem = error.problem.removeprefix("invalid monitor configuration: ")
         derived = {} if hasattr(args, "warning_recovery") else DERIVED_RECOVERY
@@ -112,8 +91,10 @@ def config_from_flags(args: argparse.Namespace, key: str) -> MonitorConfig:
 
 def in_flags(text: str, derived: dict[str, str] | None = None) -> str:
     """The monitor's words for its parameters (`concurrency-limit`) as the flags that set them."""
-    for name, flag in (FLAG_OF_PARAMETER | (derived or {})).items():
-        text = text.replace(name, flag)
+    flags = FLAG_OF_PARAMETER | (derived or {})
+    # Longest first: no name is replaced inside a longer one that holds it.
+    for name in sorted(flags, key=len, reverse=True):
+        text = text.replace(name, flags[name])
     return text
 
 
@@ -132,6 +113,19 @@ def ultravox(flag: str | None, key_parameter: str = KEY_ENV) -> UltravoxClient:
             "simulator's URL that `make local` prints",
         )
     return ultravox_client(url, key_parameter=key_parameter)
+
+
+def usage(flag: str | None, config: MonitorConfig) -> UsageSource:
+    """The usage source of a command: Ultravox at a checked URL, with the key from KEY_ENV."""
+    return UltravoxSource(ultravox(flag), ultravox_key(config), KEY_ENV)
+
+
+def ultravox_key(config: MonitorConfig) -> Secret:
+    """The key in the configuration: from KEY_ENV (config_from_flags) or the parameters."""
+    key = config.secret(API_KEY.name)
+    if key is None:
+        raise CliError(f"{KEY_ENV} is not set", KEY_FIX)
+    return key
 
 
 def unreachable_fix(flag: str | None) -> str:

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ceilingwatch.adapters.parameters import ParameterStore
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.channels import slack_webhook
 from ceilingwatch.channels.http import Poster
+from ceilingwatch.channels.slack import WEBHOOK
 from ceilingwatch.cli import aws, terminal
 from ceilingwatch.cli.common import (
     BASE_URL_ENV,
@@ -25,6 +27,7 @@ from ceilingwatch.cli.common import (
     CliError,
     check_monitor_name,
     ultravox,
+    ultravox_key,
     unreachable_fix,
     webhook_prefixes,
 )
@@ -103,7 +106,8 @@ def parameters(
 ) -> MonitorConfig | None:
     path = parameter_path(args.prefix, args.monitor)
     try:
-        config = ParameterStore(ssm, args.prefix, max_age_seconds=0).load(args.monitor)
+        store = ParameterStore(ssm, args.prefix, max_age_seconds=0, table=PARAMETERS)
+        config = store.load(args.monitor)
     except MonitorError as error:
         report(Finding(False, f"parameters under {path}: {error.problem}", error.what_to_fix))
         return None
@@ -112,7 +116,8 @@ def parameters(
         Finding(
             True,
             f"parameters under {path}: limit {config.concurrency_limit}, warning {t.warning:g}%, "
-            f"critical {t.critical:g}%, Slack {'set' if config.slack_webhook_url else 'not set'}",
+            f"critical {t.critical:g}%, "
+            f"Slack {'set' if config.secret(WEBHOOK.name) else 'not set'}",
         )
     )
     names = [config.parameter("ultravox-api-key"), config.parameter("slack-webhook-url")]
@@ -141,7 +146,7 @@ def ultravox_findings(config: MonitorConfig, base_url: str | None) -> list[Findi
     now = datetime.now(UTC)
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
     try:
-        series = client.concurrency(config.ultravox_api_key, now - BUCKET, now, deadline=deadline)
+        series = client.concurrency(ultravox_key(config), now - BUCKET, now, deadline=deadline)
     except UltravoxUnavailableError as error:
         return [Finding(False, f"Ultravox: {error.problem}", unreachable_fix(base_url))]
     except MonitorError as error:
@@ -154,7 +159,7 @@ def ultravox_findings(config: MonitorConfig, base_url: str | None) -> list[Findi
         )
     ]
     try:
-        account = client.account(config.ultravox_api_key, deadline=deadline)
+        account = client.account(ultravox_key(config), deadline=deadline)
     except MonitorError as error:
         found.append(Finding(False, f"account ceiling: {error.problem}", error.what_to_fix))
         return found
@@ -178,7 +183,7 @@ def ultravox_findings(config: MonitorConfig, base_url: str | None) -> list[Findi
 
 
 def slack_finding(config: MonitorConfig) -> Finding:
-    webhook = config.slack_webhook_url
+    webhook = config.secret(WEBHOOK.name)
     if webhook is None:
         return Finding(None, "Slack webhook: none configured (optional; alerts go by email)")
     prefixes = webhook_prefixes()

@@ -8,12 +8,14 @@ import sys
 from datetime import UTC, datetime
 from typing import NoReturn
 
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.cli.common import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
     DEFAULT_PREFIX,
     EXIT_PROBLEM,
     KEY_ENV,
+    in_flags,
 )
 
 
@@ -52,12 +54,25 @@ def add_ultravox_flags(parser: argparse.ArgumentParser, hours: float, hours_help
 
 
 def add_threshold_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--warning", type=percent, default=80.0, help="warning at this %% of the limit (80)"
-    )
-    parser.add_argument(
-        "--critical", type=percent, default=95.0, help="critical at this %% of the limit (95)"
-    )
+    add_parameter_flags(parser, "warning-percent", "critical-percent")
+
+
+def add_parameter_flags(parser: argparse.ArgumentParser, *names: str) -> None:
+    """The flags of these parameters, from their rows: the flag, the meaning, the default.
+
+    The monitor's own validation runs on them after (config_from_flags); a percentage is read
+    as one first, so a typo is named by its flag at once.
+    """
+    for name in names:
+        row = PARAMETERS[name]
+        default = None if row.default is None else row.show(row.default)
+        shown = row.documented_default() if default is None else default
+        parser.add_argument(
+            row.flag,
+            type=percent if row.unit == "%" else int,
+            default=default,  # argparse reads a string default through `type`
+            help=f"{row.meaning} (default: {in_flags(shown).replace('`', '')})".replace("%", "%%"),
+        )
 
 
 def add_aws_flags(parser: argparse.ArgumentParser) -> None:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import argparse
 import functools
 import getpass
-import os
 import sys
 from typing import Any
 
-from ceilingwatch.channels import teams
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.cli import aws
 from ceilingwatch.cli.common import EXIT_OK, CliError, check_monitor_name, webhook_prefixes
 from ceilingwatch.cli.flags import add_aws_flags
+from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import Secret, parameter_path
 
-TEAMS_PREFIXES_ENV = "CEILINGWATCH_TEAMS_WEBHOOK_PREFIXES"
-
-# What each secret must look like before it is stored; the problem never echoes the value.
-SECRETS = ("ultravox-api-key", "slack-webhook-url", "teams-webhook-url", "pagerduty-routing-key")
+# Every secret of the parameter table, in its order: the monitor's source's, then the channels'.
+SECRETS = tuple(row.name for row in PARAMETERS.rows if row.secret)
 
 
 def register(commands: Any) -> None:
@@ -70,20 +68,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def secret_problem(name: str, value: str) -> str:
+    """What its parameter's row finds wrong with a value: its parser's problem, then its check's
+    (with the deployment's URL rules from this shell's environment). Never the value itself."""
     if not value:
         return f"no {name} given"
     if any(ch.isspace() for ch in value):
         return f"the {name} holds whitespace"
-    if name == "teams-webhook-url":
-        prefixes = tuple(
-            p.strip() for p in os.environ.get(TEAMS_PREFIXES_ENV, "").split(",") if p.strip()
-        )
-        return teams.webhook_problem(Secret(value), prefixes)
-    if name == "slack-webhook-url" and not value.startswith(webhook_prefixes()):
-        return "the Slack webhook URL does not start with " + " or ".join(webhook_prefixes())
-    if name == "pagerduty-routing-key" and not (len(value) == 32 and value.isalnum()):
-        return "a PagerDuty Events v2 routing key is 32 letters and digits"
-    return ""
+    row = PARAMETERS[name]
+    try:
+        row.parse(value)
+    except ValueError as error:
+        return f"{name} {error}"
+    if row.check is None:
+        return ""
+    return row.check(Secret(value), Settings.from_env(deployed=False))
 
 
 def store(args: argparse.Namespace, values: dict[str, str]) -> None:

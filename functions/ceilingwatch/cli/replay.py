@@ -19,8 +19,9 @@ from ceilingwatch.cli.common import (
     api_key,
     config_from_flags,
     ultravox,
+    ultravox_key,
 )
-from ceilingwatch.cli.flags import add_threshold_flags, add_ultravox_flags, percent
+from ceilingwatch.cli.flags import add_parameter_flags, add_threshold_flags, add_ultravox_flags
 from ceilingwatch.domain import chart
 from ceilingwatch.domain.alerts import Measured, NoData, Notification
 from ceilingwatch.domain.backtest import backtest, forecast_lines
@@ -28,7 +29,7 @@ from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation, Level
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
-from ceilingwatch.services.monitor import WINDOW
+from ceilingwatch.services.observe import WINDOW
 
 WHY_COLUMN = 45  # where the why starts on a row: "YYYY-MM-DD HH:MM  kind... SEVERITY "
 
@@ -49,37 +50,14 @@ def register(commands: Any) -> None:
     )
     add_ultravox_flags(parser, 24.0, "how much history to replay")
     add_threshold_flags(parser)
-    parser.add_argument(
-        "--warning-recovery", type=percent, help="leave WARNING below this %% (10 below --warning)"
-    )
-    parser.add_argument(
-        "--critical-recovery",
-        type=percent,
-        help="leave CRITICAL below this %% (5 below --critical)",
-    )
-    parser.add_argument(
-        "--recovery-buckets",
-        type=int,
-        default=2,
-        help="completed buckets below the recovery threshold to lower a level (2)",
-    )
-    parser.add_argument(
-        "--renotify-warning-minutes",
-        type=int,
-        default=240,
-        help="remind of a WARNING this often, 0 never (240)",
-    )
-    parser.add_argument(
-        "--renotify-critical-minutes",
-        type=int,
-        default=60,
-        help="remind of CRITICAL or AT_LIMIT this often, 0 never (60)",
-    )
-    parser.add_argument(
-        "--forecast-minutes",
-        type=int,
-        default=30,
-        help="FORECAST when the limit is projected within this many minutes, 0 never (30)",
+    add_parameter_flags(
+        parser,
+        "warning-recovery-percent",
+        "critical-recovery-percent",
+        "recovery-buckets",
+        "renotify-warning-minutes",
+        "renotify-critical-minutes",
+        "forecast-minutes",
     )
     parser.set_defaults(run=run)
 
@@ -90,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     start = floor_to_bucket(now - timedelta(hours=args.hours))
     client = ultravox(args.base_url)
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
-    series = client.concurrency(config.ultravox_api_key, start, now, deadline=deadline)
+    series = client.concurrency(ultravox_key(config), start, now, deadline=deadline)
     # History holds completed buckets only: the one in progress now is left out.
     history = fill_gaps(series.buckets, start, floor_to_bucket(now))
     if not history:

@@ -18,7 +18,7 @@ from ceilingwatch.cli.common import (
     CliError,
     api_key,
     config_from_flags,
-    ultravox,
+    usage,
 )
 from ceilingwatch.cli.flags import add_threshold_flags, instant
 from ceilingwatch.domain.digest import render_text
@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_flags(args, api_key())
     now = args.at or datetime.now(UTC)
     deadline = time.monotonic() + TIME_BUDGET_SECONDS
-    digest = gather_digest(ultravox(args.base_url), config, now, deadline=deadline, days=args.days)
+    digest = gather_digest(
+        usage(args.base_url, config), config, now, deadline=deadline, days=args.days
+    )
     if args.html is None:
         print(render_text(digest), end="")
         return EXIT_OK

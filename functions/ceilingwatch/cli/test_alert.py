@@ -18,8 +18,8 @@ from ceilingwatch.cli.common import (
 )
 from ceilingwatch.cli.flags import add_aws_flags
 from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.delivery import Status
-from ceilingwatch.services.monitor import Tick
 from ceilingwatch.services.monitor import run as run_tick
 
 

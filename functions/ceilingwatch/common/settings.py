@@ -37,54 +37,66 @@ class Settings:
     outbox_grace: timedelta = timedelta(seconds=60)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, deployed: bool = True) -> Settings:
+        """The deployment's settings; `deployed=False` (the command line's checks of a value)
+        does without the table and the topic, which only a deployed function has."""
         env = os.environ if env is None else env
         missing = [name for name in ("STATE_TABLE_NAME", "ALERT_TOPIC_ARN") if not env.get(name)]
-        if missing:
+        if missing and deployed:
             raise ConfigurationError(
                 f"the function's environment lacks {', '.join(missing)}",
                 "deploy with template.yaml, which sets them, or export them when running locally",
             )
-        max_age = env.get("CEILINGWATCH_CONFIG_MAX_AGE", "60")
-        if not max_age.isdigit():
-            raise ConfigurationError(
-                f"CEILINGWATCH_CONFIG_MAX_AGE is not whole seconds: {max_age[:20]!r}",
-                "set it to a number of seconds such as 60",
-            )
-        grace = env.get("CEILINGWATCH_OUTBOX_GRACE", "60")
-        if not grace.isdigit():
-            raise ConfigurationError(
-                f"CEILINGWATCH_OUTBOX_GRACE is not whole seconds: {grace[:20]!r}",
-                "set it to a number of seconds above the function's timeout, such as 60",
-            )
+        max_age = _seconds(env, "CEILINGWATCH_CONFIG_MAX_AGE", "such as 60")
+        grace = _seconds(
+            env, "CEILINGWATCH_OUTBOX_GRACE", "above the function's timeout, such as 60"
+        )
+        pagerduty, slack_api = _pagerduty_events_url(env), _slack_api_url(env)
         prefixes = env.get("CEILINGWATCH_SLACK_WEBHOOK_PREFIXES", SLACK_WEBHOOK_PREFIX)
-        pagerduty = env.get("CEILINGWATCH_PAGERDUTY_EVENTS_URL", "") or PAGERDUTY_EVENTS_URL
-        if not pagerduty.startswith(SAFE_URL_PREFIXES):
-            raise ConfigurationError(
-                "CEILINGWATCH_PAGERDUTY_EVENTS_URL is not an https URL",
-                f"set it to {PAGERDUTY_EVENTS_URL} or the EU host events.eu.pagerduty.com",
-            )
-        slack_api = env.get("CEILINGWATCH_SLACK_API_URL", "") or SLACK_API_URL
-        if not slack_api.startswith(SAFE_URL_PREFIXES):
-            # The bot token travels in a header: never in clear to a remote host.
-            raise ConfigurationError(
-                "CEILINGWATCH_SLACK_API_URL is not an https URL",
-                f"set it to {SLACK_API_URL} or leave it unset",
-            )
         return cls(
-            state_table_name=env["STATE_TABLE_NAME"],
-            alert_topic_arn=env["ALERT_TOPIC_ARN"],
+            state_table_name=env.get("STATE_TABLE_NAME", ""),
+            alert_topic_arn=env.get("ALERT_TOPIC_ARN", ""),
             parameter_prefix=env.get("CEILINGWATCH_PARAMETER_PREFIX", "/ceilingwatch"),
             ultravox_base_url=env.get("ULTRAVOX_API_BASE_URL", "https://api.ultravox.ai"),
             slack_webhook_prefixes=_prefixes(prefixes),
             teams_webhook_prefixes=_prefixes(env.get("CEILINGWATCH_TEAMS_WEBHOOK_PREFIXES", "")),
             pagerduty_events_url=pagerduty,
-            slack_api_url=slack_api.rstrip("/") + "/",
-            config_max_age_seconds=int(max_age),
+            slack_api_url=slack_api,
+            config_max_age_seconds=max_age,
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             dashboard_name=env.get("CEILINGWATCH_DASHBOARD_NAME", ""),
-            outbox_grace=timedelta(seconds=int(grace)),
+            outbox_grace=timedelta(seconds=grace),
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, which: str) -> int:
+    raw = env.get(name, "60")
+    if not raw.isdigit():
+        raise ConfigurationError(
+            f"{name} is not whole seconds: {raw[:20]!r}", f"set it to a number of seconds {which}"
+        )
+    return int(raw)
+
+
+def _pagerduty_events_url(env: Mapping[str, str]) -> str:
+    url = env.get("CEILINGWATCH_PAGERDUTY_EVENTS_URL", "") or PAGERDUTY_EVENTS_URL
+    if not url.startswith(SAFE_URL_PREFIXES):
+        raise ConfigurationError(
+            "CEILINGWATCH_PAGERDUTY_EVENTS_URL is not an https URL",
+            f"set it to {PAGERDUTY_EVENTS_URL} or the EU host events.eu.pagerduty.com",
+        )
+    return url
+
+
+def _slack_api_url(env: Mapping[str, str]) -> str:
+    url = env.get("CEILINGWATCH_SLACK_API_URL", "") or SLACK_API_URL
+    if not url.startswith(SAFE_URL_PREFIXES):
+        # The bot token travels in a header: never in clear to a remote host.
+        raise ConfigurationError(
+            "CEILINGWATCH_SLACK_API_URL is not an https URL",
+            f"set it to {SLACK_API_URL} or leave it unset",
+        )
+    return url.rstrip("/") + "/"
 
 
 def _prefixes(raw: str) -> tuple[str, ...]:

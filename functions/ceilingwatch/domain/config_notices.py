@@ -9,9 +9,11 @@ from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem
 from ceilingwatch.domain.alerts import AlertState, Kind, Notification
-from ceilingwatch.domain.config import ECHO_LIMIT, SECRET_PARAMETERS, MonitorConfig, is_monitor_name
+from ceilingwatch.domain.config import MonitorConfig, is_monitor_name
 from ceilingwatch.domain.evaluation import percent
-from ceilingwatch.domain.last_valid import KEPT_PARAMETERS, ConfigReading
+from ceilingwatch.domain.last_valid import ConfigReading
+from ceilingwatch.domain.parameter_table import ParameterTable
+from ceilingwatch.domain.values import ECHO_LIMIT
 
 SEVERITY = "CONFIG"
 
@@ -109,11 +111,13 @@ def change_verdict(
     state: AlertState | None,
     path: str,
     channel_problems: tuple[str, ...] = (),
+    *,
+    table: ParameterTable,
 ) -> Notification:
     """'warning-percent 80 → 60 for prod: accepted; now at 42 % of the limit', or why not.
 
-    `channel_problems` are the registry's (or Ultravox's for a new key), each starting with the
-    parameter's name.
+    `channel_problems` are the registry's (or the usage source's for a new key), each starting
+    with the parameter's name.
     """
     name = change.parameter
     problems = reading.problems + tuple(
@@ -121,10 +125,10 @@ def change_verdict(
     )
     mine = [p for p in problems if _names(p, name)]
     # The value judged with until now: kept with the state as applied, defaults included.
-    old = (before.get(name) or "unset") if before is not None and name in KEPT_PARAMETERS else ""
-    head = _head(change, old, reading)
+    old = (before.get(name) or "unset") if before is not None and name in table.kept_names else ""
+    head = _head(change, old, reading, table)
     if mine:
-        why = f"{head}: refused: {_short(mine, path)}{_still(name, old, reading)}"
+        why = f"{head}: refused: {_short(mine, path)}{_still(name, old, reading, table)}"
     else:
         why = f"{head}: accepted{_now(reading.config, state)}"
     others = [p for p in problems if p not in mine]
@@ -140,9 +144,9 @@ def change_verdict(
     )
 
 
-def _head(change: ParameterChange, old: str, reading: ConfigReading) -> str:
+def _head(change: ParameterChange, old: str, reading: ConfigReading, table: ParameterTable) -> str:
     name = change.parameter
-    if name in SECRET_PARAMETERS:
+    if name in table.secret_names:
         # Never a secret's value, old or new: only that it changed and whether it took.
         return f"{name} {_verb(change)} for {change.monitor}"
     new = reading.written.get(name, "") or "unset"
@@ -150,13 +154,13 @@ def _head(change: ParameterChange, old: str, reading: ConfigReading) -> str:
     return f"{name} {old or 'unset'} → {shown} for {change.monitor}"
 
 
-def _still(name: str, old: str, reading: ConfigReading) -> str:
+def _still(name: str, old: str, reading: ConfigReading, table: ParameterTable) -> str:
     """What goes on after a refusal."""
     if reading.config is None:
         return "; nothing can be judged until it is fixed"
-    if name == "ultravox-api-key":
+    if name in table.source_names:
         return "; runs cannot judge with it: put a working key back"
-    if name not in KEPT_PARAMETERS:
+    if name not in table.kept_names:
         return "; that channel is off until it is fixed, the others deliver"
     return f"; still judging with {old}" if old else ""
 

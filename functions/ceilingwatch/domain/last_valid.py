@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ceilingwatch.common.errors import ConfigProblem, ConfigurationError, MonitorError
-from ceilingwatch.domain.config import (
-    DEFAULT_MIN_SEVERITY,
-    SECRET_PARAMETERS,
-    MonitorConfig,
-    parse_config,
-)
+from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.parameter_table import ParameterTable
 
-
-def _min_severity(channel: str) -> Callable[[MonitorConfig], str]:
-    return lambda config: config.min_severity[channel]
-
-
-# The non-secret parameters, kept with the state and used in place of today's while any is
-# wrong. Never a secret: a rejected webhook turns its channel off instead (channels/).
-KEPT_PARAMETERS: dict[str, Callable[[MonitorConfig], str]] = {
-    "concurrency-limit": lambda c: str(c.concurrency_limit),
-    "warning-percent": lambda c: f"{c.thresholds.warning:g}",
-    "critical-percent": lambda c: f"{c.thresholds.critical:g}",
-    "warning-recovery-percent": lambda c: f"{c.thresholds.warning_recovery:g}",
-    "critical-recovery-percent": lambda c: f"{c.thresholds.critical_recovery:g}",
-    "recovery-buckets": lambda c: str(c.recovery_buckets),
-    "renotify-warning-minutes": lambda c: _minutes(c.renotify_warning.total_seconds()),
-    "renotify-critical-minutes": lambda c: _minutes(c.renotify_critical.total_seconds()),
-    "renotify-error-minutes": lambda c: _minutes(c.renotify_error.total_seconds()),
-    "error-after-runs": lambda c: str(c.error_after_runs),
-    "no-data-policy": lambda c: c.no_data_policy,
-    "mute-until": lambda c: c.mute_until.isoformat() if c.mute_until else "",
-    "dry-run": lambda c: "true" if c.dry_run else "false",
-    "forecast-minutes": lambda c: _minutes(c.forecast_window.total_seconds()),
-    "slack-channel-id": lambda c: c.slack_channel_id,
-    **{f"{channel}-min-severity": _min_severity(channel) for channel in DEFAULT_MIN_SEVERITY},
-}
+# The kept parameters (the table's `kept` rows) are stored with the state and used in place of
+# today's while any is wrong. Never a secret: a rejected webhook turns its channel off instead.
+# A required value that is never kept (the key) gets this, only to make stored values parse.
+PLACEHOLDER = "stored-values-only"
 
 
 @dataclass(frozen=True)
@@ -64,54 +39,59 @@ class ConfigReading:
 
 
 def read_config(
-    monitor: str, path: str, values: Mapping[str, str], last_valid: str = ""
+    table: ParameterTable,
+    monitor: str,
+    path: str,
+    values: Mapping[str, str],
+    last_valid: str = "",
 ) -> ConfigReading:
     """The configuration to judge with: the current one if valid, else the last valid one."""
-    written = {k: v.strip() for k, v in values.items() if k not in SECRET_PARAMETERS}
+    written = {k: v.strip() for k, v in values.items() if k not in table.secret_names}
     try:
-        config = parse_config(monitor, path, values)
+        config = table.parse(monitor, path, values)
     except ConfigurationError as error:
-        reading = _fall_back(monitor, path, values, last_valid, error)
+        reading = _fall_back(table, monitor, path, values, last_valid, error)
         return replace(reading, written=written)
     # Only the values a person set: the state item stays under DynamoDB's 1 KB write unit, and
     # defaults that follow a threshold follow it again when the values are read back.
-    kept = {name: written[name] for name in KEPT_PARAMETERS if written.get(name)}
+    kept = {row.name: written[row.name] for row in table.kept if written.get(row.name)}
     return ConfigReading(config, (), json.dumps(kept, sort_keys=True), written=written)
 
 
-def kept_values(config: MonitorConfig) -> str:
+def kept_values(table: ParameterTable, config: MonitorConfig) -> str:
     """The configuration's non-secret values as it applies them (defaults included), as JSON."""
-    kept = {name: value for name, read in KEPT_PARAMETERS.items() if (value := read(config))}
+    kept = {row.name: value for row in table.kept if (value := row.applied(config))}
     return json.dumps(kept, sort_keys=True)
 
 
-def applied_values(last_valid: str) -> dict[str, str] | None:
+def applied_values(table: ParameterTable, last_valid: str) -> dict[str, str] | None:
     """What the last valid configuration applied, defaults included: a change's "before"."""
-    stored = decode_values(last_valid)
+    stored = decode_values(table, last_valid)
     if stored is None:
         return None
+    needed = {row.name: PLACEHOLDER for row in table.rows if row.required and not row.kept}
     try:
-        # The key only makes the stored values parse; nothing here reads it.
-        config = parse_config("stored", "", stored | {"ultravox-api-key": "stored-values-only"})
+        config = table.parse("stored", "", stored | needed)
     except ConfigurationError:
         return stored
-    return {name: read(config) for name, read in KEPT_PARAMETERS.items()}
+    return {row.name: row.applied(config) for row in table.kept}
 
 
 def _fall_back(
+    table: ParameterTable,
     monitor: str,
     path: str,
     values: Mapping[str, str],
     last_valid: str,
     error: ConfigurationError,
 ) -> ConfigReading:
-    stored = decode_values(last_valid)
+    stored = decode_values(table, last_valid)
     if stored is None:
         return ConfigReading(None, error.problems, error=_never_valid(path, error))
     # Secrets and channels as they are now; judging as it last was valid.
-    merged = {k: v for k, v in values.items() if k not in KEPT_PARAMETERS} | stored
+    merged = {k: v for k, v in values.items() if k not in table.kept_names} | stored
     try:
-        config = parse_config(monitor, path, merged)
+        config = table.parse(monitor, path, merged)
     except ConfigurationError as still:
         # What is wrong is not a judging value (the key is missing): nothing to judge with.
         return ConfigReading(None, error.problems, error=still)
@@ -127,12 +107,8 @@ def _never_valid(path: str, error: ConfigurationError) -> ConfigurationError:
     )
 
 
-def decode_values(text: str) -> dict[str, str] | None:
+def decode_values(table: ParameterTable, text: str) -> dict[str, str] | None:
     if not text:
         return None
     raw = json.loads(text)
-    return {k: str(v) for k, v in raw.items() if k in KEPT_PARAMETERS}
-
-
-def _minutes(seconds: float) -> str:
-    return str(int(seconds // 60))
+    return {k: str(v) for k, v in raw.items() if k in table.kept_names}

@@ -6,13 +6,15 @@ from dataclasses import replace
 
 from ceilingwatch.common.errors import MonitorError, UltravoxAuthError
 from ceilingwatch.common.observability import logger
-from ceilingwatch.domain.alerts import AlertState
+from ceilingwatch.domain.alerts import AlertState, Notification
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict
 from ceilingwatch.domain.last_valid import applied_values
 from ceilingwatch.domain.outbox import decode_outbox
-from ceilingwatch.services.delivery import claim, send
-from ceilingwatch.services.monitor import Dependencies, RunResult, claim_and_send, delivering, links
+from ceilingwatch.domain.ports import Roster
+from ceilingwatch.services.base import Dependencies, RunResult
+from ceilingwatch.services.claims import claim_and_send, delivering, links
+from ceilingwatch.services.delivery import Delivery, claim, send
 
 ATTEMPTS = 3  # a scheduled run may store the state between our read and our write
 
@@ -25,6 +27,7 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
     """
     result = RunResult(monitor=change.monitor, tick=change.at, status="CONFIG")
     path = parameter_path(deps.settings.parameter_prefix, change.monitor)
+    table = deps.parameters.table
     for _ in range(ATTEMPTS):
         previous = deps.states.load(change.monitor)
         last_valid = previous.last_valid_config if previous else ""
@@ -32,19 +35,13 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
         if reading.config is not None:
             deps.on_secrets(*reading.config.secrets())
         roster = deps.channels(reading.config)
-        problems = roster.problems + _key_problems(change, reading.config, deps, deadline)
-        note = change_verdict(change, reading, applied_values(last_valid), previous, path, problems)
+        problems = roster.problems + _source_problems(change, reading.config, deps, deadline)
+        before = applied_values(table, last_valid)
+        note = change_verdict(change, reading, before, previous, path, problems, table=table)
         result.reason = note.why
-        if previous is not None and delivering(previous, deps):
+        if previous is not None and delivering(previous, deps.clock(), deps.settings.outbox_grace):
             # A run is delivering this monitor's outbox: leave its state alone, tell directly.
-            settlement = send(
-                claim([note], roster.channels),
-                roster.channels,
-                links=links(deps.settings, reading.config, change.monitor),
-                memory={},
-                deadline=deadline,
-            )
-            result.deliveries += settlement.deliveries
+            result.deliveries += _tell(note, reading.config, roster, deps, deadline)
             break
         state = replace(previous or AlertState(change.monitor), version=_next(previous))
         if reading.valid_values:
@@ -59,17 +56,34 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
     return result
 
 
-def _key_problems(
+def _tell(
+    note: Notification,
+    config: MonitorConfig | None,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+) -> list[Delivery]:
+    settlement = send(
+        claim([note], roster.channels),
+        roster.channels,
+        links=links(deps.settings, config, note.monitor),
+        memory={},
+        deadline=deadline,
+    )
+    return settlement.deliveries
+
+
+def _source_problems(
     change: ParameterChange, config: MonitorConfig | None, deps: Dependencies, deadline: float
 ) -> tuple[str, ...]:
-    """A new key is tried on Ultravox at once: a typo in a key is found now, not in 15 minutes."""
-    if change.parameter != "ultravox-api-key" or config is None:
+    """A new key is tried on the usage source at once: a typo is found now, not in 15 minutes."""
+    if change.parameter not in deps.parameters.table.source_names or config is None:
         return ()
     try:
-        deps.ultravox.account(config.ultravox_api_key, deadline=deadline)
+        deps.usage(config).account(deadline=deadline)
     except UltravoxAuthError as error:
-        return (f"ultravox-api-key: {error.scrubbed(config.secrets()).problem}",)
-    except MonitorError as error:  # Ultravox down: the key may be fine; the next run tells
+        return (f"{change.parameter}: {error.scrubbed(config.secrets()).problem}",)
+    except MonitorError as error:  # the source is down: the key may be fine; the next run tells
         logger.warning("new key not checked", extra={"problem": error.problem})
     return ()
 

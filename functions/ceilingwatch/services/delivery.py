@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ceilingwatch.channels.base import Channel, Context
 from ceilingwatch.common.errors import ChannelError
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.outbox import Owed
+from ceilingwatch.domain.ports import Channel, Context
 
 
 class Status(StrEnum):
@@ -81,42 +81,62 @@ def send(
         for name in _owed_to(entry, channels):
             if name in queues:
                 queues[name].append(index)
-    outcomes: dict[tuple[int, str], ChannelOutcome] = {}
-    memories = {name: dict(memory.get(name, {})) for name in by_name}
-    lock = threading.Lock()
+    phase = _Phase(owed, links, deadline, {name: dict(memory.get(name, {})) for name in by_name})
+    busy = {name: indices for name, indices in queues.items() if indices}
+    if busy:
+        pool = ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="channel")
+        futures = [pool.submit(phase.drain, by_name[n], indices) for n, indices in busy.items()]
+        wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+        # A hung channel's thread is left behind: its own call timeouts end it.
+        pool.shutdown(wait=False, cancel_futures=True)
+    seen, kept_memory = phase.so_far()
+    return _settle(owed, channels, seen, memory, kept_memory, roster_complete)
 
-    def drain(channel: Channel, indices: list[int]) -> None:
+
+class _Phase:
+    """One send phase: each channel's thread records its outcomes and memory under one lock."""
+
+    def __init__(
+        self,
+        owed: Sequence[Owed],
+        links: Mapping[str, str],
+        deadline: float,
+        memories: dict[str, dict[str, str]],
+    ) -> None:
+        self.owed, self.links, self.deadline = owed, links, deadline
+        self.memories = memories
+        self.outcomes: dict[tuple[int, str], ChannelOutcome] = {}
+        self.lock = threading.Lock()
+
+    def drain(self, channel: Channel, indices: list[int]) -> None:
         for index in indices:
-            context = Context(links, deadline, memories[channel.name])
+            context = Context(self.links, self.deadline, self.memories[channel.name])
             try:
-                kept = dict(channel.deliver(owed[index].notification, context))
+                kept = dict(channel.deliver(self.owed[index].notification, context))
             except ChannelError as error:
                 status = Status.REFUSED if error.permanent else Status.FAILED
-                with lock:
-                    outcomes[index, channel.name] = ChannelOutcome(status, str(error))
+                self._record(index, channel.name, ChannelOutcome(status, str(error)))
                 continue
             except Exception as error:
                 # A defect in a channel must not vanish with its thread: it is named in the
                 # decision line and stays owed. Only the type: the text may hold a secret.
-                with lock:
-                    outcomes[index, channel.name] = ChannelOutcome(
-                        Status.FAILED, f"unexpected {type(error).__name__} in the channel"
-                    )
+                detail = f"unexpected {type(error).__name__} in the channel"
+                self._record(index, channel.name, ChannelOutcome(Status.FAILED, detail))
                 continue
-            with lock:
-                memories[channel.name] = kept
-                outcomes[index, channel.name] = ChannelOutcome(Status.SENT)
+            self._record(index, channel.name, ChannelOutcome(Status.SENT), kept)
 
-    busy = {name: indices for name, indices in queues.items() if indices}
-    if busy:
-        pool = ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="channel")
-        futures = [pool.submit(drain, by_name[name], indices) for name, indices in busy.items()]
-        wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-        # A hung channel's thread is left behind: its own call timeouts end it.
-        pool.shutdown(wait=False, cancel_futures=True)
-    with lock:
-        seen, kept_memory = dict(outcomes), {n: dict(m) for n, m in memories.items()}
-    return _settle(owed, channels, seen, memory, kept_memory, roster_complete)
+    def _record(
+        self, index: int, name: str, outcome: ChannelOutcome, kept: dict[str, str] | None = None
+    ) -> None:
+        with self.lock:
+            if kept is not None:
+                self.memories[name] = kept
+            self.outcomes[index, name] = outcome
+
+    def so_far(self) -> tuple[dict[tuple[int, str], ChannelOutcome], dict[str, dict[str, str]]]:
+        """A copy of what the channels did by now: a thread still running changes only the phase."""
+        with self.lock:
+            return dict(self.outcomes), {n: dict(m) for n, m in self.memories.items()}
 
 
 def _owed_to(entry: Owed, channels: Sequence[Channel]) -> tuple[str, ...]:

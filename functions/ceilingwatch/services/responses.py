@@ -1,80 +1,14 @@
-"""A click on a root's button: Slack's signature checked, the click read, its answer as state."""
+"""A click's answer as state: a snooze or an acknowledgement, and the line that tells it."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs
 
-from ceilingwatch.channels.slack_thread import Action
 from ceilingwatch.domain.alerts import AlertState
+from ceilingwatch.domain.ports import Answer, Click, ClickRefusedError
 
-MAX_AGE = timedelta(minutes=5)  # Slack's advice: older requests may be replays
-SNOOZES = {Action.SNOOZE_1H: timedelta(hours=1), Action.SNOOZE_4H: timedelta(hours=4)}
-NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-class ClickRefusedError(Exception):
-    """Why a click changes nothing; the text names no secret and echoes no raw input."""
-
-
-@dataclass(frozen=True)
-class Click:
-    monitor: str  # from the button's value: only trusted once the root's ts matches it too
-    action: Action
-    user: str  # Slack's user ID, shown as <@U…>
-    channel: str
-    ts: str  # the message whose button was clicked
-
-
-def signature_problem(
-    secret: str, headers: Mapping[str, str], body: str, now: datetime
-) -> str | None:
-    """Slack's v0 signature: HMAC-SHA256 of v0:{timestamp}:{body}, fresh within five minutes."""
-    given = headers.get("x-slack-signature", "")
-    stamp = headers.get("x-slack-request-timestamp", "")
-    if not given or not stamp:
-        return "the request carries no Slack signature"
-    if not stamp.isdigit():
-        return "the request's timestamp is not a number"
-    if abs(now.timestamp() - int(stamp)) > MAX_AGE.total_seconds():
-        return "the request's timestamp is more than 5 minutes off: a replay, or a wrong clock"
-    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(f"v0={digest}", given):
-        return "the signature does not match slack-signing-secret"
-    return None
-
-
-def monitor_named(body: str) -> str | None:
-    """Which monitor a click names, read before its signature is checked (to find the secret)."""
-    try:
-        click = read_click(body)
-    except ClickRefusedError:
-        return None
-    return click.monitor
-
-
-def read_click(body: str) -> Click:
-    raw = parse_qs(body, max_num_fields=4).get("payload", [""])[0]
-    try:
-        payload = json.loads(raw)
-        action = payload["actions"][0]
-        click = Click(
-            monitor=str(action["value"]),
-            action=Action(action["action_id"]),
-            user=str(payload["user"]["id"]),
-            channel=str(payload["container"]["channel_id"]),
-            ts=str(payload["container"]["message_ts"]),
-        )
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise ClickRefusedError("the request is not a click on a ceilingwatch button") from None
-    if not click.monitor or set(click.monitor) - NAME_CHARS or not click.user.isalnum():
-        raise ClickRefusedError("the click names no valid monitor or user")
-    return click
+SNOOZES = {Answer.SNOOZE_1H: timedelta(hours=1), Answer.SNOOZE_4H: timedelta(hours=4)}
 
 
 def answer(state: AlertState, click: Click, now: datetime) -> tuple[AlertState, str]:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 from ceilingwatch.adapters.ultravox import MAX_BODY_BYTES, UltravoxClient
-from ceilingwatch.channels.base import Context
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_webhook import SlackWebhookChannel, webhook_problem
 from ceilingwatch.common.errors import (
@@ -24,6 +23,7 @@ from ceilingwatch.common.errors import (
 )
 from ceilingwatch.common.http import retry_after
 from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.ports import Context
 
 from tests.support.builders import API_KEY, WEBHOOK, notification
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from ceilingwatch.channels import REGISTRY, Wiring
-from ceilingwatch.channels.base import Channel, Context
+from ceilingwatch.channels.base import ChannelBuild
 from ceilingwatch.common.errors import ChannelError, PermanentChannelError, TransientChannelError
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Notification
-from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.parameters import PlugIn
+from ceilingwatch.domain.ports import Channel, Context
 from ceilingwatch.services.delivery import Status, claim, send
 
 from tests.support.builders import API_KEY, WEBHOOK, config, notification
@@ -44,7 +44,7 @@ CONFIGURED: tuple[dict[str, str], ...] = (
         "slack_channel_id": "C0CEILING1",
     },
 )
-Build = Callable[[MonitorConfig | None, Wiring], Channel | str | None]
+Build = PlugIn[ChannelBuild]
 TRANSIENT = (Fault.SERVER_ERROR, Fault.THROTTLED, Fault.TIMEOUT, Fault.UNREACHABLE)
 LINKS = {"Ultravox": "https://app.ultravox.ai/usage"}
 
@@ -60,7 +60,7 @@ class Registered:
         # No time is lost to Retry-After in a unit test; the deadline still bounds every call.
         poster = UpstreamPoster(session=upstream, sleep=lambda seconds: None)  # type: ignore[arg-type]
         wiring = Wiring(Settings("state", "arn:aws:sns:us-east-1:1:t"), lambda: upstream, poster)
-        return self.build(config(**self.overrides), wiring)
+        return self.build.build(config(**self.overrides), wiring)
 
     def channel(self, upstream: Upstream) -> Channel:
         built = self.built(upstream)
@@ -98,12 +98,12 @@ def deliver(entry: Registered, fault: Fault, note: Notification, seconds: float 
     return memory
 
 
-@pytest.mark.parametrize("build", REGISTRY, ids=lambda build: build.__name__.strip("_"))
+@pytest.mark.parametrize("build", REGISTRY, ids=lambda plugin: plugin.name)
 def test_every_registered_channel_is_built_by_the_contracts_configuration(build: Build) -> None:
     # A new channel fails here until its parameters are in CONFIGURED; then every case runs it.
     built = [Registered(build, overrides).built(Upstream()) for overrides in CONFIGURED]
     assert any(b is not None and not isinstance(b, str) for b in built), (
-        f"{build.__name__} builds no channel from CONFIGURED ({built}): add its parameters there"
+        f"{build.name} builds no channel from CONFIGURED ({built}): add its parameters there"
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from ceilingwatch.channels import Wiring, build_channels
-from ceilingwatch.channels.base import Context, routed
+from ceilingwatch.channels.base import routed
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.pagerduty import PagerDutyChannel
 from ceilingwatch.channels.teams import CARD_LIMIT, TeamsChannel, format_teams, webhook_problem
@@ -20,6 +20,7 @@ from ceilingwatch.common.errors import PermanentChannelError, TransientChannelEr
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.ports import Context
 from ceilingwatch.services.delivery import Status, claim, send
 
 from tests.support.builders import Replay, config, notification

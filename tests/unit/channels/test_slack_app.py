@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import requests
 from ceilingwatch.channels import Wiring, build_channels
-from ceilingwatch.channels.base import Context, Stream
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_thread import Root
@@ -19,6 +18,7 @@ from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
+from ceilingwatch.domain.ports import Context, Stream
 
 from infra.standins.slack_api import slack_problems
 from tests.support.builders import config, tick_time

@@ -12,8 +12,6 @@ from typing import Any
 import boto3
 import pytest
 from ceilingwatch import cli
-from ceilingwatch.adapters.ultravox import Account
-from ceilingwatch.channels.base import Context
 from ceilingwatch.cli import check, common, doctor, entry, put_secrets, replay
 from ceilingwatch.cli import terminal as output
 from ceilingwatch.common.errors import (
@@ -25,6 +23,7 @@ from ceilingwatch.common.errors import (
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.messages import format_slack
+from ceilingwatch.domain.ports import Account, Context
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
 from moto import mock_aws
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.common.errors import ConfigurationError
-from ceilingwatch.domain.config import Secret, parse_config
+from ceilingwatch.domain.config import Secret
 
 from tests.support.builders import API_KEY, WEBHOOK
 
@@ -15,7 +16,7 @@ GOOD = {"concurrency-limit": "50", "ultravox-api-key": API_KEY}
 
 
 def test_defaults_a_team_can_live_with() -> None:
-    cfg = parse_config("prod", PATH, GOOD)
+    cfg = PARAMETERS.parse("prod", PATH, GOOD)
     assert cfg.concurrency_limit == 50
     t = cfg.thresholds
     assert (t.warning, t.critical, t.warning_recovery, t.critical_recovery) == (80, 95, 70, 90)
@@ -23,11 +24,11 @@ def test_defaults_a_team_can_live_with() -> None:
     assert (cfg.renotify_warning, cfg.renotify_critical) == (timedelta(hours=4), timedelta(hours=1))
     assert cfg.error_after_runs == 3
     assert cfg.no_data_policy == "quiet"
-    assert cfg.slack_webhook_url is None and cfg.mute_until is None and not cfg.dry_run
+    assert cfg.secret("slack-webhook-url") is None and cfg.mute_until is None and not cfg.dry_run
 
 
 def test_every_option_is_read() -> None:
-    cfg = parse_config(
+    cfg = PARAMETERS.parse(
         "prod",
         PATH,
         GOOD
@@ -53,7 +54,7 @@ def test_every_option_is_read() -> None:
     assert cfg.renotify_critical == timedelta(minutes=30)
     assert cfg.mute_until == datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
     assert cfg.dry_run and cfg.no_data_policy == "alert" and cfg.error_after_runs == 5
-    assert cfg.slack_webhook_url == Secret(WEBHOOK)
+    assert cfg.secret("slack-webhook-url") == Secret(WEBHOOK)
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_every_option_is_read() -> None:
 )
 def test_bad_values_name_the_parameter(values: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        parse_config("prod", PATH, values)
+        PARAMETERS.parse("prod", PATH, values)
     assert named in str(caught.value)
     assert PATH in str(caught.value)
 
@@ -125,35 +126,35 @@ def test_bad_values_name_the_parameter(values: dict[str, str], named: str) -> No
 def test_defaults_follow_the_thresholds_that_are_set(
     values: dict[str, str], expected: tuple[float, float, float, float]
 ) -> None:
-    t = parse_config("prod", PATH, GOOD | values).thresholds
+    t = PARAMETERS.parse("prod", PATH, GOOD | values).thresholds
     assert (t.warning, t.critical, t.warning_recovery, t.critical_recovery) == expected
 
 
 def test_each_problem_names_its_parameter() -> None:
     with pytest.raises(ConfigurationError) as caught:
-        parse_config("prod", PATH, {"warning-percent": "abc", "ultravox-api-key": API_KEY})
+        PARAMETERS.parse("prod", PATH, {"warning-percent": "abc", "ultravox-api-key": API_KEY})
     assert [p.parameter for p in caught.value.problems] == ["concurrency-limit", "warning-percent"]
 
 
 def test_all_problems_are_reported_together() -> None:
     with pytest.raises(ConfigurationError) as caught:
-        parse_config("prod", PATH, {"warning-percent": "x"})
+        PARAMETERS.parse("prod", PATH, {"warning-percent": "x"})
     text = str(caught.value)
     for name in ("concurrency-limit", "ultravox-api-key", "warning-percent"):
         assert f"{PATH}{name}" in text
 
 
 def test_secrets_never_print() -> None:
-    cfg = parse_config("prod", PATH, GOOD | {"slack-webhook-url": WEBHOOK})
+    cfg = PARAMETERS.parse("prod", PATH, GOOD | {"slack-webhook-url": WEBHOOK})
     assert API_KEY not in repr(cfg) and WEBHOOK not in repr(cfg)
-    assert API_KEY not in f"{cfg.ultravox_api_key}"
+    assert API_KEY not in f"{cfg.secret('ultravox-api-key')}"
     assert cfg.secrets() == (API_KEY, WEBHOOK)
 
 
 def test_a_value_that_fails_to_parse_is_never_echoed() -> None:
     pasted = "uvx-secret-pasted-in-the-wrong-place"
     with pytest.raises(ConfigurationError) as caught:
-        parse_config("prod", PATH, GOOD | {"concurrency-limit": pasted, "mute-until": pasted})
+        PARAMETERS.parse("prod", PATH, GOOD | {"concurrency-limit": pasted, "mute-until": pasted})
     assert "secret" not in str(caught.value)
 
 
@@ -168,7 +169,7 @@ def test_a_value_that_fails_to_parse_is_never_echoed() -> None:
 )
 def test_forecast_minutes(raw: str | None, window: timedelta) -> None:
     values = GOOD | ({"forecast-minutes": raw} if raw is not None else {})
-    assert parse_config("prod", PATH, values).forecast_window == window
+    assert PARAMETERS.parse("prod", PATH, values).forecast_window == window
 
 
 @pytest.mark.parametrize("raw", ["241", "-5", "half an hour", "12.5"])
@@ -177,5 +178,5 @@ def test_forecast_minutes_out_of_range_names_the_parameter_and_the_range(raw: st
         ConfigurationError,
         match=r"/ceilingwatch/prod/forecast-minutes = '.*' is not whole minutes from 0 to 240",
     ) as caught:
-        parse_config("prod", PATH, GOOD | {"forecast-minutes": raw})
+        PARAMETERS.parse("prod", PATH, GOOD | {"forecast-minutes": raw})
     assert f"= {raw!r}" in str(caught.value), "a short value is echoed, to recognise the typo"

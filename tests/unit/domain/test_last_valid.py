@@ -9,7 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.domain.alerts import AlertState, Kind
+from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
 from ceilingwatch.domain.last_valid import ConfigReading, applied_values, read_config
 from ceilingwatch.domain.messages import format_email, format_slack, subject
@@ -21,7 +23,7 @@ GOOD = {"concurrency-limit": "50", "ultravox-api-key": API_KEY, "slack-webhook-u
 
 
 def valid(**values: str) -> ConfigReading:
-    return read_config("prod", PATH, GOOD | values)
+    return read_config(PARAMETERS, "prod", PATH, GOOD | values)
 
 
 def test_a_valid_configuration_keeps_its_judging_values_and_never_a_secret() -> None:
@@ -33,16 +35,17 @@ def test_a_valid_configuration_keeps_its_judging_values_and_never_a_secret() -> 
 
 def test_an_invalid_value_judges_with_the_last_valid_one_and_names_the_parameter() -> None:
     last = valid(**{"warning-percent": "60"}).valid_values
-    reading = read_config("prod", PATH, GOOD | {"warning-percent": "abc"}, last)
+    reading = read_config(PARAMETERS, "prod", PATH, GOOD | {"warning-percent": "abc"}, last)
     assert reading.config is not None and reading.falling_back
     assert reading.config.thresholds.warning == 60
-    assert reading.config.ultravox_api_key.reveal() == API_KEY  # today's secret, not stored
+    # Today's secret, never a stored one.
+    assert reading.config.secret("ultravox-api-key") == Secret(API_KEY)
     assert [p.parameter for p in reading.problems] == ["warning-percent"]
     assert reading.valid_values == ""  # the last valid values stay what is stored
 
 
 def test_a_configuration_never_valid_cannot_judge_and_says_so() -> None:
-    reading = read_config("prod", PATH, GOOD | {"warning-percent": "abc"})
+    reading = read_config(PARAMETERS, "prod", PATH, GOOD | {"warning-percent": "abc"})
     assert reading.config is None and reading.error is not None
     assert "has never been valid, so nothing can be judged" in reading.error.problem
     assert "warning-percent = 'abc' is not a number" in reading.error.problem
@@ -50,21 +53,21 @@ def test_a_configuration_never_valid_cannot_judge_and_says_so() -> None:
 
 def test_a_missing_key_cannot_be_replaced_by_the_last_valid_values() -> None:
     last = valid().valid_values
-    reading = read_config("prod", PATH, {"concurrency-limit": "50"}, last)
+    reading = read_config(PARAMETERS, "prod", PATH, {"concurrency-limit": "50"}, last)
     assert reading.config is None and reading.error is not None
     assert "ultravox-api-key is missing" in reading.error.problem
 
 
 def test_a_bad_routing_value_falls_back_like_any_other() -> None:
     last = valid(**{"slack-min-severity": "critical"}).valid_values
-    reading = read_config("prod", PATH, GOOD | {"slack-min-severity": "loud"}, last)
-    assert reading.config is not None and reading.config.min_severity["slack"] == "CRITICAL"
+    reading = read_config(PARAMETERS, "prod", PATH, GOOD | {"slack-min-severity": "loud"}, last)
+    assert reading.config is not None and reading.config.option("slack-min-severity") == "CRITICAL"
     assert [p.parameter for p in reading.problems] == ["slack-min-severity"]
 
 
 def test_the_config_notice_is_sent_once_then_at_the_reminder_interval() -> None:
     last = valid().valid_values
-    bad = read_config("prod", PATH, GOOD | {"warning-percent": "abc"}, last)
+    bad = read_config(PARAMETERS, "prod", PATH, GOOD | {"warning-percent": "abc"}, last)
     state = AlertState("prod")
     hours = timedelta(hours=4)
     sent = []
@@ -81,8 +84,10 @@ def test_the_config_notice_is_sent_once_then_at_the_reminder_interval() -> None:
 
 def test_a_new_problem_is_told_at_once() -> None:
     last = valid().valid_values
-    one = read_config("prod", PATH, GOOD | {"warning-percent": "abc"}, last)
-    two = read_config("prod", PATH, GOOD | {"warning-percent": "abc", "dry-run": "maybe"}, last)
+    one = read_config(PARAMETERS, "prod", PATH, GOOD | {"warning-percent": "abc"}, last)
+    two = read_config(
+        PARAMETERS, "prod", PATH, GOOD | {"warning-percent": "abc", "dry-run": "maybe"}, last
+    )
     state, first = config_notice(AlertState("prod"), one, PATH, tick_time(0), timedelta(hours=4))
     state, second = config_notice(state, two, PATH, tick_time(1), timedelta(hours=4))
     assert first is not None and second is not None
@@ -97,10 +102,10 @@ STATE = AlertState("prod", peak=21, last_tick=tick_time(2))
 
 
 def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
-    before = applied_values(valid().valid_values)
+    before = applied_values(PARAMETERS, valid().valid_values)
     values = GOOD | {"warning-percent": "60"}
-    reading = read_config("prod", PATH, values)
-    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
+    reading = read_config(PARAMETERS, "prod", PATH, values)
+    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH, table=PARAMETERS)
     assert note.kind is Kind.CONFIG_CHANGED
     assert note.why == (
         "warning-percent 80 → 60 for prod: accepted; "
@@ -110,10 +115,10 @@ def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
 
 
 def test_a_refused_change_says_why_and_what_is_still_used() -> None:
-    before = applied_values(valid().valid_values)
+    before = applied_values(PARAMETERS, valid().valid_values)
     values = GOOD | {"warning-percent": "abc"}
-    reading = read_config("prod", PATH, values, valid().valid_values)
-    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
+    reading = read_config(PARAMETERS, "prod", PATH, values, valid().valid_values)
+    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH, table=PARAMETERS)
     assert note.why.startswith(
         "warning-percent 80 → abc for prod: refused: warning-percent = 'abc' is not a number"
     )
@@ -121,24 +126,26 @@ def test_a_refused_change_says_why_and_what_is_still_used() -> None:
 
 
 def test_a_conflict_names_both_parameters() -> None:
-    before = applied_values(valid().valid_values)
+    before = applied_values(PARAMETERS, valid().valid_values)
     values = GOOD | {"warning-percent": "60", "warning-recovery-percent": "65"}
-    reading = read_config("prod", PATH, values, valid().valid_values)
-    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH)
+    reading = read_config(PARAMETERS, "prod", PATH, values, valid().valid_values)
+    note = change_verdict(change("warning-percent"), reading, before, STATE, PATH, table=PARAMETERS)
     assert "refused: warning-recovery-percent (65) must be below warning-percent (60)" in note.why
 
 
 def test_a_secret_change_never_shows_a_value() -> None:
-    before = applied_values(valid().valid_values)
+    before = applied_values(PARAMETERS, valid().valid_values)
     values = GOOD | {"slack-webhook-url": "https://evil.example.com/hook-secret"}
-    reading = read_config("prod", PATH, values, valid().valid_values)
+    reading = read_config(PARAMETERS, "prod", PATH, values, valid().valid_values)
     refused = ("slack-webhook-url does not start with https://hooks.slack.com/",)
-    note = change_verdict(change("slack-webhook-url"), reading, before, STATE, PATH, refused)
+    note = change_verdict(
+        change("slack-webhook-url"), reading, before, STATE, PATH, refused, table=PARAMETERS
+    )
     text = format_email(note, {}).body + str(format_slack(note, {}))
     assert "evil.example.com" not in text and WEBHOOK not in text
     assert note.why.startswith("slack-webhook-url changed for prod: refused: slack-webhook-url")
     assert "that channel is off until it is fixed" in note.why
-    key = change_verdict(change("ultravox-api-key"), valid(), before, STATE, PATH)
+    key = change_verdict(change("ultravox-api-key"), valid(), before, STATE, PATH, table=PARAMETERS)
     assert key.why.startswith("ultravox-api-key changed for prod: accepted")
     assert API_KEY not in key.why
 
@@ -191,18 +198,18 @@ def test_a_change_event_carries_its_time_and_operation() -> None:
 def test_only_values_a_person_set_are_kept_and_defaults_follow_them_back() -> None:
     kept = valid(**{"warning-percent": "50"}).valid_values
     assert json.loads(kept) == {"concurrency-limit": "50", "warning-percent": "50"}
-    before = applied_values(kept)
+    before = applied_values(PARAMETERS, kept)
     assert before is not None and before["warning-recovery-percent"] == "40"
     assert before["critical-percent"] == "95" and before["mute-until"] == ""
 
 
 def test_every_parameter_but_the_secrets_is_kept() -> None:
-    from ceilingwatch.domain.config import SECRET_PARAMETERS
-    from ceilingwatch.domain.last_valid import KEPT_PARAMETERS
+    from ceilingwatch.domain.parameter_table import MONITOR
 
-    config_source = (
-        Path(__file__).parents[3] / "functions/ceilingwatch/domain/config.py"
-    ).read_text()
-    read = set(re.findall(r'read\(\s*"([a-z-]+)"', config_source))
-    read |= {f"{channel}-min-severity" for channel in ("email", "slack", "teams", "pagerduty")}
-    assert read - SECRET_PARAMETERS == set(KEPT_PARAMETERS)
+    domain = Path(__file__).parents[3] / "functions/ceilingwatch/domain"
+    source = "".join((domain / name).read_text() for name in ("parameter_table.py", "config.py"))
+    read = set(re.findall(r'read\(\s*"([a-z-]+)"', source))
+    # The monitor's own rows are read one by one; the plug-ins' all together, into `options`.
+    assert read == {name for name, owner in PARAMETERS.owners.items() if owner == MONITOR}
+    names = {row.name for row in PARAMETERS.rows}
+    assert names - PARAMETERS.secret_names == PARAMETERS.kept_names

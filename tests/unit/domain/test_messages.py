@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.channels.pagerduty import format_trigger
 from ceilingwatch.channels.teams import format_teams
 from ceilingwatch.common.errors import UltravoxAuthError
@@ -96,14 +97,16 @@ def config_notifications() -> tuple[Notification, Notification]:
     """A bad parameter while the last valid values judge, and a refused change."""
     path = "/ceilingwatch/prod/"
     good = {"concurrency-limit": "50", "ultravox-api-key": API_KEY}
-    last = read_config("prod", path, good)
+    last = read_config(PARAMETERS, "prod", path, good)
     bad_values = good | {"warning-percent": "abc"}
-    bad = read_config("prod", path, bad_values, last.valid_values)
+    bad = read_config(PARAMETERS, "prod", path, bad_values, last.valid_values)
     state = AlertState("prod", peak=21, last_tick=tick_time(2))
     _, notice = config_notice(state, bad, path, tick_time(3), timedelta(hours=4))
     assert notice is not None
     change = ParameterChange("prod", "warning-percent", "Update", tick_time(3))
-    verdict = change_verdict(change, bad, applied_values(last.valid_values), state, path)
+    verdict = change_verdict(
+        change, bad, applied_values(PARAMETERS, last.valid_values), state, path, table=PARAMETERS
+    )
     return notice, verdict
 
 

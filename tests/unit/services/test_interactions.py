@@ -12,15 +12,17 @@ from typing import Any
 import pytest
 import requests
 from ceilingwatch.adapters.state_store import state_to_item
-from ceilingwatch.channels.base import Stream
+from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.channels.http import Poster
+from ceilingwatch.channels.slack_clicks import SlackClicks
 from ceilingwatch.channels.slack_thread import Root
 from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import AlertState
-from ceilingwatch.domain.config import MonitorConfig, parse_config
+from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.domain.outbox import encode_channel_memory
+from ceilingwatch.domain.ports import Stream
 from ceilingwatch.services.interactions import Responders, respond
 
 from infra.standins.slack_api import click_event
@@ -50,7 +52,7 @@ class Parameters:
             "slack-channel-id": "C0CEILING1",
             "slack-signing-secret": SECRETS[monitor],
         }
-        return parse_config(monitor, f"/ceilingwatch/{monitor}/", values)
+        return PARAMETERS.parse(monitor, f"/ceilingwatch/{monitor}/", values)
 
 
 @dataclass
@@ -83,7 +85,7 @@ def world() -> tuple[Responders, FakeStates, SlackSession]:
         settings=Settings("state", "arn:aws:sns:us-east-1:1:t"),
         parameters=Parameters(),  # type: ignore[arg-type]
         states=states,  # type: ignore[arg-type]
-        poster=Poster(session=session),  # type: ignore[arg-type]
+        clicks=SlackClicks(Poster(session=session)),  # type: ignore[arg-type]
         clock=lambda: NOW,
         sleep=lambda seconds: None,
     )

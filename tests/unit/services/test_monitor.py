@@ -14,8 +14,10 @@ from ceilingwatch.common.errors import (
     UltravoxUnavailableError,
 )
 from ceilingwatch.domain.evaluation import Level
-from ceilingwatch.services import monitor
-from ceilingwatch.services.monitor import RunResult, Tick, run
+from ceilingwatch.domain.tick import Tick
+from ceilingwatch.services import claims
+from ceilingwatch.services.base import RunResult
+from ceilingwatch.services.monitor import run
 
 from tests.support.builders import API_KEY, WEBHOOK, config
 from tests.support.fakes import World
@@ -134,7 +136,7 @@ def test_a_run_killed_after_its_claim_is_finished_by_the_next(
         raise RuntimeError("Lambda timed out")
 
     with monkeypatch.context() as patch:
-        patch.setattr(monitor, "send", killed)
+        patch.setattr(claims, "send", killed)
         with pytest.raises(RuntimeError):
             go(world)
     assert world.slack.sent == [] and world.states.items["prod"].outbox
@@ -251,7 +253,7 @@ def test_a_failing_account_cross_check_never_fails_the_run() -> None:
 
     world = critical_world()
 
-    def broken(key: object, *, deadline: float) -> None:
+    def broken(*, deadline: float) -> None:
         raise UltravoxUnavailableError("HTTP 503 on /api/accounts/me")
 
     world.ultravox.account = broken  # type: ignore[method-assign]

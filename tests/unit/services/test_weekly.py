@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from ceilingwatch.adapters.ultravox import Account
 from ceilingwatch.common.errors import UltravoxUnavailableError
+from ceilingwatch.domain.ports import Account
 from ceilingwatch.domain.series import TimeSeries
 from ceilingwatch.services.weekly import gather_digest
 
@@ -22,15 +22,16 @@ class FakeUltravox:
         self.detail_fails, self.account_fails = detail_fails, account_fails
         self.asked: list[str] = []
 
-    def concurrency(self, key: Any, start: datetime, end: datetime, **kw: Any) -> TimeSeries:
-        bucket = kw.get("bucket", "5min")
+    def concurrency(
+        self, start: datetime, end: datetime, bucket: str = "5min", **kw: Any
+    ) -> TimeSeries:
         self.asked.append(bucket)
         if bucket == "5min" and self.detail_fails:
             raise UltravoxUnavailableError("HTTP 503", "wait")
         rows = hourly({TUESDAY_14: 48}) if bucket == "hour" else []
         return TimeSeries(tuple(b for b in rows if start <= b.start < end))
 
-    def account(self, key: Any, **kw: Any) -> Account:
+    def account(self, **kw: Any) -> Account:
         self.asked.append("account")
         if self.account_fails:
             raise UltravoxUnavailableError("HTTP 503", "wait")

@@ -6,7 +6,7 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from ceilingwatch.common.http import retry_after
 from ceilingwatch.common.scrub import scrub
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.plan import Subscription
+from ceilingwatch.domain.ports import Account
 from ceilingwatch.domain.series import TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
@@ -36,16 +37,9 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
-@dataclass(frozen=True)
-class Account:
-    allowed_concurrent_calls: int | None
-    active_calls: int | None
-    subscription_tier: str | None
-    subscription: Subscription = field(default_factory=Subscription)
-
-
 class UltravoxClient:
-    """One per execution environment; the key travels per call so a rotated key takes at once."""
+    """One per execution environment (its session); the key travels per call, so a rotated key
+    takes at once and one client serves every monitor (see source.py)."""
 
     def __init__(
         self,
@@ -63,14 +57,25 @@ class UltravoxClient:
         self.key_parameter = key_parameter
 
     def concurrency(
-        self, key: Secret, start: datetime, end: datetime, *, deadline: float, bucket: str = "5min"
+        self,
+        key: Secret,
+        start: datetime,
+        end: datetime,
+        *,
+        deadline: float,
+        bucket: str = "5min",
+        key_parameter: str = "",
     ) -> TimeSeries:
-        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks."""
-        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
-        return parse_time_series(self._get(CONCURRENCY_PATH, key, params, deadline), start, end)
+        """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks.
 
-    def account(self, key: Secret, *, deadline: float) -> Account:
-        body = self._get(ACCOUNT_PATH, key, {}, deadline)
+        `key_parameter` is where a rejected key's fix tells to look (this client's by default).
+        """
+        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
+        body = self.get(CONCURRENCY_PATH, key, params, deadline, key_parameter)
+        return parse_time_series(body, start, end)
+
+    def account(self, key: Secret, *, deadline: float, key_parameter: str = "") -> Account:
+        body = self.get(ACCOUNT_PATH, key, {}, deadline, key_parameter)
         if not isinstance(body, dict):
             raise InvalidResponseError("the account is not a JSON object")
         allowed = body.get("allowedConcurrentCalls")
@@ -91,26 +96,17 @@ class UltravoxClient:
             ),
         )
 
-    def _get(self, path: str, key: Secret, params: dict[str, str], deadline: float) -> Any:
+    def get(
+        self, path: str, key: Secret, params: dict[str, str], deadline: float, key_parameter: str
+    ) -> Any:
         """GET with retries on 429/5xx and network faults, never sleeping past `deadline`."""
-        url = self.base_url + path
         problem = ""
         started = self._clock()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
             wait: float | None = None
             try:
-                response = self.session.get(
-                    url,
-                    params=params,
-                    headers={"X-API-Key": key.reveal(), "Accept": "application/json"},
-                    timeout=timeout,
-                    # requests keeps custom headers across hosts on a redirect: the key with them.
-                    allow_redirects=False,
-                    stream=True,
-                )
-                with response:
-                    answer = _Answer.read(response, path, key)
+                answer = self._fetch(path, key, params, timeout)
             except requests.Timeout:
                 # The time really waited, over every attempt: each one's timeout shrinks with
                 # the budget, so the last one alone would understate it.
@@ -118,37 +114,17 @@ class UltravoxClient:
                     f"Ultravox did not answer {path}: {attempt} attempt(s) timed out, "
                     f"{self._clock() - started:.0f} s in all"
                 )
-            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
-                raise ConfigurationError(
-                    f"the Ultravox base URL {self.base_url[:80]!r} is not a URL "
-                    f"({type(error).__name__})",
-                    "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
-                    "an https:// URL such as https://api.ultravox.ai",
-                ) from None
-            except requests.exceptions.InvalidSchema:
-                raise ConfigurationError(
-                    f"the Ultravox base URL {self.base_url[:80]!r} is not http:// or https://",
-                    "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
-                    "an https:// URL such as https://api.ultravox.ai",
-                ) from None
             except requests.RequestException as error:  # refused, reset, truncated body
                 problem = f"could not connect to Ultravox at {self.base_url} ({_cause(error)})"
             else:
                 if answer.ok:
                     return answer.json(path)
-                self._raise_unless_retryable(answer, path)
+                self._raise_unless_retryable(answer, path, key_parameter or self.key_parameter)
                 problem = f"Ultravox answered {path} with HTTP {answer.status}{answer.excerpt()}"
                 wait = retry_after(answer.headers.get("Retry-After"), self._now())
             if attempt == MAX_ATTEMPTS:
                 break
-            wait = (
-                wait
-                if wait is not None
-                else min(4.0, 0.5 * 2 ** (attempt - 1))
-                * (
-                    0.5 + random.random()  # noqa: S311  # nosec B311 - jitter, not cryptography
-                )
-            )
+            wait = wait if wait is not None else _backoff(attempt)
             if self._clock() + wait + 1.0 > deadline:
                 problem += f"; retrying after {wait:.0f} s would pass this run's time budget"
                 break
@@ -159,19 +135,46 @@ class UltravoxClient:
             "check status.ultravox.ai and that no other job shares the key",
         )
 
-    def _raise_unless_retryable(self, answer: _Answer, path: str) -> None:
+    def _fetch(
+        self, path: str, key: Secret, params: dict[str, str], timeout: tuple[float, float]
+    ) -> _Answer:
+        try:
+            response = self.session.get(
+                self.base_url + path,
+                params=params,
+                headers={"X-API-Key": key.reveal(), "Accept": "application/json"},
+                timeout=timeout,
+                # requests keeps custom headers across hosts on a redirect: the key with them.
+                allow_redirects=False,
+                stream=True,
+            )
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
+            raise self._bad_base_url(f"is not a URL ({type(error).__name__})") from None
+        except requests.exceptions.InvalidSchema:
+            raise self._bad_base_url("is not http:// or https://") from None
+        with response:
+            return _Answer.read(response, path, key)
+
+    def _bad_base_url(self, why: str) -> ConfigurationError:
+        return ConfigurationError(
+            f"the Ultravox base URL {self.base_url[:80]!r} {why}",
+            "set ULTRAVOX_API_BASE_URL (the UltravoxApiBaseUrl template parameter) to "
+            "an https:// URL such as https://api.ultravox.ai",
+        )
+
+    def _raise_unless_retryable(self, answer: _Answer, path: str, key_parameter: str) -> None:
         status = answer.status
         if status in RETRYABLE:
             return
         if status == 401:
             raise UltravoxAuthError(
                 "Ultravox rejected the API key (HTTP 401)",
-                f"put a valid key in {self.key_parameter} (SecureString)",
+                f"put a valid key in {key_parameter} (SecureString)",
             )
         if status == 403:
             raise UltravoxAuthError(
                 "the API key lacks the rights to read account usage (HTTP 403)",
-                f"put a key with account access in {self.key_parameter}",
+                f"put a key with account access in {key_parameter}",
             )
         if status == 404:
             raise InvalidResponseError(
@@ -182,6 +185,12 @@ class UltravoxClient:
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
+
+
+def _backoff(attempt: int) -> float:
+    """0.5 s, 1 s, 2 s, at most 4 s, each jittered between half and one and a half times."""
+    jitter = 0.5 + random.random()  # noqa: S311  # nosec B311 - jitter, not cryptography
+    return min(4.0, 0.5 * 2.0 ** (attempt - 1)) * jitter
 
 
 def _moment(value: object) -> datetime | None:

@@ -1,0 +1,115 @@
+"""What a run owes: claimed with a conditional write, delivered, settled; never sent twice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from ceilingwatch.common.errors import DeliveryError, StateConflictError
+from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import AlertState
+from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.outbox import (
+    Owed,
+    channel_memory,
+    encode_channel_memory,
+    encode_outbox,
+)
+from ceilingwatch.domain.ports import Roster
+from ceilingwatch.services.base import Dependencies, RunResult
+from ceilingwatch.services.delivery import Settlement, send
+
+
+def delivering(state: AlertState, now: datetime, grace: timedelta) -> bool:
+    """An outbox younger than the grace belongs to a live run; an older one to a dead run."""
+    since = state.outbox_since or now
+    return bool(state.outbox) and now - since < grace
+
+
+def claim_and_send(
+    previous: AlertState | None,
+    state: AlertState,
+    owed: tuple[Owed, ...],
+    config: MonitorConfig | None,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> None:
+    """Store the state with what it owes (the claim), deliver, then store what is still owed.
+
+    The claim is a conditional write: of two overlapping runs only one sends. The state never
+    says a channel took a notification it has not taken: a retry or the next tick sends it.
+    """
+    claimed = replace(
+        state,
+        outbox=encode_outbox(owed),
+        outbox_since=deps.clock() if owed else None,
+    )
+    try:
+        deps.states.save(claimed, expected_version=previous.version if previous else 0)
+    except StateConflictError:
+        # Another run (a duplicate delivery or an overlap) stored first and owns the messages.
+        result.skipped = "another run judged this monitor first"
+        return
+    if not owed:
+        return
+    settlement = send(
+        owed,
+        roster.channels,
+        links=links(deps.settings, config, state.monitor),
+        memory=channel_memory(previous),
+        deadline=deadline,
+        roster_complete=roster.complete,
+    )
+    result.deliveries += settlement.deliveries
+    _settle(claimed, settlement, deps)
+    if result.error is None:
+        result.error = _undelivered(settlement, state.monitor)
+
+
+def _settle(claimed: AlertState, settlement: Settlement, deps: Dependencies) -> None:
+    """What is still owed, and what the channels remember, stored over the claim."""
+    settled = replace(
+        claimed,
+        outbox=encode_outbox(settlement.owed),
+        outbox_since=claimed.outbox_since if settlement.owed else None,
+        channel_memory=encode_channel_memory(settlement.memory),
+        version=claimed.version + 1,
+    )
+    deps.states.save(settled, expected_version=claimed.version)
+
+
+def _undelivered(settlement: Settlement, monitor: str) -> DeliveryError | None:
+    """A notification no channel took is this run's failure: Lambda's retry sends it."""
+    still = {id(entry.notification) for entry in settlement.owed}
+    lost = [
+        d.notification.kind.value
+        for d in settlement.deliveries
+        if not d.delivered and id(d.notification) in still
+    ]
+    if not lost:
+        return None
+    return DeliveryError(
+        f"no channel delivered the {', '.join(lost)} notification for {monitor}; "
+        "it stays owed for the retry",
+        "see each channel's error in this run's decision line; the retry sends it",
+    )
+
+
+def links(settings: Settings, config: MonitorConfig | None, monitor: str) -> dict[str, str]:
+    """Where a message's reader goes next: the parameters, Ultravox, and the stack's dashboard."""
+    region = settings.region
+    path = config.parameter_path if config else f"{settings.parameter_prefix}/{monitor}/"
+    links = {
+        "Parameters": f"https://{region}.console.aws.amazon.com/systems-manager/parameters/"
+        f"?region={region}&tab=Table#list_parameter_filters=Path:Recursive:{path.rstrip('/')}",
+        "Ultravox": "https://app.ultravox.ai",
+    }
+    # The stack's dashboard charts its own monitor; monitors added later have none of their own.
+    if settings.dashboard_name == f"ceilingwatch-{monitor}":
+        links["Dashboard"] = (
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#dashboards/dashboard/{settings.dashboard_name}"
+        )
+    return links

@@ -1,0 +1,47 @@
+"""The decision line a run logs, and the few metrics it sends."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from ceilingwatch.common.observability import NAMESPACE, SERVICE, logger, metrics
+from ceilingwatch.services.base import RunResult
+from ceilingwatch.services.delivery import Status
+
+
+def record(result: RunResult) -> None:
+    """The decision line, and two metrics per monitor: each costs $0.30 a month, per monitor.
+
+    The level and the limit are fields of the decision line (the dashboard queries them with
+    Logs Insights); the counts go out for the whole deployment, and only when not zero.
+    """
+    summary = result.summary() | {"level": result.level_value}
+    if result.error is not None:
+        count("RunFailures", 1)
+    logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
+    if result.suppressed:
+        # A mute or a dry run left on by mistake silences alerting: say so at every run.
+        logger.warning(
+            "notifications held back by mute-until, a Slack snooze or acknowledge, or dry-run",
+            extra={"held": result.suppressed, "skipped": result.skipped},
+        )
+    if result.peak is not None and result.limit:
+        # UtilizationPercent is also the heartbeat: its alarm fires when it stops coming.
+        metrics.add_metric(name="PeakCalls", unit=MetricUnit.Count, value=result.peak)
+        metrics.add_metric(
+            name="UtilizationPercent", unit=MetricUnit.Percent, value=summary["utilization"]
+        )
+    outcomes = [outcome for d in result.deliveries for outcome in d.channels.values()]
+    count("NotificationsSent", sum(1 for o in outcomes if o.status is Status.SENT))
+    failed = sum(1 for o in outcomes if o.status not in (Status.SENT, Status.HELD))
+    count("NotificationFailures", failed)
+
+
+def count(name: str, value: int) -> None:
+    """A deployment-wide count (no monitor dimension), sent only when something happened."""
+    if value > 0:
+        dimensions = {"service": SERVICE}  # what the alarms on these counts match
+        with single_metric(
+            name, MetricUnit.Count, value, namespace=NAMESPACE, default_dimensions=dimensions
+        ):
+            pass
