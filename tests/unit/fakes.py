@@ -23,6 +23,7 @@ from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.last_valid import ConfigReading, kept_values, read_config
 from ceilingwatch.domain.messages import Email, format_email, format_slack
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
+from ceilingwatch.domain.severity import Severity
 from ceilingwatch.services.monitor import Dependencies
 
 from .builders import config
@@ -107,7 +108,7 @@ class FakeChannel:
     """A channel with the real routing and formatting; `fail` raises, `hang` never answers."""
 
     name: str
-    min_severity: str = "WARNING"
+    min_severity: Severity = Severity.WARNING
     sent: list[Notification] = field(default_factory=list)
     fail: ChannelError | None = None
     hang: threading.Event | None = None

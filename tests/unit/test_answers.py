@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from ceilingwatch.common.errors import UltravoxUnavailableError
 from ceilingwatch.domain.alerts import Kind
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Level
 
 from .builders import Replay, tick_time
 

@@ -19,8 +19,8 @@ from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import AlertState
 from ceilingwatch.domain.config import MonitorConfig, parse_config
-from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.domain.outbox import encode_channel_memory
+from ceilingwatch.domain.severity import Level
 from ceilingwatch.services.interactions import Responders, respond
 
 from infra.slack_api import click_event

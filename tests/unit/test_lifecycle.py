@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from ceilingwatch.common.errors import UltravoxUnavailableError
 from ceilingwatch.domain.alerts import Health, Kind
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Level
 
 from .builders import Replay, config, tick_time
 

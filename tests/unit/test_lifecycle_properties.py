@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ceilingwatch.domain.alerts import Kind
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

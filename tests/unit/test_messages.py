@@ -18,6 +18,7 @@ from ceilingwatch.domain.last_valid import applied_values, read_config
 from ceilingwatch.domain.lifecycle import channel_problems_notice
 from ceilingwatch.domain.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.domain.plan import Subscription, plan_risk
+from ceilingwatch.domain.severity import Severity
 
 from .builders import API_KEY, START, Replay, config, evaluation_at, tick_time
 from .conftest import SNAPSHOTS, Snapshot
@@ -59,7 +60,7 @@ def lifecycle_notifications() -> dict[str, Notification]:
     past.measure(8, [20, 6, 6, 6, 6, 6, 6, 6, 6])
     notes["raised-at_limit-past-peak"] = past.sent[-1][1]
     notes["test"] = Notification(
-        Kind.TEST, "prod", "TEST", "a test alert through email and Slack", tick_time(0)
+        Kind.TEST, "prod", Severity.TEST, "a test alert through email and Slack", tick_time(0)
     )
     quiet = Replay(cfg=config(no_data_policy="alert"))
     for index in range(3):
@@ -212,7 +213,9 @@ def test_slack_carries_a_top_level_text_for_phones() -> None:
 
 
 def test_slack_escapes_control_characters_of_mrkdwn() -> None:
-    note = Notification(Kind.MONITOR_ERROR, "prod", "ERROR", "HTTP 500: '<html>&'", tick_time(0))
+    note = Notification(
+        Kind.MONITOR_ERROR, "prod", Severity.ERROR, "HTTP 500: '<html>&'", tick_time(0)
+    )
     payload = format_slack(note, {})
     assert "&lt;html&gt;&amp;" in payload["blocks"][1]["text"]["text"]
     assert "&lt;html&gt;&amp;" in payload["text"] and "<html>" not in payload["text"]

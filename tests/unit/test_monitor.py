@@ -13,7 +13,8 @@ from ceilingwatch.common.errors import (
     TransientChannelError,
     UltravoxUnavailableError,
 )
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.choices import Action
+from ceilingwatch.domain.severity import Level
 from ceilingwatch.services import monitor
 from ceilingwatch.services.monitor import RunResult, Tick, run
 
@@ -35,7 +36,7 @@ def tick(minutes: int = 0, **fields: str) -> Tick:
         "prod",
         T0 + timedelta(minutes=minutes),
         fields.get("execution_id", "e"),
-        fields.get("action", "check"),
+        Action(fields.get("action", "check")),
     )
 
 

@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ceilingwatch.common.errors import AwsServiceError, StateConflictError
 from ceilingwatch.domain.alerts import AlertState, Health
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Level
 
 _TIMES = {f.name for f in fields(AlertState) if "datetime" in str(f.type)}
 _INTS = {

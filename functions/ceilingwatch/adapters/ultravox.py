@@ -22,7 +22,7 @@ from ceilingwatch.common.http import retry_after
 from ceilingwatch.common.scrub import scrub
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.plan import Subscription
-from ceilingwatch.domain.series import TimeSeries, parse_time_series
+from ceilingwatch.domain.series import Bucket, TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
 ACCOUNT_PATH = "/api/accounts/me"
@@ -63,10 +63,16 @@ class UltravoxClient:
         self.key_parameter = key_parameter
 
     def concurrency(
-        self, key: Secret, start: datetime, end: datetime, *, deadline: float, bucket: str = "5min"
+        self,
+        key: Secret,
+        start: datetime,
+        end: datetime,
+        *,
+        deadline: float,
+        bucket: Bucket = Bucket.FIVE_MINUTES,
     ) -> TimeSeries:
         """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks."""
-        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
+        params = {"bucket": bucket.value, "start": _iso(start), "end": _iso(end)}
         return parse_time_series(self._get(CONCURRENCY_PATH, key, params, deadline), start, end)
 
     def account(self, key: Secret, *, deadline: float) -> Account:

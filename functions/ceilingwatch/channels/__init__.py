@@ -14,6 +14,7 @@ from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_web import SlackWebApi
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.severity import Severity
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Roster:
 
 
 def _email(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
-    floor = config.min_severity["email"] if config else "WARNING"
+    floor = config.min_severity["email"] if config else Severity.WARNING
     return EmailChannel(wiring.sns, wiring.settings.alert_topic_arn, floor)
 
 

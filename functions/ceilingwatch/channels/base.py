@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from ceilingwatch.domain.alerts import HEALTH_KINDS, Kind, Notification
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Severity
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,7 @@ def stream_of(note: Notification) -> Stream | None:
     return Stream.CAPACITY if note.kind in LEVEL_KINDS else None
 
 
-def severity_of(name: str) -> Level:
-    """A notification's severity as a level; health and test severities rank above every level."""
-    return Level[name] if name in Level.__members__ else Level.AT_LIMIT
-
-
-def routed(note: Notification, min_severity: str) -> bool:
+def routed(note: Notification, min_severity: Severity) -> bool:
     """Severity routing, shared by every channel.
 
     The monitor's own health, tests, channel problems and the weekly digest reach every channel
@@ -69,12 +64,12 @@ def routed(note: Notification, min_severity: str) -> bool:
     limit change) is judged by the highest level told in its episode, so a channel that got an
     episode's raise also gets its end.
     """
-    floor = Level[min_severity]
+    floor = min_severity.rank
     if note.kind in LEVEL_KINDS:
-        told = severity_of(note.severity)
+        told = note.severity.rank
         if note.kind in (Kind.RESOLVED, Kind.LIMIT_CHANGED) and note.previous_severity:
-            told = max(told, severity_of(note.previous_severity))
+            told = max(told, note.previous_severity.rank)
         return told >= floor
     if note.kind in SEVERITY_ROUTED_NOTICES:
-        return severity_of(note.severity) >= floor
+        return note.severity.rank >= floor
     return True

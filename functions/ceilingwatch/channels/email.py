@@ -11,6 +11,7 @@ from ceilingwatch.channels.base import Context, routed
 from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.messages import format_email
+from ceilingwatch.domain.severity import Severity
 
 # SNS refuses these for the message itself: sending it again cannot succeed.
 PERMANENT_CODES = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})
@@ -20,7 +21,7 @@ class EmailChannel:
     name = "email"
 
     def __init__(
-        self, client: Callable[[], Any], topic_arn: str, min_severity: str = "WARNING"
+        self, client: Callable[[], Any], topic_arn: str, min_severity: Severity = Severity.WARNING
     ) -> None:
         # Built on first use, with bounded timeouts and attempts, by the composition root.
         self.client = client

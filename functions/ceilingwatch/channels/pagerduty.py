@@ -11,6 +11,7 @@ from ceilingwatch.common.settings import PAGERDUTY_EVENTS_URL
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.messages import facts, title
+from ceilingwatch.domain.severity import Severity
 
 PAGERDUTY = Endpoint(
     "PagerDuty",
@@ -20,13 +21,14 @@ PAGERDUTY = Endpoint(
         429: "PagerDuty is rate-limiting this routing key (429)",
     },
 )
+# Events API v2's severity words; a severity not listed here is sent as "warning".
 SEVERITY = {
-    "WARNING": "warning",
-    "CRITICAL": "critical",
-    "AT_LIMIT": "critical",
-    "ERROR": "error",
-    "NO_DATA": "warning",
-    "TEST": "info",
+    Severity.WARNING: "warning",
+    Severity.CRITICAL: "critical",
+    Severity.AT_LIMIT: "critical",
+    Severity.ERROR: "error",
+    Severity.NO_DATA: "warning",
+    Severity.TEST: "info",
 }
 SUMMARY_LIMIT = 1024
 RESOLVING = frozenset({Kind.RESOLVED, Kind.MONITOR_RECOVERED})
@@ -55,7 +57,7 @@ class PagerDutyChannel:
         poster: Poster,
         *,
         events_url: str = PAGERDUTY_EVENTS_URL,
-        min_severity: str = "CRITICAL",
+        min_severity: Severity = Severity.CRITICAL,
     ) -> None:
         self.routing_key = routing_key
         self.poster = poster
@@ -134,7 +136,9 @@ def format_trigger(note: Notification, key: str, links: Mapping[str, str]) -> di
 
 def _resolves(note: Notification) -> bool:
     # A limit raised until the level is OK ends the episode as a resolve does.
-    return note.kind in RESOLVING or (note.kind is Kind.LIMIT_CHANGED and note.severity == "OK")
+    return note.kind in RESOLVING or (
+        note.kind is Kind.LIMIT_CHANGED and note.severity is Severity.OK
+    )
 
 
 def _new_key(note: Notification, stream: Stream) -> str:

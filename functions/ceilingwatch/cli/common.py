@@ -17,7 +17,7 @@ from ceilingwatch.domain.config import (
     is_monitor_name,
     parse_config,
 )
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Level
 
 # One scheme for every command, for scripts: a level only from `check`, 3 for any problem.
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_PROBLEM = 0, 1, 2, 3

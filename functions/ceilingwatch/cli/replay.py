@@ -25,7 +25,7 @@ from ceilingwatch.domain import chart
 from ceilingwatch.domain.alerts import Measured, NoData, Notification
 from ceilingwatch.domain.backtest import backtest, forecast_lines
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.evaluation import Evaluation, Level
+from ceilingwatch.domain.evaluation import Evaluation
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
 from ceilingwatch.services.monitor import WINDOW
@@ -155,7 +155,7 @@ def _row(entry: Sent, colour: bool, width: int) -> str:
     indent = WHY_COLUMN if width - WHY_COLUMN >= 30 else 2
     text = terminal.wrap(f"{head}{note.severity:<9} {why}", indent=indent, width=width)
     label = f"{note.severity:<9}"
-    severity = terminal.paint(label, _severity_colour(note.severity), colour)
+    severity = terminal.paint(label, note.severity.colour, colour)
     return head + severity + text[len(head) + len(label) :]
 
 
@@ -183,7 +183,3 @@ def _summary(sent: Sequence[Sent]) -> str:
     parts = ", ".join(f"{count} {kind}" for kind, count in counts.items())
     plural = "s" if len(sent) != 1 else ""
     return "\n" + terminal.wrap(f"{len(sent)} message{plural} would have been sent: {parts}.")
-
-
-def _severity_colour(severity: str) -> str:
-    return chart.LEVEL_COLOURS[Level[severity]] if severity in Level.__members__ else "36"

@@ -8,8 +8,9 @@ from enum import StrEnum
 
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.evaluation import Evaluation, Level, percent
+from ceilingwatch.domain.evaluation import Evaluation, percent
 from ceilingwatch.domain.plan import Subscription
+from ceilingwatch.domain.severity import Level, Severity
 
 
 class Health(StrEnum):
@@ -88,12 +89,12 @@ class Notification:
 
     kind: Kind
     monitor: str
-    severity: str
+    severity: Severity
     why: str
     at: datetime
     reading: Reading | None = None
     fix: str = ""
-    previous_severity: str = ""
+    previous_severity: Severity | None = None
     episode: str = ""
     headline: str = ""  # the subject's figures when no reading has them (the digest's peak)
     detail: str = ""  # a long plain-text body (the digest), shown in full where a channel can

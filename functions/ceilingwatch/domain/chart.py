@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.evaluation import Level, classify
+from ceilingwatch.domain.evaluation import classify
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.severity import Level, Severity
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 IN_PROGRESS = "▲"
@@ -19,7 +20,7 @@ MIN_PLOT_WIDTH = 12
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # ANSI SGR codes: the bar of a column takes the colour of the level its peak reaches.
-LEVEL_COLOURS = {Level.OK: "32", Level.WARNING: "33", Level.CRITICAL: "35", Level.AT_LIMIT: "31"}
+LEVEL_COLOURS = {level: Severity.of(level).colour for level in Level}
 MARKER_COLOUR = "36"
 
 

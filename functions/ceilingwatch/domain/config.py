@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from ceilingwatch.common.errors import ConfigProblem, ConfigurationError
+from ceilingwatch.domain.choices import NoDataPolicy
+from ceilingwatch.domain.severity import Severity
 
 T = TypeVar("T")
 
@@ -16,14 +18,14 @@ T = TypeVar("T")
 # alphabet is letters, digits, '-' and '_': the templates' MonitorName AllowedPattern is this.
 MONITOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MONITOR_NAME_RULE = "letters, digits, '-' and '_', 1 to 64 characters, starting alphanumeric"
-NO_DATA_POLICIES = ("quiet", "alert")
+NO_DATA_POLICIES = tuple(NoDataPolicy)
 # Channels take a level's messages from this severity up; PagerDuty pages only for CRITICAL.
-ROUTED_SEVERITIES = ("WARNING", "CRITICAL", "AT_LIMIT")
+ROUTED_SEVERITIES = (Severity.WARNING, Severity.CRITICAL, Severity.AT_LIMIT)
 DEFAULT_MIN_SEVERITY = {
-    "email": "WARNING",
-    "slack": "WARNING",
-    "teams": "WARNING",
-    "pagerduty": "CRITICAL",
+    "email": Severity.WARNING,
+    "slack": Severity.WARNING,
+    "teams": Severity.WARNING,
+    "pagerduty": Severity.CRITICAL,
 }
 MAX_FORECAST_MINUTES = 240  # past four hours a projection of the last hour is not a forecast
 SECRET_PARAMETERS = frozenset(
@@ -93,14 +95,14 @@ class MonitorConfig:
     slack_bot_token: Secret | None = field(default=None, repr=False)
     slack_channel_id: str = ""
     slack_signing_secret: Secret | None = field(default=None, repr=False)
-    min_severity: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MIN_SEVERITY))
+    min_severity: Mapping[str, Severity] = field(default_factory=lambda: dict(DEFAULT_MIN_SEVERITY))
     thresholds: Thresholds = Thresholds()
     recovery_buckets: int = 2
     renotify_warning: timedelta = timedelta(hours=4)
     renotify_critical: timedelta = timedelta(hours=1)
     renotify_error: timedelta = timedelta(hours=4)
     error_after_runs: int = 3
-    no_data_policy: str = "quiet"
+    no_data_policy: NoDataPolicy = NoDataPolicy.QUIET
     mute_until: datetime | None = None
     dry_run: bool = False
     forecast_window: timedelta = timedelta(minutes=30)  # 0 = no FORECAST notifications
@@ -178,7 +180,7 @@ def parse_config(monitor: str, path: str, values: Mapping[str, str]) -> MonitorC
         renotify_critical=read("renotify-critical-minutes", _minutes, timedelta(hours=1)),
         renotify_error=read("renotify-error-minutes", _minutes, timedelta(hours=4)),
         error_after_runs=read("error-after-runs", _positive_int, 3),
-        no_data_policy=read("no-data-policy", _no_data_policy, "quiet"),
+        no_data_policy=read("no-data-policy", _no_data_policy, NoDataPolicy.QUIET),
         mute_until=read("mute-until", _instant, None),
         dry_run=read("dry-run", _boolean, False),
         forecast_window=read("forecast-minutes", _forecast_minutes, timedelta(minutes=30)),
@@ -305,17 +307,17 @@ def _forecast_minutes(raw: str) -> timedelta:
     return timedelta(minutes=value)
 
 
-def _no_data_policy(raw: str) -> str:
+def _no_data_policy(raw: str) -> NoDataPolicy:
     if raw not in NO_DATA_POLICIES:
         raise ValueError(f"is not one of {', '.join(NO_DATA_POLICIES)}")
-    return raw
+    return NoDataPolicy(raw)
 
 
-def _severity(raw: str) -> str:
+def _severity(raw: str) -> Severity:
     value = raw.upper().replace("-", "_")
     if value not in ROUTED_SEVERITIES:
         raise ValueError(f"is not one of {', '.join(ROUTED_SEVERITIES)}")
-    return value
+    return Severity(value)
 
 
 def _instant(raw: str) -> datetime:

@@ -12,8 +12,9 @@ from ceilingwatch.domain.alerts import AlertState, Kind, Notification
 from ceilingwatch.domain.config import ECHO_LIMIT, SECRET_PARAMETERS, MonitorConfig, is_monitor_name
 from ceilingwatch.domain.evaluation import percent
 from ceilingwatch.domain.last_valid import KEPT_PARAMETERS, ConfigReading
+from ceilingwatch.domain.severity import Severity
 
-SEVERITY = "CONFIG"
+SEVERITY = Severity.CONFIG
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.evaluation import Level, classify, highest, percent
+from ceilingwatch.domain.evaluation import classify, highest, percent
 from ceilingwatch.domain.plan import PlanRisk
-from ceilingwatch.domain.series import ConcurrencyBucket
+from ceilingwatch.domain.series import Bucket, ConcurrencyBucket
+from ceilingwatch.domain.severity import Level, Severity
 
-HOUR = timedelta(hours=1)
+HOUR = Bucket.HOUR.span  # the digest reads hour buckets
 WEEK = timedelta(days=7)
 HISTORY = 2 * WEEK
 HOURS_A_WEEK = 7 * 24
@@ -304,7 +305,7 @@ def digest_notification(digest: Digest, at: datetime) -> Notification:
     return Notification(
         Kind.DIGEST,
         digest.monitor,
-        "INFO",
+        Severity.INFO,
         summary(digest),
         at,
         fix=f"{risk.why}; {risk.fix}" if risk is not None else "",

@@ -16,7 +16,7 @@ from ceilingwatch.domain.config import (
 
 
 def _min_severity(channel: str) -> Callable[[MonitorConfig], str]:
-    return lambda config: config.min_severity[channel]
+    return lambda config: config.min_severity[channel].value
 
 
 # The non-secret parameters, kept with the state and used in place of today's while any is
@@ -32,7 +32,7 @@ KEPT_PARAMETERS: dict[str, Callable[[MonitorConfig], str]] = {
     "renotify-critical-minutes": lambda c: _minutes(c.renotify_critical.total_seconds()),
     "renotify-error-minutes": lambda c: _minutes(c.renotify_error.total_seconds()),
     "error-after-runs": lambda c: str(c.error_after_runs),
-    "no-data-policy": lambda c: c.no_data_policy,
+    "no-data-policy": lambda c: c.no_data_policy.value,
     "mute-until": lambda c: c.mute_until.isoformat() if c.mute_until else "",
     "dry-run": lambda c: "true" if c.dry_run else "false",
     "forecast-minutes": lambda c: _minutes(c.forecast_window.total_seconds()),

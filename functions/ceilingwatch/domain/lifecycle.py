@@ -22,10 +22,10 @@ from ceilingwatch.domain.alerts import (
     ago,
     duration,
 )
+from ceilingwatch.domain.choices import NoDataPolicy
 from ceilingwatch.domain.config import MonitorConfig, Thresholds
 from ceilingwatch.domain.evaluation import (
     Evaluation,
-    Level,
     highest,
     lowered,
     percent,
@@ -34,6 +34,7 @@ from ceilingwatch.domain.evaluation import (
 from ceilingwatch.domain.forecast import ForecastWatch, Nowcast, approx_minutes, nowcast, watch
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.series import ConcurrencyBucket
+from ceilingwatch.domain.severity import Level, Severity
 
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
 DEFAULT_ERROR_AFTER_RUNS = 3
@@ -125,13 +126,13 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
             Notification(
                 Kind.MONITOR_RECOVERED,
                 state.monitor,
-                level.name,
+                Severity.of(level),
                 f"ceilingwatch can judge again after {state.unhealthy_runs} runs in "
                 f"{state.health.value}; {'' if ev.is_past(basis) else 'now: '}"
                 + _headline(basis, ev, limit),
                 tick,
                 reading,
-                previous_severity=state.health.value,
+                previous_severity=Severity(state.health.value),
             )
         )
     change = _level_notification(state, level, reason, reading, tick, cfg, limit_changed)
@@ -173,7 +174,7 @@ class Heed(StrEnum):
 
 def _heed(state: AlertState, note: Notification, tick: datetime) -> Heed:
     """A rise, a new episode and the resolve always go out; reminders and same-level news wait."""
-    level = Level[note.severity]
+    level = note.severity.rank  # a level notification's severity is its level
     snoozed = state.snoozed_until is not None and tick < state.snoozed_until
     if note.kind is Kind.REMINDER:
         if state.acknowledged_level is not None and level <= state.acknowledged_level:
@@ -217,7 +218,13 @@ def _forecast(
         f"an episode ({cfg.parameter('forecast-minutes')} sets how far ahead, 0 turns it off)"
     )
     note = Notification(
-        Kind.FORECAST, state.monitor, "WARNING", why, tick, _reading(current, ev, cast), fix=fix
+        Kind.FORECAST,
+        state.monitor,
+        Severity.WARNING,
+        why,
+        tick,
+        _reading(current, ev, cast),
+        fix=fix,
     )
     return state, note
 
@@ -231,7 +238,9 @@ def _plan_risk(
     risk = plan_risk(observed, tick, cfg.concurrency_limit)
     if risk is None or risk.key == state.plan_risk_notified:
         return state, None
-    note = Notification(Kind.PLAN_RISK, state.monitor, "WARNING", risk.why, tick, fix=risk.fix)
+    note = Notification(
+        Kind.PLAN_RISK, state.monitor, Severity.WARNING, risk.why, tick, fix=risk.fix
+    )
     return replace(state, plan_risk_notified=risk.key), note
 
 
@@ -246,29 +255,32 @@ def _level_notification(
 ) -> Notification | None:
     told = state.notified_level
 
-    def note(kind: Kind, **extra: str) -> Notification:
-        return Notification(kind, state.monitor, level.name, reason, tick, reading, **extra)
+    was = Severity.of(told)
+
+    def note(kind: Kind, previous: Severity | None = None, episode: str = "") -> Notification:
+        return Notification(
+            kind,
+            state.monitor,
+            Severity.of(level),
+            reason,
+            tick,
+            reading,
+            previous_severity=previous,
+            episode=episode,
+        )
 
     if limit_changed:
-        return note(Kind.LIMIT_CHANGED, previous_severity=told.name)
+        return note(Kind.LIMIT_CHANGED, was)
     if level > told:
-        return note(
-            Kind.RAISED if told is Level.OK else Kind.ESCALATED, previous_severity=told.name
-        )
+        return note(Kind.RAISED if told is Level.OK else Kind.ESCALATED, was)
     if level is Level.OK and told.alerting:
-        return note(
-            Kind.RESOLVED, previous_severity=told.name, episode=_episode_summary(state, tick)
-        )
+        return note(Kind.RESOLVED, was, _episode_summary(state, tick))
     # Easing within an episode is not news: telling it would turn flapping at a threshold into
     # a message per bucket. People hear the highest level told, reminders, and the resolve.
     interval = cfg.renotify_critical if level >= Level.CRITICAL else cfg.renotify_warning
     last = state.notified_at
     if level.alerting and interval and last is not None and tick - last >= interval:
-        if level < told:
-            return note(
-                Kind.REMINDER, previous_severity=told.name, episode=_episode_summary(state, tick)
-            )
-        return note(Kind.REMINDER, episode=_episode_summary(state, tick))
+        return note(Kind.REMINDER, was if level < told else None, _episode_summary(state, tick))
     return None
 
 
@@ -287,7 +299,7 @@ def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcom
         last_tick=tick,
         reason=reason,
     )
-    due = cfg.no_data_policy == "alert" and runs >= cfg.error_after_runs
+    due = cfg.no_data_policy is NoDataPolicy.ALERT and runs >= cfg.error_after_runs
     return _health_outcome(state, next_state, Kind.NO_DATA, "", due, tick, cfg)
 
 
@@ -332,7 +344,7 @@ def _health_outcome(
     interval = cfg.renotify_error if cfg else DEFAULT_RENOTIFY_ERROR
     if not due or (last is not None and (not interval or tick - last < interval)):
         return _deliver_or_hold(before, after, [], after.reason, tick, cfg)
-    severity = Health.ERROR.value if kind is Kind.MONITOR_ERROR else Health.NO_DATA.value
+    severity = Severity.ERROR if kind is Kind.MONITOR_ERROR else Severity.NO_DATA
     note = Notification(kind, after.monitor, severity, after.reason, tick, fix=fix)
     told = replace(after, health_notified_at=tick)
     return _deliver_or_hold(before, told, [note], after.reason, tick, cfg)
@@ -360,7 +372,7 @@ def _account_ceiling(
     note = Notification(
         Kind.ACCOUNT_CEILING,
         state.monitor,
-        "WARNING",
+        Severity.WARNING,
         why,
         tick,
         reading,
@@ -502,7 +514,7 @@ def channel_problems_notice(
     note = Notification(
         Kind.CHANNEL_PROBLEM,
         state.monitor,
-        "WARNING",
+        Severity.WARNING,
         f"{len(problems)} channel{'s' if len(problems) != 1 else ''} cannot deliver: {key}",
         tick,
         fix=f"set the parameters named above under {cfg.parameter_path}; "

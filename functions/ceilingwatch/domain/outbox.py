@@ -9,6 +9,7 @@ from typing import Any
 
 from ceilingwatch.domain.alerts import AlertState, Kind, Notification, Reading
 from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.severity import Severity
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ def encode_outbox(owed: tuple[Owed, ...]) -> str:
     if not owed:
         return ""
     return json.dumps(
-        [{"note": _plain(asdict(entry.notification)), "owed": entry.channels} for entry in owed],
+        [{"note": _plain(_fields(entry.notification)), "owed": entry.channels} for entry in owed],
         separators=(",", ":"),
     )
 
@@ -63,8 +64,17 @@ def _note(raw: dict[str, Any]) -> Notification:
         reading["thresholds"] = Thresholds(**reading["thresholds"])
         reading = Reading(**reading)
     raw["kind"] = Kind(raw["kind"])
+    raw["severity"] = Severity(raw["severity"])
+    # Stored as "" when there is none, as the outbox has always written it.
+    raw["previous_severity"] = (
+        Severity(raw["previous_severity"]) if raw["previous_severity"] else None
+    )
     raw["at"] = datetime.fromisoformat(raw["at"])
     return Notification(reading=reading, **raw)
+
+
+def _fields(note: Notification) -> dict[str, Any]:
+    return asdict(note) | {"previous_severity": note.previous_severity or ""}
 
 
 def _plain(value: Any) -> Any:

@@ -32,6 +32,7 @@ from ceilingwatch.domain.alerts import (
     Observation,
     Outcome,
 )
+from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config import (
     MONITOR_NAME_RULE,
     MonitorConfig,
@@ -56,6 +57,7 @@ from ceilingwatch.domain.outbox import (
     encode_outbox,
 )
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
+from ceilingwatch.domain.severity import Severity
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.services.weekly import gather_digest
 
@@ -63,7 +65,6 @@ WINDOW = timedelta(hours=1)
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision line, the metrics
 SEND_SECONDS = 10.0  # kept back from Ultravox retries for the channels (a call and one retry)
-ACTIONS = ("check", "test", "digest")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Tick:
     monitor: str
     scheduled_time: datetime
     execution_id: str = ""
-    action: str = "check"
+    action: Action = Action.CHECK
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any], now: datetime) -> Tick:
@@ -83,12 +84,14 @@ class Tick:
                 f"the event names no valid monitor: {str(monitor)[:40]!r}",
                 f'give the schedule an input like {{"monitor": "prod"}} ({MONITOR_NAME_RULE})',
             )
-        action = event.get("action", "check")
-        if action not in ACTIONS:
+        raw_action = event.get("action", Action.CHECK)
+        try:
+            action = Action(raw_action)
+        except ValueError:
             raise ConfigurationError(
-                f"unknown action {str(action)[:20]!r}",
+                f"unknown action {str(raw_action)[:20]!r}",
                 'use "check" (the default), "test" or "digest"',
-            )
+            ) from None
         raw = event.get("scheduledTime")
         if raw:
             try:
@@ -181,9 +184,9 @@ class Dependencies:
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     """Judge one tick and deliver what it owes; `deadline` ends the send phase."""
-    if tick.action == "test":
+    if tick.action is Action.TEST:
         return _send_test(tick, deps, deadline)
-    if tick.action == "digest":
+    if tick.action is Action.DIGEST:
         return _send_digest(tick, deps, deadline)
     result = RunResult(monitor=tick.monitor, tick=tick.scheduled_time)
     previous = deps.states.load(tick.monitor)
@@ -411,7 +414,7 @@ def _send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     note = Notification(
         Kind.TEST,
         tick.monitor,
-        "TEST",
+        Severity.TEST,
         f"a test alert through {', '.join(names)}, sent on request; "
         "nothing is wrong and no state changed",
         tick.scheduled_time,
