@@ -8,19 +8,18 @@ from typing import Any
 
 from ceilingwatch.domain.alerts import (
     NOT_CHECKED,
-    AlertState,
     Failed,
     Measured,
     NoData,
     NotChecked,
     Notification,
     Observation,
-    Outcome,
 )
 from ceilingwatch.domain.config import MonitorConfig, Secret, parse_config
 from ceilingwatch.domain.evaluation import Evaluation
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
+from ceilingwatch.domain.state import AlertState, Outcome
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 API_KEY = "uvx-test-key-7f3a9c1e5b"

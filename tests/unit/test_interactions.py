@@ -17,15 +17,15 @@ from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_thread import Root
 from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.common.settings import Settings
-from ceilingwatch.domain.alerts import AlertState
 from ceilingwatch.domain.config import MonitorConfig, parse_config
-from ceilingwatch.domain.outbox import encode_channel_memory
-from ceilingwatch.domain.severity import Level
+from ceilingwatch.domain.outbox import Owed
+from ceilingwatch.domain.severity import Level, Severity
+from ceilingwatch.domain.state import AlertState
 from ceilingwatch.services.interactions import Responders, respond
 
 from infra.slack_api import click_event
 
-from .builders import API_KEY, START
+from .builders import API_KEY, START, notification
 from .fakes import FakeStates
 
 NOW = START + timedelta(hours=1)
@@ -69,10 +69,9 @@ class SlackSession:
 
 
 def open_incident(monitor: str) -> AlertState:
-    root = Root(Stream.CAPACITY, "C0CEILING1", ROOTS[monitor], START, "CRITICAL", 48, 50)
-    memory = {"slack": root.remember({})}
+    root = Root(Stream.CAPACITY, "C0CEILING1", ROOTS[monitor], START, Severity.CRITICAL, 48, 50)
     return AlertState(
-        monitor, Level.CRITICAL, channel_memory=encode_channel_memory(memory), version=7
+        monitor, Level.CRITICAL, channel_memory={"slack": root.remember({})}, version=7
     )
 
 
@@ -193,7 +192,7 @@ def test_a_click_read_again_after_a_run_wrote_first(world: Any) -> None:
 
 def test_a_click_never_writes_while_a_run_is_delivering(world: Any) -> None:
     deps, states, session = world
-    busy = replace(states.items["prod"], outbox="[]", outbox_since=NOW)
+    busy = replace(states.items["prod"], outbox=(Owed(notification()),), outbox_since=NOW)
     states.items["prod"] = busy
     assert respond(click(), deps)["statusCode"] == 503
     assert states.items["prod"] == busy and session.calls == []

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 from ceilingwatch.common.errors import UltravoxUnavailableError
-from ceilingwatch.domain.alerts import Health, Kind
+from ceilingwatch.domain.alerts import Kind
 from ceilingwatch.domain.severity import Level
+from ceilingwatch.domain.state import Health
 
 from .builders import Replay, config, tick_time
 

@@ -53,7 +53,7 @@ def test_actions_policies_and_buckets_are_the_words_schedules_and_ultravox_use()
 
 
 def test_a_stored_notification_with_an_unknown_severity_fails_loudly() -> None:
-    from ceilingwatch.domain.outbox import decode_outbox
+    from ceilingwatch.adapters.state_codec import state_from_item
 
     stored = (
         '[{"note":{"kind":"raised","monitor":"prod","severity":"SEVERE","why":"w",'
@@ -61,4 +61,4 @@ def test_a_stored_notification_with_an_unknown_severity_fails_loudly() -> None:
         '"episode":"","headline":"","detail":""},"owed":["email"]}]'
     )
     with pytest.raises(ValueError, match="unknown severity 'SEVERE'"):
-        decode_outbox(stored)
+        state_from_item({"monitor": {"S": "prod"}, "outbox": {"S": stored}})

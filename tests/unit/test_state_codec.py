@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
-from ceilingwatch.adapters.state_store import state_from_item, state_to_item
+import pytest
+from ceilingwatch.adapters.state_codec import ATTRIBUTES, state_from_item, state_to_item
+from ceilingwatch.domain.alerts import Kind
+from ceilingwatch.domain.severity import Level, Severity
+from ceilingwatch.domain.state import AlertState, Health
 
 from .conftest import SNAPSHOTS, Snapshot
 
@@ -22,3 +27,63 @@ def test_an_item_written_by_the_earlier_code_is_written_back_unchanged(
     snapshot: Snapshot,
 ) -> None:
     snapshot.assert_match(WRITTEN, state_to_item(state_from_item(stored_item())))
+
+
+def test_an_item_written_by_the_earlier_code_loads_typed() -> None:
+    state = state_from_item(stored_item())
+    assert (state.monitor, state.version, state.level, state.health) == (
+        "prod",
+        6,
+        Level.CRITICAL,
+        Health.ERROR,
+    )
+    escalated, raised, error = state.outbox
+    assert escalated.channels == ("email", "pagerduty") and raised.channels is None
+    assert (escalated.notification.kind, escalated.notification.severity) == (
+        Kind.ESCALATED,
+        Severity.CRITICAL,
+    )
+    assert escalated.notification.previous_severity is Severity.WARNING
+    assert escalated.notification.reading is not None
+    assert escalated.notification.reading.series[-1] == 48
+    assert error.notification.previous_severity is None and error.notification.reading is None
+    assert state.channel_memory["pagerduty"] == {
+        "capacity": "ceilingwatch/prod/capacity/20261124T1211Z"
+    }
+    assert json.loads(state.channel_memory["slack"]["capacity"])["ts"] == "1764000000.000100"
+    assert state.last_valid_config == {"concurrency-limit": "50", "warning-percent": "80"}
+    assert state.acknowledged_level is Level.CRITICAL
+
+
+def test_every_field_of_the_state_is_stored() -> None:
+    # A field without an attribute would be lost at the first write.
+    assert set(ATTRIBUTES) == {f.name for f in fields(AlertState)}
+
+
+def test_what_is_unset_is_absent_and_an_empty_configuration_is_not_unset() -> None:
+    bare = state_to_item(AlertState("prod"))
+    assert "outbox" not in bare and "channel_memory" not in bare
+    assert "last_valid_config" not in bare and "acknowledged_level" not in bare
+    forgot = AlertState("prod", channel_memory={"slack": {}}, last_valid_config={})
+    item = state_to_item(forgot)
+    assert "channel_memory" not in item and item["last_valid_config"] == {"S": "{}"}
+    assert state_from_item(item).last_valid_config == {}
+
+
+def test_an_outbox_from_before_per_channel_settlement_is_owed_to_every_channel() -> None:
+    item = stored_item()
+    entries = json.loads(item["outbox"]["S"])
+    item["outbox"] = {"S": json.dumps([entry["note"] for entry in entries])}
+    state = state_from_item(item)
+    assert [entry.channels for entry in state.outbox] == [None, None, None]
+    assert [entry.notification.kind for entry in state.outbox] == [
+        Kind.ESCALATED,
+        Kind.RAISED,
+        Kind.MONITOR_ERROR,
+    ]
+
+
+def test_an_unknown_level_is_an_error_that_names_it() -> None:
+    item = stored_item() | {"level": {"S": "SEVERE"}}
+    with pytest.raises(ValueError, match="unknown level 'SEVERE'"):
+        state_from_item(item)

@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
-from ceilingwatch.domain.alerts import AlertState, Kind, Measured, NoData, Reading
+from ceilingwatch.domain.alerts import Kind, Measured, NoData, Reading
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, floor_to_bucket
+from ceilingwatch.domain.state import AlertState
 
 WINDOW = timedelta(hours=1)
 TICK_OFFSET = timedelta(minutes=1)  # each tick runs a minute into its bucket, like the schedule

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem
-from ceilingwatch.domain.alerts import AlertState, Kind, Notification
+from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import ECHO_LIMIT, SECRET_PARAMETERS, MonitorConfig, is_monitor_name
 from ceilingwatch.domain.evaluation import percent
 from ceilingwatch.domain.last_valid import KEPT_PARAMETERS, ConfigReading
 from ceilingwatch.domain.severity import Severity
+from ceilingwatch.domain.state import AlertState
 
 SEVERITY = Severity.CONFIG
 
@@ -65,7 +66,7 @@ def track_config(
 
     While muted nothing is told and nothing marked told, so the notice goes out on expiry.
     """
-    if reading.valid_values:
+    if reading.valid_values is not None:
         state = replace(state, last_valid_config=reading.valid_values)
     told, note = config_notice(state, reading, path, tick, interval)
     if note is not None and muted:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -13,6 +12,9 @@ from ceilingwatch.domain.config import (
     MonitorConfig,
     parse_config,
 )
+
+# Parameter values by short name (`warning-percent`), as a person wrote them.
+KeptValues = Mapping[str, str]
 
 
 def _min_severity(channel: str) -> Callable[[MonitorConfig], str]:
@@ -52,19 +54,19 @@ class ConfigReading:
 
     config: MonitorConfig | None
     problems: tuple[ConfigProblem, ...] = ()
-    # The values to keep with the state: set when the current ones are valid.
-    valid_values: str = ""
+    # The values to keep with the state: set (maybe empty) when the current ones are valid.
+    valid_values: KeptValues | None = None
     error: MonitorError | None = None  # why nothing can be judged, when config is None
     # Today's values of the parameters that are not secret, as written (a change's "new").
     written: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def falling_back(self) -> bool:
-        return self.config is not None and not self.valid_values
+        return self.config is not None and self.valid_values is None
 
 
 def read_config(
-    monitor: str, path: str, values: Mapping[str, str], last_valid: str = ""
+    monitor: str, path: str, values: Mapping[str, str], last_valid: KeptValues | None = None
 ) -> ConfigReading:
     """The configuration to judge with: the current one if valid, else the last valid one."""
     written = {k: v.strip() for k, v in values.items() if k not in SECRET_PARAMETERS}
@@ -76,18 +78,17 @@ def read_config(
     # Only the values a person set: the state item stays under DynamoDB's 1 KB write unit, and
     # defaults that follow a threshold follow it again when the values are read back.
     kept = {name: written[name] for name in KEPT_PARAMETERS if written.get(name)}
-    return ConfigReading(config, (), json.dumps(kept, sort_keys=True), written=written)
+    return ConfigReading(config, (), kept, written=written)
 
 
-def kept_values(config: MonitorConfig) -> str:
-    """The configuration's non-secret values as it applies them (defaults included), as JSON."""
-    kept = {name: value for name, read in KEPT_PARAMETERS.items() if (value := read(config))}
-    return json.dumps(kept, sort_keys=True)
+def kept_values(config: MonitorConfig) -> dict[str, str]:
+    """The configuration's non-secret values as it applies them (defaults included)."""
+    return {name: value for name, read in KEPT_PARAMETERS.items() if (value := read(config))}
 
 
-def applied_values(last_valid: str) -> dict[str, str] | None:
+def applied_values(last_valid: KeptValues | None) -> dict[str, str] | None:
     """What the last valid configuration applied, defaults included: a change's "before"."""
-    stored = decode_values(last_valid)
+    stored = _judging(last_valid)
     if stored is None:
         return None
     try:
@@ -102,10 +103,10 @@ def _fall_back(
     monitor: str,
     path: str,
     values: Mapping[str, str],
-    last_valid: str,
+    last_valid: KeptValues | None,
     error: ConfigurationError,
 ) -> ConfigReading:
-    stored = decode_values(last_valid)
+    stored = _judging(last_valid)
     if stored is None:
         return ConfigReading(None, error.problems, error=_never_valid(path, error))
     # Secrets and channels as they are now; judging as it last was valid.
@@ -127,11 +128,11 @@ def _never_valid(path: str, error: ConfigurationError) -> ConfigurationError:
     )
 
 
-def decode_values(text: str) -> dict[str, str] | None:
-    if not text:
+def _judging(last_valid: KeptValues | None) -> dict[str, str] | None:
+    """The stored values this code judges with: a parameter it no longer knows is left out."""
+    if last_valid is None:
         return None
-    raw = json.loads(text)
-    return {k: str(v) for k, v in raw.items() if k in KEPT_PARAMETERS}
+    return {k: v for k, v in last_valid.items() if k in KEPT_PARAMETERS}
 
 
 def _minutes(seconds: float) -> str:

@@ -8,16 +8,13 @@ from enum import StrEnum
 
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.domain.alerts import (
-    AlertState,
     Failed,
-    Health,
     Kind,
     Measured,
     NoData,
     NotChecked,
     Notification,
     Observation,
-    Outcome,
     Reading,
     ago,
     duration,
@@ -35,6 +32,7 @@ from ceilingwatch.domain.forecast import ForecastWatch, Nowcast, approx_minutes,
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.series import ConcurrencyBucket
 from ceilingwatch.domain.severity import Level, Severity
+from ceilingwatch.domain.state import AlertState, Health, Outcome
 
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
 DEFAULT_ERROR_AFTER_RUNS = 3

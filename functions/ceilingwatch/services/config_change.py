@@ -6,11 +6,10 @@ from dataclasses import replace
 
 from ceilingwatch.common.errors import MonitorError, UltravoxAuthError
 from ceilingwatch.common.observability import logger
-from ceilingwatch.domain.alerts import AlertState
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict
 from ceilingwatch.domain.last_valid import applied_values
-from ceilingwatch.domain.outbox import decode_outbox
+from ceilingwatch.domain.state import AlertState
 from ceilingwatch.services.delivery import claim, send
 from ceilingwatch.services.monitor import Dependencies, RunResult, claim_and_send, delivering, links
 
@@ -27,7 +26,7 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
     path = parameter_path(deps.settings.parameter_prefix, change.monitor)
     for _ in range(ATTEMPTS):
         previous = deps.states.load(change.monitor)
-        last_valid = previous.last_valid_config if previous else ""
+        last_valid = previous.last_valid_config if previous else None
         reading = deps.parameters.read(change.monitor, last_valid, fresh=True)
         if reading.config is not None:
             deps.on_secrets(*reading.config.secrets())
@@ -47,9 +46,9 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
             result.deliveries += settlement.deliveries
             break
         state = replace(previous or AlertState(change.monitor), version=_next(previous))
-        if reading.valid_values:
+        if reading.valid_values is not None:
             state = replace(state, last_valid_config=reading.valid_values)
-        carried = decode_outbox(previous.outbox) if previous else ()
+        carried = previous.outbox if previous else ()
         owed = carried + claim([note], roster.channels)
         result.skipped = ""
         claim_and_send(previous, state, owed, reading.config, roster, deps, deadline, result)

@@ -19,9 +19,8 @@ from ceilingwatch.channels.slack_web import SlackWebApi
 from ceilingwatch.common.errors import ChannelError, MonitorError, StateConflictError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
-from ceilingwatch.domain.alerts import AlertState
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.outbox import channel_memory, encode_channel_memory
+from ceilingwatch.domain.state import AlertState
 from ceilingwatch.services.responses import (
     Click,
     ClickRefusedError,
@@ -87,7 +86,7 @@ def _store(click: Click, deps: Responders) -> tuple[Root, str]:
         if state is not None and _delivering(state, deps):
             deps.sleep(BUSY_WAIT)
             continue
-        memory = channel_memory(state)
+        memory = dict(state.channel_memory) if state is not None else {}
         root = Root.recall(memory.get("slack", {}), Stream.CAPACITY)
         if state is None or root is None or (root.channel, root.ts) != (click.channel, click.ts):
             # A forged value, another monitor's button, or an episode that is over.
@@ -97,7 +96,7 @@ def _store(click: Click, deps: Responders) -> tuple[Root, str]:
         changed, said = answer(state, click, deps.clock())
         root = replace(root, answer=said)
         memory["slack"] = root.remember(memory["slack"])
-        changed = replace(changed, channel_memory=encode_channel_memory(memory))
+        changed = replace(changed, channel_memory=memory)
         try:
             deps.states.save(changed, expected_version=state.version)
         except StateConflictError:

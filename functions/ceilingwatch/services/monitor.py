@@ -22,7 +22,6 @@ from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import (
     NOT_CHECKED,
-    AlertState,
     Failed,
     Kind,
     Measured,
@@ -30,7 +29,6 @@ from ceilingwatch.domain.alerts import (
     NotChecked,
     Notification,
     Observation,
-    Outcome,
 )
 from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config import (
@@ -49,15 +47,10 @@ from ceilingwatch.domain.lifecycle import (
     advance,
     channel_problems_notice,
 )
-from ceilingwatch.domain.outbox import (
-    Owed,
-    channel_memory,
-    decode_outbox,
-    encode_channel_memory,
-    encode_outbox,
-)
+from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
 from ceilingwatch.domain.severity import Severity
+from ceilingwatch.domain.state import AlertState, Outcome
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.services.weekly import gather_digest
 
@@ -196,7 +189,7 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         result.status = previous.status
         return result
     # What an earlier run claimed and a channel has not taken yet goes out with this run's news.
-    carried = decode_outbox(previous.outbox) if previous else ()
+    carried = previous.outbox if previous else ()
     reading = _read_config(tick.monitor, previous, deps)
     config = reading.config
     roster = deps.channels(config)
@@ -292,7 +285,7 @@ def claim_and_send(
     """
     claimed = replace(
         state,
-        outbox=encode_outbox(owed),
+        outbox=owed,
         outbox_since=deps.clock() if owed else None,
     )
     try:
@@ -307,16 +300,16 @@ def claim_and_send(
         owed,
         roster.channels,
         links=links(deps.settings, config, state.monitor),
-        memory=channel_memory(previous),
+        memory=previous.channel_memory if previous else {},
         deadline=deadline,
         roster_complete=roster.complete,
     )
     result.deliveries += settlement.deliveries
     settled = replace(
         claimed,
-        outbox=encode_outbox(settlement.owed),
+        outbox=settlement.owed,
         outbox_since=claimed.outbox_since if settlement.owed else None,
-        channel_memory=encode_channel_memory(settlement.memory),
+        channel_memory=settlement.memory,
         version=claimed.version + 1,
     )
     deps.states.save(settled, expected_version=claimed.version)
@@ -337,7 +330,7 @@ def claim_and_send(
 def _read_config(monitor: str, previous: AlertState | None, deps: Dependencies) -> ConfigReading:
     """Today's configuration, or the last valid one while a parameter is wrong."""
     try:
-        reading = deps.parameters.read(monitor, previous.last_valid_config if previous else "")
+        reading = deps.parameters.read(monitor, previous.last_valid_config if previous else None)
     except MonitorError as error:
         return ConfigReading(None, error=error)
     if reading.config is not None:

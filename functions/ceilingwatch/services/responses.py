@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 from ceilingwatch.channels.slack_thread import Action
-from ceilingwatch.domain.alerts import AlertState
+from ceilingwatch.domain.state import AlertState
 
 MAX_AGE = timedelta(minutes=5)  # Slack's advice: older requests may be replays
 SNOOZES = {Action.SNOOZE_1H: timedelta(hours=1), Action.SNOOZE_4H: timedelta(hours=4)}
