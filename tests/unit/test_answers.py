@@ -15,7 +15,8 @@ from .builders import Replay, tick_time
 def answered(replay: Replay, **fields: object) -> None:
     """What the interactions function writes on a click (see responses.answer)."""
     assert replay.state is not None
-    replay.state = replace(replay.state, **fields)  # type: ignore[arg-type]
+    answers = replace(replay.state.answers, **fields)  # type: ignore[arg-type]
+    replay.state = replace(replay.state, answers=answers)
 
 
 def run(replay: Replay, peaks: list[int], start: int) -> None:

@@ -13,7 +13,7 @@ from ceilingwatch.domain.alerts import Kind
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
 from ceilingwatch.domain.last_valid import ConfigReading, applied_values, read_config
 from ceilingwatch.domain.messages import format_email, format_slack, subject
-from ceilingwatch.domain.state import AlertState
+from ceilingwatch.domain.state import AlertState, Judgement, Watches
 
 from .builders import API_KEY, WEBHOOK, tick_time
 
@@ -77,7 +77,7 @@ def test_the_config_notice_is_sent_once_then_at_the_reminder_interval() -> None:
             sent.append(index)
     assert sent == [0, 48]
     assert config_notice(state, valid(), PATH, tick_time(61), hours) == (
-        replace(state, config_problems="", config_notified_at=None),
+        replace(state, watches=replace(state.watches, config_problems="", config_problems_at=None)),
         None,
     )
 
@@ -96,7 +96,7 @@ def change(parameter: str, operation: str = "Update") -> ParameterChange:
     return ParameterChange("prod", parameter, operation, tick_time(3))
 
 
-STATE = AlertState("prod", peak=21, last_tick=tick_time(2))
+STATE = AlertState("prod", Judgement(peak=21, last_tick=tick_time(2)))
 
 
 def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
@@ -149,12 +149,12 @@ def test_a_secret_change_never_shows_a_value() -> None:
 def test_the_last_valid_configuration_survives_the_state_item() -> None:
     from ceilingwatch.adapters.state_codec import state_from_item, state_to_item
 
-    state = AlertState(
-        "prod",
+    watches = Watches(
         last_valid_config=valid(**{"warning-percent": "60"}).valid_values,
         config_problems="/ceilingwatch/prod/dry-run = 'maybe' is not true or false",
-        config_notified_at=tick_time(4),
+        config_problems_at=tick_time(4),
     )
+    state = AlertState("prod", watches=watches)
     item = state_to_item(state)
     assert API_KEY not in str(item) and WEBHOOK not in str(item)
     assert state_from_item(item) == state

@@ -19,7 +19,7 @@ from ceilingwatch.domain.lifecycle import channel_problems_notice
 from ceilingwatch.domain.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.severity import Severity
-from ceilingwatch.domain.state import AlertState
+from ceilingwatch.domain.state import AlertState, DeliveryRecord, Judgement
 
 from .builders import API_KEY, START, Replay, config, evaluation_at, tick_time
 from .conftest import SNAPSHOTS, Snapshot
@@ -100,7 +100,7 @@ def config_notifications() -> tuple[Notification, Notification]:
     last = read_config("prod", path, good)
     bad_values = good | {"warning-percent": "abc"}
     bad = read_config("prod", path, bad_values, last.valid_values)
-    state = AlertState("prod", peak=21, last_tick=tick_time(2))
+    state = AlertState("prod", Judgement(peak=21, last_tick=tick_time(2)))
     _, notice = config_notice(state, bad, path, tick_time(3), timedelta(hours=4))
     assert notice is not None
     change = ParameterChange("prod", "warning-percent", "Update", tick_time(3))
@@ -237,6 +237,6 @@ def test_every_notification_survives_the_outbox_round_trip() -> None:
     from ceilingwatch.domain.outbox import Owed
 
     owed = tuple(Owed(note, ("email", "pagerduty")) for note in NOTES.values())
-    state = AlertState("prod", outbox=owed)
-    assert state_from_item(state_to_item(state)).outbox == owed
+    state = AlertState("prod", delivery=DeliveryRecord(outbox=owed))
+    assert state_from_item(state_to_item(state)).delivery.outbox == owed
     assert "outbox" not in state_to_item(AlertState("prod"))

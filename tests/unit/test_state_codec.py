@@ -6,10 +6,10 @@ import json
 from dataclasses import fields
 
 import pytest
-from ceilingwatch.adapters.state_codec import ATTRIBUTES, state_from_item, state_to_item
+from ceilingwatch.adapters.state_codec import ATTRIBUTES, RECORDS, state_from_item, state_to_item
 from ceilingwatch.domain.alerts import Kind
 from ceilingwatch.domain.severity import Level, Severity
-from ceilingwatch.domain.state import AlertState, Health
+from ceilingwatch.domain.state import AlertState, DeliveryRecord, Health, Watches
 
 from .conftest import SNAPSHOTS, Snapshot
 
@@ -31,13 +31,13 @@ def test_an_item_written_by_the_earlier_code_is_written_back_unchanged(
 
 def test_an_item_written_by_the_earlier_code_loads_typed() -> None:
     state = state_from_item(stored_item())
-    assert (state.monitor, state.version, state.level, state.health) == (
+    assert (state.monitor, state.version, state.judged.level, state.health.status) == (
         "prod",
         6,
         Level.CRITICAL,
         Health.ERROR,
     )
-    escalated, raised, error = state.outbox
+    escalated, raised, error = state.delivery.outbox
     assert escalated.channels == ("email", "pagerduty") and raised.channels is None
     assert (escalated.notification.kind, escalated.notification.severity) == (
         Kind.ESCALATED,
@@ -47,27 +47,41 @@ def test_an_item_written_by_the_earlier_code_loads_typed() -> None:
     assert escalated.notification.reading is not None
     assert escalated.notification.reading.series[-1] == 48
     assert error.notification.previous_severity is None and error.notification.reading is None
-    assert state.channel_memory["pagerduty"] == {
-        "capacity": "ceilingwatch/prod/capacity/20261124T1211Z"
-    }
-    assert json.loads(state.channel_memory["slack"]["capacity"])["ts"] == "1764000000.000100"
-    assert state.last_valid_config == {"concurrency-limit": "50", "warning-percent": "80"}
-    assert state.acknowledged_level is Level.CRITICAL
+    memory = state.delivery.channel_memory
+    assert memory["pagerduty"] == {"capacity": "ceilingwatch/prod/capacity/20261124T1211Z"}
+    assert json.loads(memory["slack"]["capacity"])["ts"] == "1764000000.000100"
+    assert state.watches.last_valid_config == {"concurrency-limit": "50", "warning-percent": "80"}
+    assert state.answers.acknowledged_level is Level.CRITICAL
+    assert (state.told.level, state.told.ceiling_key, state.episode.peak) == (
+        Level.CRITICAL,
+        "40<50",
+        48,
+    )
 
 
-def test_every_field_of_the_state_is_stored() -> None:
+def test_every_field_of_the_state_is_stored_once() -> None:
     # A field without an attribute would be lost at the first write.
-    assert set(ATTRIBUTES) == {f.name for f in fields(AlertState)}
+    stored = [(record, field) for record, field, _ in ATTRIBUTES.values()]
+    leaves = [
+        (f.name, leaf.name) if f.name in RECORDS else ("", f.name)
+        for f in fields(AlertState)
+        for leaf in (fields(RECORDS[f.name]) if f.name in RECORDS else [f])
+    ]
+    assert sorted(stored) == sorted(leaves)
 
 
 def test_what_is_unset_is_absent_and_an_empty_configuration_is_not_unset() -> None:
     bare = state_to_item(AlertState("prod"))
     assert "outbox" not in bare and "channel_memory" not in bare
     assert "last_valid_config" not in bare and "acknowledged_level" not in bare
-    forgot = AlertState("prod", channel_memory={"slack": {}}, last_valid_config={})
+    forgot = AlertState(
+        "prod",
+        watches=Watches(last_valid_config={}),
+        delivery=DeliveryRecord(channel_memory={"slack": {}}),
+    )
     item = state_to_item(forgot)
     assert "channel_memory" not in item and item["last_valid_config"] == {"S": "{}"}
-    assert state_from_item(item).last_valid_config == {}
+    assert state_from_item(item).watches.last_valid_config == {}
 
 
 def test_an_outbox_from_before_per_channel_settlement_is_owed_to_every_channel() -> None:
@@ -75,8 +89,8 @@ def test_an_outbox_from_before_per_channel_settlement_is_owed_to_every_channel()
     entries = json.loads(item["outbox"]["S"])
     item["outbox"] = {"S": json.dumps([entry["note"] for entry in entries])}
     state = state_from_item(item)
-    assert [entry.channels for entry in state.outbox] == [None, None, None]
-    assert [entry.notification.kind for entry in state.outbox] == [
+    assert [entry.channels for entry in state.delivery.outbox] == [None, None, None]
+    assert [entry.notification.kind for entry in state.delivery.outbox] == [
         Kind.ESCALATED,
         Kind.RAISED,
         Kind.MONITOR_ERROR,

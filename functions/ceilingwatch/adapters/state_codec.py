@@ -13,7 +13,17 @@ from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.last_valid import KeptValues
 from ceilingwatch.domain.outbox import ChannelMemory, Owed
 from ceilingwatch.domain.severity import Level, Severity
-from ceilingwatch.domain.state import AlertState, Health
+from ceilingwatch.domain.state import (
+    AlertState,
+    Answers,
+    DeliveryRecord,
+    Health,
+    HealthRecord,
+    Judgement,
+    OpenEpisode,
+    Told,
+    Watches,
+)
 
 Item = dict[str, dict[str, str]]
 
@@ -85,56 +95,66 @@ _OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
 _MEMORY = _Format("S", _encode_memory, _decode_memory)
 _VALUES = _Format("S", _encode_values, _decode_values)
 
-# Every attribute of the item, in the order it has always been written.
-ATTRIBUTES: dict[str, _Format] = {
-    "monitor": _TEXT,
-    "level": _LEVEL,
-    "level_since": _TIME,
-    "health": _HEALTH,
-    "notified_level": _LEVEL,
-    "notified_at": _TIME,
-    "episode_started_at": _TIME,
-    "episode_peak": _INT,
-    "episode_peak_at": _TIME,
-    "peak": _INT,
-    "peak_at": _TIME,
-    "limit": _INT,
-    "seen_through": _TIME,
-    "last_tick": _TIME,
-    "last_execution_id": _TEXT,
-    "unhealthy_runs": _INT,
-    "unhealthy_tick": _TIME,
-    "health_notified_at": _TIME,
-    "last_error": _TEXT,
-    "account_ceiling": _INT,
-    "account_checked_at": _TIME,
-    "account_ceiling_notified": _TEXT,
-    "forecast_held_runs": _INT,
-    "forecast_held_at": _TIME,
-    "forecast_fired_at": _TIME,
-    "forecast_alerted_at": _TIME,
-    "plan_risk_notified": _TEXT,
-    "reason": _TEXT,
-    "last_valid_config": _VALUES,
-    "config_problems": _TEXT,
-    "config_notified_at": _TIME,
-    "outbox": _OUTBOX,
-    "outbox_since": _TIME,
-    "channel_memory": _MEMORY,
-    "channel_problems_notified": _TEXT,
-    "channel_problems_notified_at": _TIME,
-    "snoozed_until": _TIME,
-    "snoozed_by": _TEXT,
-    "acknowledged_level": _LEVEL,
-    "acknowledged_by": _TEXT,
-    "version": _INT,
+# Every attribute of the item, in the order it has always been written, and where it lives
+# in the state: (record, field), the record "" for the state's own fields.
+ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
+    "monitor": ("", "monitor", _TEXT),
+    "level": ("judged", "level", _LEVEL),
+    "level_since": ("judged", "level_since", _TIME),
+    "health": ("health", "status", _HEALTH),
+    "notified_level": ("told", "level", _LEVEL),
+    "notified_at": ("told", "level_at", _TIME),
+    "episode_started_at": ("episode", "started_at", _TIME),
+    "episode_peak": ("episode", "peak", _INT),
+    "episode_peak_at": ("episode", "peak_at", _TIME),
+    "peak": ("judged", "peak", _INT),
+    "peak_at": ("judged", "peak_at", _TIME),
+    "limit": ("judged", "limit", _INT),
+    "seen_through": ("judged", "seen_through", _TIME),
+    "last_tick": ("judged", "last_tick", _TIME),
+    "last_execution_id": ("judged", "execution_id", _TEXT),
+    "unhealthy_runs": ("health", "unhealthy_runs", _INT),
+    "unhealthy_tick": ("health", "unhealthy_tick", _TIME),
+    "health_notified_at": ("told", "health_at", _TIME),
+    "last_error": ("health", "last_error", _TEXT),
+    "account_ceiling": ("watches", "account_ceiling", _INT),
+    "account_checked_at": ("watches", "account_checked_at", _TIME),
+    "account_ceiling_notified": ("told", "ceiling_key", _TEXT),
+    "forecast_held_runs": ("watches", "forecast_held_runs", _INT),
+    "forecast_held_at": ("watches", "forecast_held_at", _TIME),
+    "forecast_fired_at": ("told", "forecast_fired_at", _TIME),
+    "forecast_alerted_at": ("told", "forecast_alerted_at", _TIME),
+    "plan_risk_notified": ("told", "plan_risk_key", _TEXT),
+    "reason": ("judged", "reason", _TEXT),
+    "last_valid_config": ("watches", "last_valid_config", _VALUES),
+    "config_problems": ("watches", "config_problems", _TEXT),
+    "config_notified_at": ("watches", "config_problems_at", _TIME),
+    "outbox": ("delivery", "outbox", _OUTBOX),
+    "outbox_since": ("delivery", "outbox_since", _TIME),
+    "channel_memory": ("delivery", "channel_memory", _MEMORY),
+    "channel_problems_notified": ("watches", "channel_problems", _TEXT),
+    "channel_problems_notified_at": ("watches", "channel_problems_at", _TIME),
+    "snoozed_until": ("answers", "snoozed_until", _TIME),
+    "snoozed_by": ("answers", "snoozed_by", _TEXT),
+    "acknowledged_level": ("answers", "acknowledged_level", _LEVEL),
+    "acknowledged_by": ("answers", "acknowledged_by", _TEXT),
+    "version": ("", "version", _INT),
+}
+RECORDS: dict[str, type[Any]] = {
+    "judged": Judgement,
+    "episode": OpenEpisode,
+    "health": HealthRecord,
+    "told": Told,
+    "watches": Watches,
+    "answers": Answers,
+    "delivery": DeliveryRecord,
 }
 
 
 def state_to_item(state: AlertState) -> Item:
     item: Item = {}
-    for name, form in ATTRIBUTES.items():
-        value = getattr(state, name)
+    for name, (record, field, form) in ATTRIBUTES.items():
+        value = getattr(getattr(state, record) if record else state, field)
         text = "" if value is None else form.write(value)
         if text:  # absent means unset: the item stays small and readable
             item[name] = {form.kind: text}
@@ -143,13 +163,14 @@ def state_to_item(state: AlertState) -> Item:
 
 
 def state_from_item(item: Item) -> AlertState:
-    values: dict[str, Any] = {}
-    for name, form in ATTRIBUTES.items():
+    values: dict[str, dict[str, Any]] = {record: {} for record in ("", *RECORDS)}
+    for name, (record, field, form) in ATTRIBUTES.items():
         typed = item.get(name, {})
         text = typed.get("S", typed.get("N", ""))
         if text:
-            values[name] = form.read(text)
-    return AlertState(**values)
+            values[record][field] = form.read(text)
+    records = {record: kind(**values[record]) for record, kind in RECORDS.items()}
+    return AlertState(**values[""], **records)
 
 
 def _note_fields(note: Notification) -> dict[str, Any]:

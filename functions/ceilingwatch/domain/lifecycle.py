@@ -32,7 +32,15 @@ from ceilingwatch.domain.forecast import ForecastWatch, Nowcast, approx_minutes,
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.series import ConcurrencyBucket
 from ceilingwatch.domain.severity import Level, Severity
-from ceilingwatch.domain.state import AlertState, Health, Outcome
+from ceilingwatch.domain.state import (
+    AlertState,
+    Answers,
+    Health,
+    HealthRecord,
+    Judgement,
+    OpenEpisode,
+    Outcome,
+)
 
 ACCOUNT_CHECK_INTERVAL = timedelta(hours=1)
 DEFAULT_ERROR_AFTER_RUNS = 3
@@ -40,7 +48,7 @@ DEFAULT_RENOTIFY_ERROR = timedelta(hours=4)
 
 
 def account_check_due(state: AlertState | None, now: datetime) -> bool:
-    checked = state.account_checked_at if state else None
+    checked = state.watches.account_checked_at if state else None
     return checked is None or now - checked >= ACCOUNT_CHECK_INTERVAL
 
 
@@ -55,7 +63,11 @@ def advance(
 ) -> Outcome:
     """Hold one run's observation against the stored state: the heart of ceilingwatch."""
     state = previous or AlertState(monitor=monitor)
-    state = replace(state, version=state.version + 1, last_execution_id=execution_id)
+    state = replace(
+        state,
+        version=state.version + 1,
+        judged=replace(state.judged, execution_id=execution_id),
+    )
     if isinstance(observation, Failed):
         return _on_failure(state, observation.error, tick, config)
     if config is None:
@@ -68,29 +80,30 @@ def advance(
 def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: MonitorConfig) -> Outcome:
     ev = seen.evaluation
     limit = cfg.concurrency_limit
-    fresh = ev.fresh(state.seen_through)
+    judged = state.judged
+    fresh = ev.fresh(judged.seen_through)
     fresh_top = highest(fresh) or ev.peak
     fresh_level = ev.level_of(fresh)
     recent = ev.recent(cfg.recovery_buckets)
     recent_top = highest(recent) or ev.peak
-    limit_changed = state.limit is not None and state.limit != limit
+    limit_changed = judged.limit is not None and judged.limit != limit
 
     if limit_changed:
         # A new limit is a deliberate act, not noise: judge the recent buckets at once.
         # Buckets not yet judged (say, after an outage) count too: the new limit applies to them.
         level = max(ev.level_of(recent), fresh_level)
         basis = recent_top if ev.level_of(recent) >= fresh_level else fresh_top
-        reason = f"limit changed from {state.limit} to {limit}; " + _headline(basis, ev, limit)
-    elif fresh_level > state.level:
+        reason = f"limit changed from {judged.limit} to {limit}; " + _headline(basis, ev, limit)
+    elif fresh_level > judged.level:
         level, basis = fresh_level, fresh_top
         reason = _headline(basis, ev, limit) + _thresholds_clause(cfg.thresholds)
-    elif state.level.alerting:
+    elif judged.level.alerting:
         level = max(
-            lowered(state.level, recent_top.max_total_calls, limit, cfg.thresholds), fresh_level
+            lowered(judged.level, recent_top.max_total_calls, limit, cfg.thresholds), fresh_level
         )
         # What holds the level now: the recent buckets, not an hour-old peak.
         basis = recent_top
-        reason = _recovery_reason(state.level, level, recent_top, ev, cfg)
+        reason = _recovery_reason(judged.level, level, recent_top, ev, cfg)
     else:
         level, basis = fresh_level, ev.peak
         reason = _headline(basis, ev, limit) + _thresholds_clause(cfg.thresholds)
@@ -99,38 +112,38 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
     if cast.confident:
         reason += f"; {cast.sentence()} ({cast.basis()})"
     reading = _reading(basis, ev, cast)
-    next_state = _with_episode(state, level, fresh_top, tick)
     next_state = replace(
-        next_state,
-        level=level,
-        level_since=tick
-        if level != state.level or state.level_since is None
-        else state.level_since,
-        health=Health.HEALTHY,
-        unhealthy_runs=0,
-        unhealthy_tick=None,
-        health_notified_at=None,
-        last_error="",
-        peak=ev.peak.max_total_calls,
-        peak_at=ev.peak.start,
-        limit=limit,
-        seen_through=ev.newest_start,
-        last_tick=tick,
-        reason=reason,
+        _with_episode(state, level, fresh_top, tick),
+        judged=Judgement(
+            level=level,
+            level_since=tick
+            if level != judged.level or judged.level_since is None
+            else judged.level_since,
+            peak=ev.peak.max_total_calls,
+            peak_at=ev.peak.start,
+            limit=limit,
+            seen_through=ev.newest_start,
+            last_tick=tick,
+            execution_id=judged.execution_id,
+            reason=reason,
+        ),
+        health=HealthRecord(),
+        told=replace(state.told, health_at=None),
     )
     notes: list[Notification] = []
-    if state.health_notified_at is not None:
+    if state.told.health_at is not None:
+        health = state.health
         notes.append(
             Notification(
                 Kind.MONITOR_RECOVERED,
                 state.monitor,
                 Severity.of(level),
-                f"ceilingwatch can judge again after {state.unhealthy_runs} runs in "
-                f"{state.health.value}; {'' if ev.is_past(basis) else 'now: '}"
+                f"ceilingwatch can judge again after {health.unhealthy_runs} runs in "
+                f"{health.status.value}; {'' if ev.is_past(basis) else 'now: '}"
                 + _headline(basis, ev, limit),
                 tick,
                 reading,
-                previous_severity=Severity(state.health.value),
+                previous_severity=Severity(health.status.value),
             )
         )
     change = _level_notification(state, level, reason, reading, tick, cfg, limit_changed)
@@ -139,17 +152,13 @@ def _on_measured(state: AlertState, seen: Measured, tick: datetime, cfg: Monitor
         heed = _heed(state, change, tick)
         (notes if heed is Heed.SEND else answered).append(change)
         if heed is not Heed.HOLD:
-            told = level if change.kind is not Kind.REMINDER else max(level, state.notified_level)
-            next_state = replace(next_state, notified_level=told, notified_at=tick)
+            told = level if change.kind is not Kind.REMINDER else max(level, state.told.level)
+            next_state = replace(
+                next_state, told=replace(next_state.told, level=told, level_at=tick)
+            )
     if not level.alerting:
         # A snooze or an acknowledge answers one episode: the next one alerts afresh.
-        next_state = replace(
-            next_state,
-            snoozed_until=None,
-            snoozed_by="",
-            acknowledged_level=None,
-            acknowledged_by="",
-        )
+        next_state = replace(next_state, answers=Answers())
     next_state, ceiling_note = _account_ceiling(
         next_state, seen.account_ceiling, tick, cfg, reading
     )
@@ -173,12 +182,13 @@ class Heed(StrEnum):
 def _heed(state: AlertState, note: Notification, tick: datetime) -> Heed:
     """A rise, a new episode and the resolve always go out; reminders and same-level news wait."""
     level = note.severity.rank  # a level notification's severity is its level
-    snoozed = state.snoozed_until is not None and tick < state.snoozed_until
+    answers = state.answers
+    snoozed = answers.snoozed_until is not None and tick < answers.snoozed_until
     if note.kind is Kind.REMINDER:
-        if state.acknowledged_level is not None and level <= state.acknowledged_level:
+        if answers.acknowledged_level is not None and level <= answers.acknowledged_level:
             return Heed.DROP
         return Heed.HOLD if snoozed else Heed.SEND
-    if note.kind is Kind.LIMIT_CHANGED and snoozed and Level.OK < level <= state.notified_level:
+    if note.kind is Kind.LIMIT_CHANGED and snoozed and Level.OK < level <= state.told.level:
         return Heed.HOLD
     return Heed.SEND
 
@@ -187,19 +197,24 @@ def _forecast(
     state: AlertState, cast: Nowcast, ev: Evaluation, tick: datetime, cfg: MonitorConfig
 ) -> tuple[AlertState, Notification | None]:
     """The FORECAST rule (forecast.watch) on the state's memory of it."""
+    watches, told = state.watches, state.told
     memory = ForecastWatch(
-        state.forecast_held_runs,
-        state.forecast_held_at,
-        state.forecast_fired_at,
-        state.forecast_alerted_at is not None,
+        watches.forecast_held_runs,
+        watches.forecast_held_at,
+        told.forecast_fired_at,
+        told.forecast_alerted_at is not None,
     )
-    memory, due = watch(memory, cast, state.level, tick, cfg.forecast_window)
+    memory, due = watch(memory, cast, state.judged.level, tick, cfg.forecast_window)
     state = replace(
         state,
-        forecast_held_runs=memory.held_runs,
-        forecast_held_at=memory.held_at,
-        forecast_fired_at=memory.fired_at,
-        forecast_alerted_at=(state.forecast_alerted_at or tick) if memory.alerted else None,
+        watches=replace(
+            watches, forecast_held_runs=memory.held_runs, forecast_held_at=memory.held_at
+        ),
+        told=replace(
+            told,
+            forecast_fired_at=memory.fired_at,
+            forecast_alerted_at=(told.forecast_alerted_at or tick) if memory.alerted else None,
+        ),
     )
     if not due or cast.minutes_to_limit is None:
         return state, None
@@ -234,12 +249,12 @@ def _plan_risk(
     if isinstance(observed, NotChecked):
         return state, None
     risk = plan_risk(observed, tick, cfg.concurrency_limit)
-    if risk is None or risk.key == state.plan_risk_notified:
+    if risk is None or risk.key == state.told.plan_risk_key:
         return state, None
     note = Notification(
         Kind.PLAN_RISK, state.monitor, Severity.WARNING, risk.why, tick, fix=risk.fix
     )
-    return replace(state, plan_risk_notified=risk.key), note
+    return replace(state, told=replace(state.told, plan_risk_key=risk.key)), note
 
 
 def _level_notification(
@@ -251,8 +266,7 @@ def _level_notification(
     cfg: MonitorConfig,
     limit_changed: bool,
 ) -> Notification | None:
-    told = state.notified_level
-
+    told = state.told.level
     was = Severity.of(told)
 
     def note(kind: Kind, previous: Severity | None = None, episode: str = "") -> Notification:
@@ -276,7 +290,7 @@ def _level_notification(
     # Easing within an episode is not news: telling it would turn flapping at a threshold into
     # a message per bucket. People hear the highest level told, reminders, and the resolve.
     interval = cfg.renotify_critical if level >= Level.CRITICAL else cfg.renotify_warning
-    last = state.notified_at
+    last = state.told.level_at
     if level.alerting and interval and last is not None and tick - last >= interval:
         return note(Kind.REMINDER, was if level < told else None, _episode_summary(state, tick))
     return None
@@ -287,15 +301,14 @@ def _on_no_data(state: AlertState, tick: datetime, cfg: MonitorConfig) -> Outcom
     reason = (
         f"Ultravox returned no buckets for the hour before {_clock(tick)} UTC "
         f"({runs} run{'s' if runs != 1 else ''} in a row); "
-        f"{state.level.name} holds until data returns"
+        f"{state.judged.level.name} holds until data returns"
     )
     next_state = replace(
         state,
-        health=Health.NO_DATA,
-        unhealthy_runs=runs,
-        unhealthy_tick=tick,
-        last_tick=tick,
-        reason=reason,
+        health=replace(
+            state.health, status=Health.NO_DATA, unhealthy_runs=runs, unhealthy_tick=tick
+        ),
+        judged=replace(state.judged, last_tick=tick, reason=reason),
     )
     due = cfg.no_data_policy is NoDataPolicy.ALERT and runs >= cfg.error_after_runs
     return _health_outcome(state, next_state, Kind.NO_DATA, "", due, tick, cfg)
@@ -310,11 +323,8 @@ def _on_failure(
     # last_tick stays: a retry of this tick must run again, not be skipped as a duplicate.
     next_state = replace(
         state,
-        health=Health.ERROR,
-        unhealthy_runs=runs,
-        unhealthy_tick=tick,
-        last_error=error.problem,
-        reason=reason,
+        health=HealthRecord(Health.ERROR, runs, tick, error.problem),
+        judged=replace(state.judged, reason=reason),
     )
     due = runs >= threshold
     return _health_outcome(state, next_state, Kind.MONITOR_ERROR, error.what_to_fix, due, tick, cfg)
@@ -323,9 +333,10 @@ def _on_failure(
 def _count_unhealthy(state: AlertState, tick: datetime) -> int:
     """Consecutive runs that could not judge, of either kind: alternating 503s and empty answers
     are one outage. A retried or repeated tick is not counted twice."""
-    if state.health is Health.HEALTHY:
+    health = state.health
+    if health.status is Health.HEALTHY:
         return 1
-    return state.unhealthy_runs + (0 if state.unhealthy_tick == tick else 1)
+    return health.unhealthy_runs + (0 if health.unhealthy_tick == tick else 1)
 
 
 def _health_outcome(
@@ -338,14 +349,14 @@ def _health_outcome(
     cfg: MonitorConfig | None,
 ) -> Outcome:
     """Tell a run that could not judge once it is due, then again at the reminder interval."""
-    last = after.health_notified_at
+    last, reason = after.told.health_at, after.judged.reason
     interval = cfg.renotify_error if cfg else DEFAULT_RENOTIFY_ERROR
     if not due or (last is not None and (not interval or tick - last < interval)):
-        return _deliver_or_hold(before, after, [], after.reason, tick, cfg)
+        return _deliver_or_hold(before, after, [], reason, tick, cfg)
     severity = Severity.ERROR if kind is Kind.MONITOR_ERROR else Severity.NO_DATA
-    note = Notification(kind, after.monitor, severity, after.reason, tick, fix=fix)
-    told = replace(after, health_notified_at=tick)
-    return _deliver_or_hold(before, told, [note], after.reason, tick, cfg)
+    note = Notification(kind, after.monitor, severity, reason, tick, fix=fix)
+    told = replace(after, told=replace(after.told, health_at=tick))
+    return _deliver_or_hold(before, told, [note], reason, tick, cfg)
 
 
 def _account_ceiling(
@@ -356,12 +367,13 @@ def _account_ceiling(
     reading: Reading,
 ) -> tuple[AlertState, Notification | None]:
     if not isinstance(observed, NotChecked):
-        state = replace(state, account_ceiling=observed, account_checked_at=tick)
-    allowed, limit = state.account_ceiling, cfg.concurrency_limit
+        checked = replace(state.watches, account_ceiling=observed, account_checked_at=tick)
+        state = replace(state, watches=checked)
+    allowed, limit = state.watches.account_ceiling, cfg.concurrency_limit
     if allowed is None or allowed >= limit:
-        return replace(state, account_ceiling_notified=""), None
+        return replace(state, told=replace(state.told, ceiling_key="")), None
     key = f"{allowed}<{limit}"
-    if state.account_ceiling_notified == key:
+    if state.told.ceiling_key == key:
         return state, None
     why = (
         f"Ultravox allows this account {allowed} concurrent calls, below the configured limit "
@@ -376,7 +388,7 @@ def _account_ceiling(
         reading,
         fix=f"lower {cfg.parameter('concurrency-limit')} to {allowed} or raise the account's plan",
     )
-    return replace(state, account_ceiling_notified=key), note
+    return replace(state, told=replace(state.told, ceiling_key=key)), note
 
 
 def _deliver_or_hold(
@@ -387,45 +399,38 @@ def _deliver_or_hold(
     tick: datetime,
     cfg: MonitorConfig | None,
 ) -> Outcome:
-    """While muted, keep judging but tell nobody: the 'told' fields stay, so expiry tells."""
+    """While muted, keep judging but tell nobody: what was told stays, so expiry tells."""
     if cfg is None or not cfg.muted(tick) or not notes:
         return Outcome(after, tuple(notes), reason)
-    held = replace(
-        after,
-        notified_level=before.notified_level,
-        notified_at=before.notified_at,
-        health_notified_at=before.health_notified_at if after.health is before.health else None,
-        account_ceiling_notified=before.account_ceiling_notified,
-        forecast_fired_at=before.forecast_fired_at,
-        forecast_alerted_at=before.forecast_alerted_at,
-        plan_risk_notified=before.plan_risk_notified,
-    )
-    return Outcome(held, (), reason, suppressed=tuple(notes))
+    told = before.told
+    if after.health.status is not before.health.status:
+        # A health notice told about another condition tells nothing about this one.
+        told = replace(told, health_at=None)
+    return Outcome(replace(after, told=told), (), reason, suppressed=tuple(notes))
 
 
 def _with_episode(
     state: AlertState, level: Level, fresh_top: ConcurrencyBucket, tick: datetime
 ) -> AlertState:
     if not level.alerting:
-        return replace(state, episode_started_at=None, episode_peak=0, episode_peak_at=None)
-    started = state.episode_started_at or tick
-    if fresh_top.max_total_calls > state.episode_peak:
+        return replace(state, episode=OpenEpisode())
+    episode = state.episode
+    started = episode.started_at or tick
+    if fresh_top.max_total_calls > episode.peak:
         return replace(
-            state,
-            episode_started_at=started,
-            episode_peak=fresh_top.max_total_calls,
-            episode_peak_at=fresh_top.start,
+            state, episode=OpenEpisode(started, fresh_top.max_total_calls, fresh_top.start)
         )
-    return replace(state, episode_started_at=started)
+    return replace(state, episode=replace(episode, started_at=started))
 
 
 def _episode_summary(state: AlertState, tick: datetime) -> str:
-    if state.episode_started_at is None:
+    episode = state.episode
+    if episode.started_at is None:
         return ""
-    lasted = duration(tick - state.episode_started_at)
-    peak_at = f" at {_clock(state.episode_peak_at)} UTC" if state.episode_peak_at else ""
-    limit = state.limit or 0
-    return f"lasted {lasted}, peak {state.episode_peak}/{limit}{peak_at}"
+    lasted = duration(tick - episode.started_at)
+    peak_at = f" at {_clock(episode.peak_at)} UTC" if episode.peak_at else ""
+    limit = state.judged.limit or 0
+    return f"lasted {lasted}, peak {episode.peak}/{limit}{peak_at}"
 
 
 def _reading(bucket: ConcurrencyBucket, ev: Evaluation, cast: Nowcast) -> Reading:
@@ -501,13 +506,13 @@ def channel_problems_notice(
     """A channel that cannot work is told through the channels that can: once, then as a reminder
     at the ERROR interval while it lasts; fixing it quietly clears the memory."""
     key = "; ".join(sorted(problems))
+    watches = state.watches
     if not key:
-        return replace(state, channel_problems_notified="", channel_problems_notified_at=None), None
-    last = state.channel_problems_notified_at
+        cleared = replace(watches, channel_problems="", channel_problems_at=None)
+        return replace(state, watches=cleared), None
+    last = watches.channel_problems_at
     interval = cfg.renotify_error
-    if state.channel_problems_notified == key and (
-        last is None or not interval or tick - last < interval
-    ):
+    if watches.channel_problems == key and (last is None or not interval or tick - last < interval):
         return state, None
     note = Notification(
         Kind.CHANNEL_PROBLEM,
@@ -518,5 +523,5 @@ def channel_problems_notice(
         fix=f"set the parameters named above under {cfg.parameter_path}; "
         "the other channels keep working",
     )
-    told = replace(state, channel_problems_notified=key, channel_problems_notified_at=tick)
-    return told, note
+    told = replace(watches, channel_problems=key, channel_problems_at=tick)
+    return replace(state, watches=told), note

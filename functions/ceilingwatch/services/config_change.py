@@ -26,7 +26,7 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
     path = parameter_path(deps.settings.parameter_prefix, change.monitor)
     for _ in range(ATTEMPTS):
         previous = deps.states.load(change.monitor)
-        last_valid = previous.last_valid_config if previous else None
+        last_valid = previous.watches.last_valid_config if previous else None
         reading = deps.parameters.read(change.monitor, last_valid, fresh=True)
         if reading.config is not None:
             deps.on_secrets(*reading.config.secrets())
@@ -47,8 +47,9 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
             break
         state = replace(previous or AlertState(change.monitor), version=_next(previous))
         if reading.valid_values is not None:
-            state = replace(state, last_valid_config=reading.valid_values)
-        carried = previous.outbox if previous else ()
+            kept = replace(state.watches, last_valid_config=reading.valid_values)
+            state = replace(state, watches=kept)
+        carried = previous.delivery.outbox if previous else ()
         owed = carried + claim([note], roster.channels)
         result.skipped = ""
         claim_and_send(previous, state, owed, reading.config, roster, deps, deadline, result)

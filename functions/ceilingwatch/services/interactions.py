@@ -86,7 +86,7 @@ def _store(click: Click, deps: Responders) -> tuple[Root, str]:
         if state is not None and _delivering(state, deps):
             deps.sleep(BUSY_WAIT)
             continue
-        memory = dict(state.channel_memory) if state is not None else {}
+        memory = dict(state.delivery.channel_memory) if state is not None else {}
         root = Root.recall(memory.get("slack", {}), Stream.CAPACITY)
         if state is None or root is None or (root.channel, root.ts) != (click.channel, click.ts):
             # A forged value, another monitor's button, or an episode that is over.
@@ -96,7 +96,7 @@ def _store(click: Click, deps: Responders) -> tuple[Root, str]:
         changed, said = answer(state, click, deps.clock())
         root = replace(root, answer=said)
         memory["slack"] = root.remember(memory["slack"])
-        changed = replace(changed, channel_memory=memory)
+        changed = replace(changed, delivery=replace(changed.delivery, channel_memory=memory))
         try:
             deps.states.save(changed, expected_version=state.version)
         except StateConflictError:
@@ -106,8 +106,8 @@ def _store(click: Click, deps: Responders) -> tuple[Root, str]:
 
 
 def _delivering(state: AlertState, deps: Responders) -> bool:
-    since = state.outbox_since or deps.clock()
-    return bool(state.outbox) and deps.clock() - since < deps.settings.outbox_grace
+    since = state.delivery.outbox_since or deps.clock()
+    return bool(state.delivery.outbox) and deps.clock() - since < deps.settings.outbox_grace
 
 
 def _confirm(config: MonitorConfig, root: Root, said: str, deps: Responders) -> None:

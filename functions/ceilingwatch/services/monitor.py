@@ -50,7 +50,7 @@ from ceilingwatch.domain.lifecycle import (
 from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
 from ceilingwatch.domain.severity import Severity
-from ceilingwatch.domain.state import AlertState, Outcome
+from ceilingwatch.domain.state import AlertState, DeliveryRecord, Outcome
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.services.weekly import gather_digest
 
@@ -189,12 +189,12 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         result.status = previous.status
         return result
     # What an earlier run claimed and a channel has not taken yet goes out with this run's news.
-    carried = previous.outbox if previous else ()
+    carried = previous.delivery.outbox if previous else ()
     reading = _read_config(tick.monitor, previous, deps)
     config = reading.config
     roster = deps.channels(config)
     if previous is not None and previous.already_judged(tick.scheduled_time):
-        result.skipped = f"tick already judged (last judged {previous.last_tick:%H:%M} UTC)"
+        result.skipped = f"tick already judged (last judged {previous.judged.last_tick:%H:%M} UTC)"
         result.status = previous.status
         if carried:
             claim_and_send(
@@ -246,15 +246,15 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
 
 def delivering(state: AlertState, deps: Dependencies) -> bool:
     """An outbox younger than the grace belongs to a live run; an older one to a dead run."""
-    since = state.outbox_since or deps.clock()
-    return bool(state.outbox) and deps.clock() - since < deps.settings.outbox_grace
+    since = state.delivery.outbox_since or deps.clock()
+    return bool(state.delivery.outbox) and deps.clock() - since < deps.settings.outbox_grace
 
 
 def _describe(
     result: RunResult, outcome: Outcome, observation: Observation, config: MonitorConfig | None
 ) -> None:
     result.status, result.reason = outcome.state.status, outcome.reason
-    result.level_value = int(outcome.state.level)
+    result.level_value = int(outcome.state.judged.level)
     result.limit = config.concurrency_limit if config else None
     if isinstance(observation, Measured):
         evaluation = observation.evaluation
@@ -283,11 +283,8 @@ def claim_and_send(
     The claim is a conditional write: of two overlapping runs only one sends. The state never
     says a channel took a notification it has not taken: a retry or the next tick sends it.
     """
-    claimed = replace(
-        state,
-        outbox=owed,
-        outbox_since=deps.clock() if owed else None,
-    )
+    since = deps.clock() if owed else None
+    claimed = replace(state, delivery=replace(state.delivery, outbox=owed, outbox_since=since))
     try:
         deps.states.save(claimed, expected_version=previous.version if previous else 0)
     except StateConflictError:
@@ -300,16 +297,16 @@ def claim_and_send(
         owed,
         roster.channels,
         links=links(deps.settings, config, state.monitor),
-        memory=previous.channel_memory if previous else {},
+        memory=previous.delivery.channel_memory if previous else {},
         deadline=deadline,
         roster_complete=roster.complete,
     )
     result.deliveries += settlement.deliveries
     settled = replace(
         claimed,
-        outbox=settlement.owed,
-        outbox_since=claimed.outbox_since if settlement.owed else None,
-        channel_memory=settlement.memory,
+        delivery=DeliveryRecord(
+            settlement.owed, since if settlement.owed else None, settlement.memory
+        ),
         version=claimed.version + 1,
     )
     deps.states.save(settled, expected_version=claimed.version)
@@ -330,7 +327,9 @@ def claim_and_send(
 def _read_config(monitor: str, previous: AlertState | None, deps: Dependencies) -> ConfigReading:
     """Today's configuration, or the last valid one while a parameter is wrong."""
     try:
-        reading = deps.parameters.read(monitor, previous.last_valid_config if previous else None)
+        reading = deps.parameters.read(
+            monitor, previous.watches.last_valid_config if previous else None
+        )
     except MonitorError as error:
         return ConfigReading(None, error=error)
     if reading.config is not None:
