@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.digest import HOUR, build_digest, heat_map, render_text, summary
+from ceilingwatch.domain.digest import HOUR, build_digest
+from ceilingwatch.domain.digest_text import heat_map, render_text, summary
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from ceilingwatch.domain.severity import Level

@@ -13,13 +13,14 @@ from ceilingwatch.common.errors import UltravoxAuthError
 from ceilingwatch.domain.alerts import Kind, Measured, Notification
 from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
-from ceilingwatch.domain.digest import build_digest, digest_notification
+from ceilingwatch.domain.digest import build_digest
+from ceilingwatch.domain.digest_text import digest_notification
 from ceilingwatch.domain.last_valid import applied_values, read_config
-from ceilingwatch.domain.lifecycle import channel_problems_notice
 from ceilingwatch.domain.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.state import AlertState, DeliveryRecord, Judgement
+from ceilingwatch.domain.watches import channel_problems_notice
 
 from .builders import API_KEY, START, Replay, config, evaluation_at, tick_time
 from .conftest import SNAPSHOTS, Snapshot

@@ -47,6 +47,12 @@ def register(commands: Any) -> None:
     )
     add_ultravox_flags(parser, 24.0, "how much history to replay")
     add_threshold_flags(parser)
+    _add_rule_flags(parser)
+    parser.set_defaults(run=run)
+
+
+def _add_rule_flags(parser: argparse.ArgumentParser) -> None:
+    """The monitor's parameters beyond the thresholds, with their defaults, to try other rules."""
     parser.add_argument(
         "--warning-recovery", type=percent, help="leave WARNING below this %% (10 below --warning)"
     )
@@ -79,7 +85,6 @@ def register(commands: Any) -> None:
         default=30,
         help="FORECAST when the limit is projected within this many minutes, 0 never (30)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

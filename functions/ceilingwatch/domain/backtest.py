@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
-from ceilingwatch.domain.alerts import Kind
+from ceilingwatch.domain.alerts import Kind, Reading
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.replay import MINUTE, replay
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
@@ -83,7 +83,6 @@ def backtest(
     config = replace(config, forecast_window=window)
     if not history:
         return Backtest((), (), (), window, timedelta(0))
-    origin, until = history[0].start, history[-1].end
     fired = [
         (step.tick, note.reading)
         for step in replay(history, config, minute_peaks=minute_peaks)
@@ -92,23 +91,26 @@ def backtest(
     ]
     crossings = _crossings(history, config.concurrency_limit)
     return Backtest(
-        fires=tuple(
-            ForecastFire(
-                at,
-                reading.calls,
-                float(reading.minutes_to_limit or 0),
-                reading.basis,
-                _reached(history, config, at),
-                window,
-            )
-            for at, reading in fired
-        ),
+        fires=tuple(_fire(history, config, at, reading) for at, reading in fired),
         crossings=crossings,
         missed=tuple(
             c for c in crossings if not any(c - MISS_LOOKBACK <= at <= c for at, _ in fired)
         ),
         window=window,
-        span=until - origin,
+        span=history[-1].end - history[0].start,
+    )
+
+
+def _fire(
+    history: Sequence[ConcurrencyBucket], config: MonitorConfig, at: datetime, reading: Reading
+) -> ForecastFire:
+    return ForecastFire(
+        at,
+        reading.calls,
+        float(reading.minutes_to_limit or 0),
+        reading.basis,
+        _reached(history, config, at),
+        config.forecast_window,
     )
 
 

@@ -38,19 +38,16 @@ from ceilingwatch.domain.config import (
     parameter_path,
 )
 from ceilingwatch.domain.config_notices import track_config
-from ceilingwatch.domain.digest import digest_notification
+from ceilingwatch.domain.digest_text import digest_notification
 from ceilingwatch.domain.evaluation import Evaluation, percent
+from ceilingwatch.domain.health import DEFAULT_RENOTIFY_ERROR
 from ceilingwatch.domain.last_valid import ConfigReading
-from ceilingwatch.domain.lifecycle import (
-    DEFAULT_RENOTIFY_ERROR,
-    account_check_due,
-    advance,
-    channel_problems_notice,
-)
+from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
 from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.state import AlertState, DeliveryRecord, Outcome
+from ceilingwatch.domain.watches import account_check_due, channel_problems_notice
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim, send
 from ceilingwatch.services.weekly import gather_digest
 
