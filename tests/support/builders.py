@@ -9,19 +9,18 @@ from typing import Any
 from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.domain.alerts import (
     NOT_CHECKED,
-    AlertState,
     Failed,
     Measured,
     NoData,
     NotChecked,
     Notification,
     Observation,
-    Outcome,
 )
 from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.evaluation import Evaluation
-from ceilingwatch.domain.lifecycle import advance
+from ceilingwatch.domain.replay import judge_in_turn
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
+from ceilingwatch.domain.state import AlertState, Outcome
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 API_KEY = "uvx-test-key-7f3a9c1e5b"
@@ -61,7 +60,8 @@ def evaluation_at(
 
 @dataclass
 class Replay:
-    """Feeds ticks through the state machine as the scheduler would, collecting what is sent."""
+    """Feeds ticks through the domain's replay loop one at a time, as the scheduler would, so a
+    test can change the configuration or the observation at any tick; collects what is sent."""
 
     cfg: MonitorConfig = field(default_factory=config)
     state: AlertState | None = None
@@ -74,14 +74,11 @@ class Replay:
         observation: Observation,
         cfg: MonitorConfig | None = None,
     ) -> Outcome:
-        outcome = advance(
-            self.state,
-            observation,
-            monitor="prod",
-            tick=tick_time(index),
-            execution_id=f"exec-{index}",
-            config=cfg or self.cfg,
-        )
+        observed = [(tick_time(index), observation, cfg or self.cfg)]
+        (step,) = judge_in_turn(self.state, observed, monitor="prod")
+        return self._record(index, step.outcome)
+
+    def _record(self, index: int, outcome: Outcome) -> Outcome:
         self.state = outcome.state
         self.outcomes.append(outcome)
         self.sent += [(index, n) for n in outcome.notifications]
@@ -101,8 +98,13 @@ class Replay:
         )
 
     def run_series(self, peaks: list[int]) -> list[tuple[int, str, str]]:
-        for index in range(len(peaks)):
-            self.measure(index, peaks)
+        """Bucket i's peak, seen in progress by tick i, as `measure` sees it."""
+        observed = (
+            (tick_time(i), Measured(evaluation_at(i, peaks, self.cfg)), self.cfg)
+            for i in range(len(peaks))
+        )
+        for index, step in enumerate(judge_in_turn(self.state, observed, monitor="prod")):
+            self._record(index, step.outcome)
         return self.log()
 
     def no_data(self, index: int) -> Outcome:

@@ -17,13 +17,15 @@ from ceilingwatch.common.errors import (
     TransientChannelError,
 )
 from ceilingwatch.common.settings import Settings
-from ceilingwatch.domain.alerts import AlertState, Notification
+from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.last_valid import ConfigReading, kept_values, read_config
+from ceilingwatch.domain.last_valid import ConfigReading, KeptValues, kept_values, read_config
 from ceilingwatch.domain.messages import Email, format_email, format_slack
 from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.domain.ports import Account, Channel, Context, Roster
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, TimeSeries, floor_to_bucket
+from ceilingwatch.domain.severity import Severity
+from ceilingwatch.domain.state import AlertState
 from ceilingwatch.services.base import Dependencies
 
 from tests.support.builders import config
@@ -44,7 +46,9 @@ class FakeParameters:
         assert self.cfg is not None
         return self.cfg
 
-    def read(self, monitor: str, last_valid: str = "", *, fresh: bool = False) -> ConfigReading:
+    def read(
+        self, monitor: str, last_valid: KeptValues | None = None, *, fresh: bool = False
+    ) -> ConfigReading:
         """As ParameterStore.read: from `values` when given, else the config (or the error)."""
         if self.values is not None:
             self.calls += 1
@@ -115,7 +119,7 @@ class FakeChannel:
     """A channel with the real routing and formatting; `fail` raises, `hang` never answers."""
 
     name: str
-    min_severity: str = "WARNING"
+    min_severity: Severity = Severity.WARNING
     sent: list[Notification] = field(default_factory=list)
     fail: ChannelError | None = None
     hang: threading.Event | None = None

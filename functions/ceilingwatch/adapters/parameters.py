@@ -6,7 +6,7 @@ from typing import Any
 
 from ceilingwatch.common.errors import AwsServiceError, aws_error_code
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
-from ceilingwatch.domain.last_valid import ConfigReading, read_config
+from ceilingwatch.domain.last_valid import ConfigReading, KeptValues, read_config
 from ceilingwatch.domain.parameter_table import ParameterTable
 
 
@@ -32,7 +32,9 @@ class ParameterStore:
         path = parameter_path(self.prefix, monitor)
         return self.table.parse(monitor, path, self._values(path, fresh=False))
 
-    def read(self, monitor: str, last_valid: str = "", *, fresh: bool = False) -> ConfigReading:
+    def read(
+        self, monitor: str, last_valid: KeptValues | None = None, *, fresh: bool = False
+    ) -> ConfigReading:
         """The configuration to judge with, falling back on `last_valid` while a value is bad.
 
         `fresh` skips the cache: a change event must see the value that was just written.

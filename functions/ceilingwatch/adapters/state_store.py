@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ceilingwatch.adapters.state_codec import state_from_item, state_to_item
 from ceilingwatch.common.errors import AwsServiceError, StateConflictError
-from ceilingwatch.domain.alerts import AlertState, Health
-from ceilingwatch.domain.evaluation import Level
-
-_TIMES = {f.name for f in fields(AlertState) if "datetime" in str(f.type)}
-_INTS = {
-    "episode_peak",
-    "peak",
-    "limit",
-    "unhealthy_runs",
-    "account_ceiling",
-    "forecast_held_runs",
-    "version",
-}
+from ceilingwatch.domain.state import AlertState
 
 
 class StateStore:
@@ -72,43 +59,3 @@ class StateStore:
             "check that the table exists and the function's role may call "
             "dynamodb:GetItem and dynamodb:PutItem on it; throttling clears by itself",
         )
-
-
-def state_to_item(state: AlertState) -> dict[str, dict[str, str]]:
-    item: dict[str, dict[str, str]] = {}
-    for f in fields(AlertState):
-        value = getattr(state, f.name)
-        if value is None or value == "":
-            continue  # absent means unset: the item stays small and readable
-        if isinstance(value, datetime):
-            item[f.name] = {"S": value.isoformat()}
-        elif isinstance(value, Level):
-            item[f.name] = {"S": value.name}
-        elif isinstance(value, Health):
-            item[f.name] = {"S": value.value}
-        elif isinstance(value, int):
-            item[f.name] = {"N": str(value)}
-        else:
-            item[f.name] = {"S": str(value)}
-    item["status"] = {"S": state.status}  # for people reading the table in the console
-    return item
-
-
-def state_from_item(item: dict[str, dict[str, str]]) -> AlertState:
-    known = {f.name for f in fields(AlertState)}
-    values: dict[str, Any] = {}
-    for name, typed in item.items():
-        if name not in known:
-            continue
-        raw = typed.get("S", typed.get("N", ""))
-        if name in _TIMES:
-            values[name] = datetime.fromisoformat(raw)
-        elif name in ("level", "notified_level", "acknowledged_level"):
-            values[name] = Level[raw]
-        elif name == "health":
-            values[name] = Health(raw)
-        elif name in _INTS:
-            values[name] = int(raw)
-        else:
-            values[name] = raw
-    return AlertState(**values)

@@ -10,9 +10,9 @@ from ceilingwatch.channels.http import Poster
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import HEALTH_KINDS, Kind, Notification
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.domain.parameters import Parameter
 from ceilingwatch.domain.ports import Channel, Stream
+from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.values import ROUTED_SEVERITIES, severity
 
 
@@ -31,7 +31,7 @@ class Wiring:
 ChannelBuild = Callable[[MonitorConfig | None, Wiring], Channel | str | None]
 
 
-def min_severity(channel: str, default: str, where: str) -> Parameter:
+def min_severity(channel: str, default: Severity, where: str) -> Parameter:
     """`<channel>-min-severity`: the channel takes a level's messages from this severity up."""
     return Parameter(
         f"{channel}-min-severity",
@@ -57,12 +57,7 @@ def stream_of(note: Notification) -> Stream | None:
     return Stream.CAPACITY if note.kind in LEVEL_KINDS else None
 
 
-def severity_of(name: str) -> Level:
-    """A notification's severity as a level; health and test severities rank above every level."""
-    return Level[name] if name in Level.__members__ else Level.AT_LIMIT
-
-
-def routed(note: Notification, min_severity: str) -> bool:
+def routed(note: Notification, min_severity: Severity) -> bool:
     """Severity routing, shared by every channel.
 
     The monitor's own health, tests, channel problems and the weekly digest reach every channel
@@ -70,12 +65,12 @@ def routed(note: Notification, min_severity: str) -> bool:
     limit change) is judged by the highest level told in its episode, so a channel that got an
     episode's raise also gets its end.
     """
-    floor = Level[min_severity]
+    floor = min_severity.rank
     if note.kind in LEVEL_KINDS:
-        told = severity_of(note.severity)
+        told = note.severity.rank
         if note.kind in (Kind.RESOLVED, Kind.LIMIT_CHANGED) and note.previous_severity:
-            told = max(told, severity_of(note.previous_severity))
+            told = max(told, note.previous_severity.rank)
         return told >= floor
     if note.kind in SEVERITY_ROUTED_NOTICES:
-        return severity_of(note.severity) >= floor
+        return note.severity.rank >= floor
     return True

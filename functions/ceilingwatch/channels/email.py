@@ -14,17 +14,18 @@ from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.messages import format_email
 from ceilingwatch.domain.parameters import PlugIn
 from ceilingwatch.domain.ports import Context
+from ceilingwatch.domain.severity import Severity
 
 # SNS refuses these for the message itself: sending it again cannot succeed.
 PERMANENT_CODES = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})
-MIN_SEVERITY = min_severity("email", "WARNING", "by email (always on: the template's topic)")
+MIN_SEVERITY = min_severity("email", Severity.WARNING, "by email (always on: the template's topic)")
 
 
 class EmailChannel:
     name = "email"
 
     def __init__(
-        self, client: Callable[[], Any], topic_arn: str, min_severity: str = "WARNING"
+        self, client: Callable[[], Any], topic_arn: str, min_severity: Severity = Severity.WARNING
     ) -> None:
         # Built on first use, with bounded timeouts and attempts, by the composition root.
         self.client = client

@@ -13,6 +13,7 @@ from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.messages import facts, title
 from ceilingwatch.domain.parameters import Parameter, PlugIn
 from ceilingwatch.domain.ports import Channel, Context, Stream
+from ceilingwatch.domain.severity import Severity
 
 PAGERDUTY = Endpoint(
     "PagerDuty",
@@ -22,13 +23,14 @@ PAGERDUTY = Endpoint(
         429: "PagerDuty is rate-limiting this routing key (429)",
     },
 )
+# Events API v2's severity words; a severity not listed here is sent as "warning".
 SEVERITY = {
-    "WARNING": "warning",
-    "CRITICAL": "critical",
-    "AT_LIMIT": "critical",
-    "ERROR": "error",
-    "NO_DATA": "warning",
-    "TEST": "info",
+    Severity.WARNING: "warning",
+    Severity.CRITICAL: "critical",
+    Severity.AT_LIMIT: "critical",
+    Severity.ERROR: "error",
+    Severity.NO_DATA: "warning",
+    Severity.TEST: "info",
 }
 SUMMARY_LIMIT = 1024
 RESOLVING = frozenset({Kind.RESOLVED, Kind.MONITOR_RECOVERED})
@@ -61,7 +63,7 @@ ROUTING_KEY = Parameter(
     default_text="none (no PagerDuty)",
     check=_routing_key_check,
 )
-MIN_SEVERITY = min_severity("pagerduty", "CRITICAL", "to PagerDuty (incidents only)")
+MIN_SEVERITY = min_severity("pagerduty", Severity.CRITICAL, "to PagerDuty (incidents only)")
 
 
 def build(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
@@ -88,7 +90,7 @@ class PagerDutyChannel:
         poster: Poster,
         *,
         events_url: str = PAGERDUTY_EVENTS_URL,
-        min_severity: str = "CRITICAL",
+        min_severity: Severity = Severity.CRITICAL,
     ) -> None:
         self.routing_key = routing_key
         self.poster = poster
@@ -167,7 +169,9 @@ def format_trigger(note: Notification, key: str, links: Mapping[str, str]) -> di
 
 def _resolves(note: Notification) -> bool:
     # A limit raised until the level is OK ends the episode as a resolve does.
-    return note.kind in RESOLVING or (note.kind is Kind.LIMIT_CHANGED and note.severity == "OK")
+    return note.kind in RESOLVING or (
+        note.kind is Kind.LIMIT_CHANGED and note.severity is Severity.OK
+    )
 
 
 def _new_key(note: Notification, stream: Stream) -> str:

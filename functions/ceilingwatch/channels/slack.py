@@ -10,6 +10,7 @@ from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.parameters import Parameter, PlugIn
 from ceilingwatch.domain.ports import Channel
+from ceilingwatch.domain.severity import Severity
 
 
 def bot_token(raw: str) -> Secret:
@@ -67,7 +68,7 @@ SIGNING_SECRET = Parameter(
     secret=True,
     default_text="none (buttons refused)",
 )
-MIN_SEVERITY = min_severity("slack", "WARNING", "to Slack")
+MIN_SEVERITY = min_severity("slack", Severity.WARNING, "to Slack")
 
 
 def build(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:

@@ -12,6 +12,7 @@ from ceilingwatch.channels.slack_web import SlackApiError, SlackWebApi
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.messages import format_slack
 from ceilingwatch.domain.ports import Context
+from ceilingwatch.domain.severity import Severity
 
 
 class SlackAppChannel:
@@ -23,7 +24,9 @@ class SlackAppChannel:
 
     name = "slack"
 
-    def __init__(self, api: SlackWebApi, channel_id: str, *, min_severity: str = "WARNING") -> None:
+    def __init__(
+        self, api: SlackWebApi, channel_id: str, *, min_severity: Severity = Severity.WARNING
+    ) -> None:
         self.api = api
         self.channel_id = channel_id
         self.min_severity = min_severity

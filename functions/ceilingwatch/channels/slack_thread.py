@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from ceilingwatch.domain.alerts import Kind, Notification, duration
-from ceilingwatch.domain.messages import EMOJI, escape_mrkdwn, plain_text, sparkline, title
+from ceilingwatch.domain.messages import escape_mrkdwn, plain_text, sparkline, title
 from ceilingwatch.domain.ports import Answer, Stream
+from ceilingwatch.domain.severity import Severity
 
 ANSWERS_BLOCK = "ceilingwatch-answers"
 TEXT_LIMIT = 40_000
@@ -34,7 +35,7 @@ class Root:
     channel: str
     ts: str
     since: datetime
-    severity: str = ""
+    severity: Severity | None = None
     peak: int = 0
     limit: int = 0
     headline: str = ""
@@ -57,7 +58,7 @@ class Root:
                 channel=kept["channel"],
                 ts=kept["ts"],
                 since=datetime.fromisoformat(kept["since"]),
-                severity=str(kept.get("severity", "")),
+                severity=Severity(kept["severity"]) if kept.get("severity") else None,
                 peak=int(kept.get("peak", 0)),
                 limit=int(kept.get("limit", 0)),
                 headline=str(kept.get("headline", "")),
@@ -80,7 +81,7 @@ class Root:
                 "channel": self.channel,
                 "ts": self.ts,
                 "since": self.since.isoformat(),
-                "severity": self.severity,
+                "severity": self.severity or "",
                 "peak": self.peak,
                 "limit": self.limit,
                 "headline": self.headline,
@@ -103,7 +104,7 @@ class Root:
         if r is not None:
             peak, limit = max(peak, r.calls), r.limit
             figures = (
-                ("Level", note.severity.replace("_", " ")),
+                ("Level", note.severity.spoken),
                 ("Peak", f"{peak} of {limit} calls in this episode"),
                 ("Now", f"{r.calls} of {limit} calls ({r.percent:.0f}%) at {r.at:%H:%M} UTC"),
                 ("Headroom", f"{max(0, r.headroom)} call{'s' if r.headroom != 1 else ''}"),
@@ -134,7 +135,8 @@ class Root:
         if self.ended:
             header = f"✅ {monitor}: {self.ended}"
         else:
-            header = f"{EMOJI.get(self.severity, '')} {self.headline}".strip()
+            emoji = self.severity.emoji if self.severity else ""
+            header = f"{emoji} {self.headline}".strip()
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": cut(header, HEADER_LIMIT)}},
             {"type": "section", "text": mrkdwn(f"*Why:* {escape_mrkdwn(self.why)}")},
@@ -167,7 +169,7 @@ BROADCAST = frozenset({Kind.ESCALATED, Kind.RESOLVED, Kind.MONITOR_RECOVERED})
 
 
 def ends(note: Notification) -> bool:
-    return note.kind in ENDING or (note.kind is Kind.LIMIT_CHANGED and note.severity == "OK")
+    return note.kind in ENDING or (note.kind is Kind.LIMIT_CHANGED and note.severity is Severity.OK)
 
 
 def starts(note: Notification) -> bool:

@@ -12,6 +12,7 @@ from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.messages import format_slack
 from ceilingwatch.domain.ports import Context
+from ceilingwatch.domain.severity import Severity
 
 SLACK = Endpoint(
     "Slack",
@@ -63,7 +64,7 @@ class SlackWebhookChannel:
         poster: Poster,
         *,
         allowed_prefixes: Sequence[str] = (SLACK_WEBHOOK_PREFIX,),
-        min_severity: str = "WARNING",
+        min_severity: Severity = Severity.WARNING,
     ) -> None:
         self.webhook = webhook
         self.poster = poster

@@ -12,9 +12,10 @@ from ceilingwatch.channels.http import Endpoint, Poster
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig, Secret
-from ceilingwatch.domain.messages import EMOJI, facts, title
+from ceilingwatch.domain.messages import facts, title
 from ceilingwatch.domain.parameters import Parameter, PlugIn
 from ceilingwatch.domain.ports import Channel, Context
+from ceilingwatch.domain.severity import Severity
 
 # Workflows ("Post to a channel when a webhook request is received") URLs live on these hosts.
 WORKFLOWS_HOSTS = (".logic.azure.com", ".powerplatform.com", ".powerautomate.com")
@@ -30,13 +31,14 @@ TEAMS = Endpoint(
         404: "Teams does not know this webhook (404): the flow was deleted; create a new one",
     },
 )
+# The card's colour words; a severity not listed here takes "Default".
 COLOURS = {
-    "OK": "Good",
-    "WARNING": "Warning",
-    "NO_DATA": "Warning",
-    "CRITICAL": "Attention",
-    "AT_LIMIT": "Attention",
-    "ERROR": "Attention",
+    Severity.OK: "Good",
+    Severity.WARNING: "Warning",
+    Severity.NO_DATA: "Warning",
+    Severity.CRITICAL: "Attention",
+    Severity.AT_LIMIT: "Attention",
+    Severity.ERROR: "Attention",
 }
 
 
@@ -76,7 +78,7 @@ WEBHOOK = Parameter(
     default_text="none (no Teams)",
     check=_webhook_check,
 )
-MIN_SEVERITY = min_severity("teams", "WARNING", "to Teams")
+MIN_SEVERITY = min_severity("teams", Severity.WARNING, "to Teams")
 
 
 def build(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
@@ -91,7 +93,9 @@ def build(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
 class TeamsChannel:
     name = "teams"
 
-    def __init__(self, webhook: Secret, poster: Poster, *, min_severity: str = "WARNING") -> None:
+    def __init__(
+        self, webhook: Secret, poster: Poster, *, min_severity: Severity = Severity.WARNING
+    ) -> None:
         self.webhook = webhook
         self.poster = poster
         self.min_severity = min_severity
@@ -112,7 +116,7 @@ class TeamsChannel:
 
 def format_teams(note: Notification, links: Mapping[str, str]) -> dict[str, Any]:
     """The message Workflows posts: one Adaptive Card, cut to fit Teams' size limit."""
-    header = f"{EMOJI.get(note.severity, '')} {title(note)}".strip()
+    header = f"{note.severity.emoji} {title(note)}".strip()
     body: list[dict[str, Any]] = [
         _text(header, weight="Bolder", size="Medium", color=COLOURS.get(note.severity, "Default")),
         _text(f"**Why:** {note.why}"),

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         chart.render(shown, limit, thresholds, now=now, width=width, max_rows=rows, colour=colour)
     )
-    level = outcome.state.level
+    level = outcome.state.judged.level
     print(terminal.labelled(f"{level.name:<9}", outcome.reason, chart.LEVEL_COLOURS[level], colour))
     print(terminal.wrap(f"forecast  {nowcast_text(evaluation)}", indent=10))
     note = next((n for n in outcome.notifications if n.kind is Kind.ACCOUNT_CEILING), None)

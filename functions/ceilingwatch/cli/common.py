@@ -11,8 +11,8 @@ from ceilingwatch.bootstrap import PARAMETERS, ultravox_client
 from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.common.settings import SLACK_WEBHOOK_PREFIX
 from ceilingwatch.domain.config import MONITOR_NAME_RULE, MonitorConfig, Secret, is_monitor_name
-from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.domain.ports import UsageSource
+from ceilingwatch.domain.severity import Level
 
 # One scheme for every command, for scripts: a level only from `check`, 3 for any problem.
 EXIT_OK, EXIT_WARNING, EXIT_CRITICAL, EXIT_PROBLEM = 0, 1, 2, 3

@@ -23,13 +23,11 @@ from ceilingwatch.cli.common import (
 )
 from ceilingwatch.cli.flags import add_parameter_flags, add_threshold_flags, add_ultravox_flags
 from ceilingwatch.domain import chart
-from ceilingwatch.domain.alerts import Measured, NoData, Notification
+from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.backtest import backtest, forecast_lines
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.evaluation import Evaluation, Level
-from ceilingwatch.domain.lifecycle import advance
-from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, fill_gaps, floor_to_bucket
-from ceilingwatch.services.observe import WINDOW
+from ceilingwatch.domain.replay import replay
+from ceilingwatch.domain.series import ConcurrencyBucket, fill_gaps, floor_to_bucket
 
 WHY_COLUMN = 45  # where the why starts on a row: "YYYY-MM-DD HH:MM  kind... SEVERITY "
 
@@ -76,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             f"no completed bucket between {start:%H:%M} and {now:%H:%M} UTC to replay",
             "fetch more history with --hours",
         )
-    sent = replay(history, config, monitor=args.monitor, until=now)
+    sent = would_send(history, config, until=now)
     colour = terminal.use_colour(sys.stdout)
     width, rows = terminal.size()
     limit, thresholds = config.concurrency_limit, config.thresholds
@@ -98,31 +96,12 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def replay(
-    history: Sequence[ConcurrencyBucket], config: MonitorConfig, *, monitor: str, until: datetime
+def would_send(
+    history: Sequence[ConcurrencyBucket], config: MonitorConfig, *, until: datetime
 ) -> list[Sent]:
-    """Ticks one minute past each boundary, each seeing the completed buckets of its hour."""
-    state = None
-    sent: list[Sent] = []
-    tick = history[0].start + BUCKET + timedelta(minutes=1)
-    index = 0
-    while tick <= until:
-        window_start = floor_to_bucket(tick - WINDOW)
-        visible = tuple(b for b in history if window_start <= b.start and b.completed_by(tick))
-        evaluation = Evaluation(visible, config.concurrency_limit, config.thresholds, tick)
-        outcome = advance(
-            state,
-            Measured(evaluation) if visible else NoData(),
-            monitor=monitor,
-            tick=tick,
-            execution_id=f"replay-{index}",
-            config=config,
-        )
-        state = outcome.state
-        sent += [Sent(tick, note) for note in outcome.notifications]
-        tick += BUCKET
-        index += 1
-    return sent
+    """What would have been sent: ticks a minute past each boundary, on completed buckets."""
+    steps = replay(history, config, until=until)
+    return [Sent(step.tick, note) for step in steps for note in step.outcome.notifications]
 
 
 def _row(entry: Sent, colour: bool, width: int) -> str:
@@ -133,7 +112,7 @@ def _row(entry: Sent, colour: bool, width: int) -> str:
     indent = WHY_COLUMN if width - WHY_COLUMN >= 30 else 2
     text = terminal.wrap(f"{head}{note.severity:<9} {why}", indent=indent, width=width)
     label = f"{note.severity:<9}"
-    severity = terminal.paint(label, _severity_colour(note.severity), colour)
+    severity = terminal.paint(label, note.severity.colour, colour)
     return head + severity + text[len(head) + len(label) :]
 
 
@@ -161,7 +140,3 @@ def _summary(sent: Sequence[Sent]) -> str:
     parts = ", ".join(f"{count} {kind}" for kind, count in counts.items())
     plural = "s" if len(sent) != 1 else ""
     return "\n" + terminal.wrap(f"{len(sent)} message{plural} would have been sent: {parts}.")
-
-
-def _severity_colour(severity: str) -> str:
-    return chart.LEVEL_COLOURS[Level[severity]] if severity in Level.__members__ else "36"

@@ -21,7 +21,7 @@ from ceilingwatch.cli.common import (
     usage,
 )
 from ceilingwatch.cli.flags import add_threshold_flags, instant
-from ceilingwatch.domain.digest import render_text
+from ceilingwatch.domain.digest_text import render_text
 from ceilingwatch.domain.report import render_html
 from ceilingwatch.services.weekly import gather_digest
 

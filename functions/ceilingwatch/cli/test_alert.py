@@ -18,6 +18,7 @@ from ceilingwatch.cli.common import (
 )
 from ceilingwatch.cli.flags import add_aws_flags
 from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.delivery import Status
 from ceilingwatch.services.monitor import run as run_tick
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         env["AWS_REGION"] = args.region
     settings = Settings.from_env(env)
     deps = build_dependencies(settings, region=args.region, on_secrets=lambda *secrets: None)
-    tick = Tick(monitor=args.monitor, scheduled_time=datetime.now(UTC), action="test")
+    tick = Tick(monitor=args.monitor, scheduled_time=datetime.now(UTC), action=Action.TEST)
     result = run_tick(tick, deps, deadline=time.monotonic() + TIME_BUDGET_SECONDS)
     outcomes = {n: o for d in result.deliveries for n, o in d.channels.items()}
     for name, outcome in outcomes.items():

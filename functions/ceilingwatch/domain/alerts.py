@@ -1,23 +1,16 @@
-"""What the monitor remembers and tells: alert states, observations and notifications."""
+"""What a run saw and what the monitor tells: observations and notifications."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.evaluation import Evaluation, Level, percent
+from ceilingwatch.domain.evaluation import Evaluation, percent
 from ceilingwatch.domain.plan import Subscription
-
-
-class Health(StrEnum):
-    """Whether the monitor could judge at all; kept apart from the level it last judged."""
-
-    HEALTHY = "HEALTHY"
-    NO_DATA = "NO_DATA"
-    ERROR = "ERROR"
+from ceilingwatch.domain.severity import Severity
 
 
 class Kind(StrEnum):
@@ -88,73 +81,15 @@ class Notification:
 
     kind: Kind
     monitor: str
-    severity: str
+    severity: Severity
     why: str
     at: datetime
     reading: Reading | None = None
     fix: str = ""
-    previous_severity: str = ""
+    previous_severity: Severity | None = None
     episode: str = ""
     headline: str = ""  # the subject's figures when no reading has them (the digest's peak)
     detail: str = ""  # a long plain-text body (the digest), shown in full where a channel can
-
-
-@dataclass(frozen=True)
-class AlertState:
-    """What the monitor remembers between runs, one item per monitor."""
-
-    monitor: str
-    level: Level = Level.OK
-    level_since: datetime | None = None
-    health: Health = Health.HEALTHY
-    notified_level: Level = Level.OK
-    notified_at: datetime | None = None
-    episode_started_at: datetime | None = None
-    episode_peak: int = 0
-    episode_peak_at: datetime | None = None
-    peak: int = 0
-    peak_at: datetime | None = None
-    limit: int | None = None
-    seen_through: datetime | None = None
-    last_tick: datetime | None = None
-    last_execution_id: str = ""
-    unhealthy_runs: int = 0
-    unhealthy_tick: datetime | None = None
-    health_notified_at: datetime | None = None
-    last_error: str = ""
-    account_ceiling: int | None = None
-    account_checked_at: datetime | None = None
-    account_ceiling_notified: str = ""
-    forecast_held_runs: int = 0
-    forecast_held_at: datetime | None = None
-    forecast_fired_at: datetime | None = None
-    forecast_alerted_at: datetime | None = None
-    plan_risk_notified: str = ""
-    reason: str = ""
-    # The judging parameters of the last valid configuration (JSON, never a secret), what a
-    # run judges with while a parameter is wrong; and the problems last told, and when.
-    last_valid_config: str = ""
-    config_problems: str = ""
-    config_notified_at: datetime | None = None
-    outbox: str = ""
-    outbox_since: datetime | None = None
-    channel_memory: str = ""
-    channel_problems_notified: str = ""
-    channel_problems_notified_at: datetime | None = None
-    # Answers from Slack's buttons, for the current capacity episode (see responses.py).
-    snoozed_until: datetime | None = None
-    snoozed_by: str = ""
-    acknowledged_level: Level | None = None
-    acknowledged_by: str = ""
-    version: int = 0
-
-    @property
-    def status(self) -> str:
-        """The one word a dashboard shows: the health problem if any, else the level."""
-        return self.health.value if self.health is not Health.HEALTHY else self.level.name
-
-    def already_judged(self, tick: datetime) -> bool:
-        return self.last_tick is not None and tick <= self.last_tick
 
 
 class NotChecked:
@@ -182,16 +117,6 @@ class Failed:
 
 
 Observation = Measured | NoData | Failed
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The next state, what must be sent, and what a mute or a dry run held back."""
-
-    state: AlertState
-    notifications: tuple[Notification, ...]
-    reason: str
-    suppressed: tuple[Notification, ...] = field(default=())
 
 
 def duration(span: timedelta) -> str:

@@ -7,16 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
-from ceilingwatch.domain.alerts import AlertState, Kind, Measured, NoData, Reading
+from ceilingwatch.domain.alerts import Kind, Reading
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.evaluation import Evaluation
-from ceilingwatch.domain.lifecycle import advance
-from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket, floor_to_bucket
+from ceilingwatch.domain.replay import MINUTE, replay
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 
-WINDOW = timedelta(hours=1)
-TICK_OFFSET = timedelta(minutes=1)  # each tick runs a minute into its bucket, like the schedule
 MISS_LOOKBACK = timedelta(hours=2)  # a crossing with no FORECAST this long before it was missed
-MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -87,64 +83,35 @@ def backtest(
     config = replace(config, forecast_window=window)
     if not history:
         return Backtest((), (), (), window, timedelta(0))
-    origin, until = history[0].start, history[-1].end
-    state: AlertState | None = None
-    fired: list[tuple[datetime, Reading]] = []
-    tick = origin + BUCKET + TICK_OFFSET
-    while tick <= until:
-        visible = _visible(history, tick, origin, minute_peaks)
-        evaluation = Evaluation(visible, config.concurrency_limit, config.thresholds, tick)
-        outcome = advance(
-            state,
-            Measured(evaluation) if visible else NoData(),
-            monitor=config.monitor,
-            tick=tick,
-            config=config,
-        )
-        state = outcome.state
-        fired += [
-            (tick, note.reading)
-            for note in outcome.notifications + outcome.suppressed
-            if note.kind is Kind.FORECAST and note.reading is not None
-        ]
-        tick += BUCKET
+    fired = [
+        (step.tick, note.reading)
+        for step in replay(history, config, minute_peaks=minute_peaks)
+        for note in step.outcome.notifications + step.outcome.suppressed
+        if note.kind is Kind.FORECAST and note.reading is not None
+    ]
     crossings = _crossings(history, config.concurrency_limit)
     return Backtest(
-        fires=tuple(
-            ForecastFire(
-                at,
-                reading.calls,
-                float(reading.minutes_to_limit or 0),
-                reading.basis,
-                _reached(history, config, at),
-                window,
-            )
-            for at, reading in fired
-        ),
+        fires=tuple(_fire(history, config, at, reading) for at, reading in fired),
         crossings=crossings,
         missed=tuple(
             c for c in crossings if not any(c - MISS_LOOKBACK <= at <= c for at, _ in fired)
         ),
         window=window,
-        span=until - origin,
+        span=history[-1].end - history[0].start,
     )
 
 
-def _visible(
-    history: Sequence[ConcurrencyBucket],
-    tick: datetime,
-    origin: datetime,
-    minute_peaks: Sequence[int] | None,
-) -> tuple[ConcurrencyBucket, ...]:
-    window_start = floor_to_bucket(tick - WINDOW)
-    visible = [b for b in history if window_start <= b.start and b.completed_by(tick)]
-    if minute_peaks is not None:
-        current = floor_to_bucket(tick)
-        first, last = (current - origin) // MINUTE, (tick - origin) // MINUTE
-        so_far = minute_peaks[first:last]
-        if so_far:
-            visible.append(ConcurrencyBucket(current, max(so_far)))
-    return tuple(visible)
+def _fire(
+    history: Sequence[ConcurrencyBucket], config: MonitorConfig, at: datetime, reading: Reading
+) -> ForecastFire:
+    return ForecastFire(
+        at,
+        reading.calls,
+        float(reading.minutes_to_limit or 0),
+        reading.basis,
+        _reached(history, config, at),
+        config.forecast_window,
+    )
 
 
 def _crossings(history: Sequence[ConcurrencyBucket], limit: int) -> tuple[datetime, ...]:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.evaluation import Level, classify
+from ceilingwatch.domain.evaluation import classify
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.severity import Level, Severity
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 IN_PROGRESS = "▲"
@@ -19,7 +20,7 @@ MIN_PLOT_WIDTH = 12
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # ANSI SGR codes: the bar of a column takes the colour of the level its peak reaches.
-LEVEL_COLOURS = {Level.OK: "32", Level.WARNING: "33", Level.CRITICAL: "35", Level.AT_LIMIT: "31"}
+LEVEL_COLOURS = {level: Severity.of(level).colour for level in Level}
 MARKER_COLOUR = "36"
 
 
@@ -60,15 +61,8 @@ def render(
     # One row per call when the limit is small; else lines closer than a row share one.
     rows = min(limit, max_rows)
     line_rows = _line_rows(lines, limit, rows)
-    labels = _labels(lines)
-    row_labels = {
-        row: " · ".join(labels[line.name] for line in on) for row, on in line_rows.items()
-    }
     gutter = len(str(limit))
-    label_width = 1 + max(len(label) for label in row_labels.values())
-    if width - gutter - 2 - label_width < MIN_PLOT_WIDTH:
-        # A narrow terminal keeps the bars; the counts on the left still name each line.
-        row_labels, label_width = {}, 0
+    row_labels, label_width = _labels_that_fit(lines, line_rows, width - gutter - 2)
     plot_width = max(MIN_PLOT_WIDTH, width - gutter - 2 - label_width)
     group = group_size(buckets, plot_width)
     columns = group_columns(buckets, group, now)
@@ -80,15 +74,7 @@ def render(
     for row in range(rows, 0, -1):
         row_lines = line_rows.get(row, [])
         top = row_lines[0] if row_lines else None
-        cells: list[tuple[str, str | None]] = []
-        for column, height in zip(columns, heights, strict=True):
-            fill = min(8, max(0, height - (row - 1) * 8))
-            if fill:
-                cells.append((EIGHTHS[fill], LEVEL_COLOURS[_level(column, limit, thresholds)]))
-            elif top is not None:
-                cells.append((top.char, LEVEL_COLOURS[top.level]))
-            else:
-                cells.append((" ", None))
+        cells = _cells(columns, heights, row, top, limit, thresholds)
         left = f"{top.calls:>{gutter}} ┤" if top else f"{'':>{gutter}} │"
         right = " " + row_labels[row] if row in row_labels else ""
         out.append((left + _paint(cells, colour) + right).rstrip())
@@ -99,6 +85,42 @@ def render(
         legend[0] = _paint([(IN_PROGRESS, MARKER_COLOUR)], colour) + legend[0][1:]
         out += legend
     return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def _labels_that_fit(
+    lines: list[Line], line_rows: dict[int, list[Line]], room: int
+) -> tuple[dict[int, str], int]:
+    """Each reference row's label and their width; none where they would squeeze the bars."""
+    labels = _labels(lines)
+    row_labels = {
+        row: " · ".join(labels[line.name] for line in on) for row, on in line_rows.items()
+    }
+    label_width = 1 + max(len(label) for label in row_labels.values())
+    if room - label_width < MIN_PLOT_WIDTH:
+        # A narrow terminal keeps the bars; the counts on the left still name each line.
+        return {}, 0
+    return row_labels, label_width
+
+
+def _cells(
+    columns: list[Column],
+    heights: list[int],
+    row: int,
+    top: Line | None,
+    limit: int,
+    thresholds: Thresholds,
+) -> list[tuple[str, str | None]]:
+    """One row of the plot: each column's bar in eighths, else the row's reference line."""
+    cells: list[tuple[str, str | None]] = []
+    for column, height in zip(columns, heights, strict=True):
+        fill = min(8, max(0, height - (row - 1) * 8))
+        if fill:
+            cells.append((EIGHTHS[fill], LEVEL_COLOURS[_level(column, limit, thresholds)]))
+        elif top is not None:
+            cells.append((top.char, LEVEL_COLOURS[top.level]))
+        else:
+            cells.append((" ", None))
+    return cells
 
 
 def _wrapped(text: str, width: int) -> list[str]:

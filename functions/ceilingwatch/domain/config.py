@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ceilingwatch.common.errors import ConfigProblem
+from ceilingwatch.domain.choices import NoDataPolicy
 
 # One path segment under the prefix, also in dashboard, alarm and alias names, whose common
 # alphabet is letters, digits, '-' and '_': the templates' MonitorName AllowedPattern is this.
@@ -69,7 +70,7 @@ class MonitorConfig:
     renotify_critical: timedelta = timedelta(hours=1)
     renotify_error: timedelta = timedelta(hours=4)
     error_after_runs: int = 3
-    no_data_policy: str = "quiet"
+    no_data_policy: NoDataPolicy = NoDataPolicy.QUIET
     mute_until: datetime | None = None
     dry_run: bool = False
     forecast_window: timedelta = timedelta(minutes=30)  # 0 = no FORECAST notifications

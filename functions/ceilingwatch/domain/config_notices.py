@@ -8,14 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem
-from ceilingwatch.domain.alerts import AlertState, Kind, Notification
+from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import MonitorConfig, is_monitor_name
 from ceilingwatch.domain.evaluation import percent
 from ceilingwatch.domain.last_valid import ConfigReading
 from ceilingwatch.domain.parameter_table import ParameterTable
+from ceilingwatch.domain.severity import Severity
+from ceilingwatch.domain.state import AlertState
 from ceilingwatch.domain.values import ECHO_LIMIT
 
-SEVERITY = "CONFIG"
+SEVERITY = Severity.CONFIG
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,9 @@ def track_config(
 
     While muted nothing is told and nothing marked told, so the notice goes out on expiry.
     """
-    if reading.valid_values:
-        state = replace(state, last_valid_config=reading.valid_values)
+    if reading.valid_values is not None:
+        kept = replace(state.watches, last_valid_config=reading.valid_values)
+        state = replace(state, watches=kept)
     told, note = config_notice(state, reading, path, tick, interval)
     if note is not None and muted:
         return state, None
@@ -79,11 +82,13 @@ def config_notice(
 ) -> tuple[AlertState, Notification | None]:
     problems = reading.problems
     signature = "; ".join(p.text for p in problems)
+    watches = state.watches
     if not problems:
-        return replace(state, config_problems="", config_notified_at=None), None
-    last = state.config_notified_at
+        cleared = replace(watches, config_problems="", config_problems_at=None)
+        return replace(state, watches=cleared), None
+    last = watches.config_problems_at
     repeat_due = last is not None and bool(interval) and tick - last >= interval
-    if signature == state.config_problems and last is not None and not repeat_due:
+    if signature == watches.config_problems and last is not None and not repeat_due:
         return state, None
     note = Notification(
         Kind.CONFIG,
@@ -93,7 +98,8 @@ def config_notice(
         tick,
         fix=f"correct the parameters named above under {path}; each change is checked at once",
     )
-    return replace(state, config_problems=signature, config_notified_at=tick), note
+    told = replace(watches, config_problems=signature, config_problems_at=tick)
+    return replace(state, watches=told), note
 
 
 def _problems_why(reading: ConfigReading) -> str:
@@ -176,10 +182,11 @@ def _short(problems: list[ConfigProblem], path: str) -> str:
 
 
 def _now(config: MonitorConfig | None, state: AlertState | None) -> str:
-    if config is None or state is None or state.last_tick is None:
+    if config is None or state is None or state.judged.last_tick is None:
         return "; the next run judges with it"
-    share = percent(state.peak, config.concurrency_limit)
-    return f"; now at {share:.0f} % of the limit (the last hour's peak, {state.peak} calls)"
+    peak = state.judged.peak
+    share = percent(peak, config.concurrency_limit)
+    return f"; now at {share:.0f} % of the limit (the last hour's peak, {peak} calls)"
 
 
 def _verb(change: ParameterChange) -> str:

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
 
 from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.series import ConcurrencyBucket
-
-
-class Level(IntEnum):
-    """How close the calls came to the ceiling; ordered, so a rise is `new > old`."""
-
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    AT_LIMIT = 3
-
-    @property
-    def alerting(self) -> bool:
-        return self is not Level.OK
+from ceilingwatch.domain.severity import Level
 
 
 def percent(calls: int, limit: int) -> float:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
 
-from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.severity import Level
 
 RECENT_BUCKETS = 12  # the completed buckets of the last hour
 MIN_POINTS = 6  # fewer points cannot tell a trend from noise

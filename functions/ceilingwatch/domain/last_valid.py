@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -14,6 +13,8 @@ from ceilingwatch.domain.parameter_table import ParameterTable
 # today's while any is wrong. Never a secret: a rejected webhook turns its channel off instead.
 # A required value that is never kept (the key) gets this, only to make stored values parse.
 PLACEHOLDER = "stored-values-only"
+# Parameter values by short name (`warning-percent`), as a person wrote them.
+KeptValues = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,15 @@ class ConfigReading:
 
     config: MonitorConfig | None
     problems: tuple[ConfigProblem, ...] = ()
-    # The values to keep with the state: set when the current ones are valid.
-    valid_values: str = ""
+    # The values to keep with the state: set (maybe empty) when the current ones are valid.
+    valid_values: KeptValues | None = None
     error: MonitorError | None = None  # why nothing can be judged, when config is None
     # Today's values of the parameters that are not secret, as written (a change's "new").
     written: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def falling_back(self) -> bool:
-        return self.config is not None and not self.valid_values
+        return self.config is not None and self.valid_values is None
 
 
 def read_config(
@@ -43,7 +44,7 @@ def read_config(
     monitor: str,
     path: str,
     values: Mapping[str, str],
-    last_valid: str = "",
+    last_valid: KeptValues | None = None,
 ) -> ConfigReading:
     """The configuration to judge with: the current one if valid, else the last valid one."""
     written = {k: v.strip() for k, v in values.items() if k not in table.secret_names}
@@ -55,16 +56,15 @@ def read_config(
     # Only the values a person set: the state item stays under DynamoDB's 1 KB write unit, and
     # defaults that follow a threshold follow it again when the values are read back.
     kept = {row.name: written[row.name] for row in table.kept if written.get(row.name)}
-    return ConfigReading(config, (), json.dumps(kept, sort_keys=True), written=written)
+    return ConfigReading(config, (), kept, written=written)
 
 
-def kept_values(table: ParameterTable, config: MonitorConfig) -> str:
-    """The configuration's non-secret values as it applies them (defaults included), as JSON."""
-    kept = {row.name: value for row in table.kept if (value := row.applied(config))}
-    return json.dumps(kept, sort_keys=True)
+def kept_values(table: ParameterTable, config: MonitorConfig) -> dict[str, str]:
+    """The configuration's non-secret values as it applies them (defaults included)."""
+    return {row.name: value for row in table.kept if (value := row.applied(config))}
 
 
-def applied_values(table: ParameterTable, last_valid: str) -> dict[str, str] | None:
+def applied_values(table: ParameterTable, last_valid: KeptValues | None) -> dict[str, str] | None:
     """What the last valid configuration applied, defaults included: a change's "before"."""
     stored = decode_values(table, last_valid)
     if stored is None:
@@ -82,7 +82,7 @@ def _fall_back(
     monitor: str,
     path: str,
     values: Mapping[str, str],
-    last_valid: str,
+    last_valid: KeptValues | None,
     error: ConfigurationError,
 ) -> ConfigReading:
     stored = decode_values(table, last_valid)
@@ -107,8 +107,8 @@ def _never_valid(path: str, error: ConfigurationError) -> ConfigurationError:
     )
 
 
-def decode_values(table: ParameterTable, text: str) -> dict[str, str] | None:
-    if not text:
+def decode_values(table: ParameterTable, last_valid: KeptValues | None) -> dict[str, str] | None:
+    """The stored values this code judges with: a parameter it no longer knows is left out."""
+    if last_valid is None:
         return None
-    raw = json.loads(text)
-    return {k: str(v) for k, v in raw.items() if k in table.kept_names}
+    return {k: v for k, v in last_valid.items() if k in table.kept_names}

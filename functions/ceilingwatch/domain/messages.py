@@ -12,17 +12,6 @@ from ceilingwatch.domain.evaluation import percent
 SPARK = "▁▂▃▄▅▆▇█"
 SUBJECT_LIMIT = 100  # SNS rejects longer email subjects
 
-EMOJI = {
-    "OK": "✅",
-    "WARNING": "🟡",
-    "CRITICAL": "🟠",
-    "AT_LIMIT": "🔴",
-    "ERROR": "⚠️",
-    "NO_DATA": "❔",
-    "TEST": "🧪",
-    "INFO": "📈",
-    "CONFIG": "🛠️",
-}
 # Kinds whose why is short enough to be the subject itself: a change's verdict, a bad parameter.
 WHY_IS_SUBJECT = frozenset({Kind.CONFIG, Kind.CONFIG_CHANGED})
 
@@ -115,8 +104,8 @@ def title(note: Notification) -> str:
     if r is not None and past and note.kind is Kind.RESOLVED:
         shown = _now_percent(r)  # a resolve is about now, not the peak that ended it
     return (PAST_TITLES if past and note.kind in PAST_TITLES else TITLES)[note.kind].format(
-        severity=note.severity.replace("_", " "),
-        previous=note.previous_severity.replace("_", " "),
+        severity=note.severity.spoken,
+        previous=note.previous_severity.spoken if note.previous_severity else "",
         monitor=note.monitor,
         percent=shown,
         eta=f"~{r.minutes_to_limit} min at this rate" if r and r.minutes_to_limit else "soon",
@@ -132,8 +121,8 @@ def _now_percent(r: Reading) -> str:
 def plain_text(note: Notification) -> str:
     """The one line a phone's lock screen shows: severity, figures and the why."""
     if note.kind in WHY_IS_SUBJECT:
-        return f"{EMOJI.get(note.severity, '')} [{note.severity}] {note.monitor}: {note.why}"
-    return f"{EMOJI.get(note.severity, '')} {subject(note)}: {note.why}".strip()
+        return f"{note.severity.emoji} [{note.severity}] {note.monitor}: {note.why}"
+    return f"{note.severity.emoji} {subject(note)}: {note.why}".strip()
 
 
 def format_email(note: Notification, links: Mapping[str, str]) -> Email:
@@ -155,12 +144,12 @@ def format_email(note: Notification, links: Mapping[str, str]) -> Email:
         f"ceilingwatch monitor {note.monitor!r}, run of {note.at:%Y-%m-%d %H:%M} UTC. "
         "To silence it for a while, set its mute-until parameter.",
     ]
-    attributes = {"severity": note.severity, "monitor": note.monitor, "kind": note.kind.value}
+    attributes = {"severity": note.severity.value, "monitor": note.monitor, "kind": note.kind.value}
     return Email(subject(note), "\n".join(lines) + "\n", attributes)
 
 
 def format_slack(note: Notification, links: Mapping[str, str]) -> dict[str, Any]:
-    header = f"{EMOJI.get(note.severity, '')} {title(note)}".strip()
+    header = f"{note.severity.emoji} {title(note)}".strip()
     why = f"*Why:* {_escape(note.why)}"
     if note.episode:
         why += f"\n*Episode:* {_escape(note.episode)}"

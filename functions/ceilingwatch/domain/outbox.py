@@ -1,14 +1,14 @@
-"""The outbox and the channels' memory, as JSON on the state item: codecs beside their store."""
+"""What is owed to which channel, and what each channel remembers between runs."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from ceilingwatch.domain.alerts import AlertState, Kind, Notification, Reading
-from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.alerts import Notification
+
+# Per channel, what it keeps between runs (a PagerDuty incident key, a Slack thread's root).
+ChannelMemory = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -17,59 +17,3 @@ class Owed:
 
     notification: Notification
     channels: tuple[str, ...] | None = None
-
-
-def encode_outbox(owed: tuple[Owed, ...]) -> str:
-    """What is owed, as JSON for the state item: claimed with the state, settled per channel."""
-    if not owed:
-        return ""
-    return json.dumps(
-        [{"note": _plain(asdict(entry.notification)), "owed": entry.channels} for entry in owed],
-        separators=(",", ":"),
-    )
-
-
-def decode_outbox(text: str) -> tuple[Owed, ...]:
-    if not text:
-        return ()
-    owed = []
-    for raw in json.loads(text):
-        # An outbox written before per-channel settlement holds bare notes, owed to every channel.
-        note, channels = (raw["note"], raw["owed"]) if "note" in raw else (raw, None)
-        owed.append(Owed(_note(note), tuple(channels) if channels is not None else None))
-    return tuple(owed)
-
-
-def channel_memory(state: AlertState | None) -> dict[str, dict[str, str]]:
-    """What each channel keeps between runs (a PagerDuty incident key, a Slack thread)."""
-    if state is None or not state.channel_memory:
-        return {}
-    loaded: dict[str, dict[str, str]] = json.loads(state.channel_memory)
-    return loaded
-
-
-def encode_channel_memory(memory: dict[str, dict[str, str]]) -> str:
-    kept = {name: values for name, values in memory.items() if values}
-    return json.dumps(kept, separators=(",", ":"), sort_keys=True) if kept else ""
-
-
-def _note(raw: dict[str, Any]) -> Notification:
-    reading = raw.pop("reading")
-    if reading is not None:
-        reading["at"] = datetime.fromisoformat(reading["at"])
-        if reading.get("observed_at"):
-            reading["observed_at"] = datetime.fromisoformat(reading["observed_at"])
-        reading["series"] = tuple(reading["series"])
-        reading["thresholds"] = Thresholds(**reading["thresholds"])
-        reading = Reading(**reading)
-    raw["kind"] = Kind(raw["kind"])
-    raw["at"] = datetime.fromisoformat(raw["at"])
-    return Notification(reading=reading, **raw)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value.isoformat() if isinstance(value, datetime) else value

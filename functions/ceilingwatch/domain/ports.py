@@ -8,12 +8,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ceilingwatch.domain.alerts import AlertState, Notification
+from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.last_valid import ConfigReading
+from ceilingwatch.domain.last_valid import ConfigReading, KeptValues
 from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.domain.plan import Subscription
-from ceilingwatch.domain.series import TimeSeries
+from ceilingwatch.domain.series import Bucket, TimeSeries
+from ceilingwatch.domain.state import AlertState
 
 # --- the usage source -----------------------------------------------------------------------
 
@@ -36,7 +37,12 @@ class UsageSource(Protocol):
     """
 
     def concurrency(
-        self, start: datetime, end: datetime, bucket: str = "5min", *, deadline: float
+        self,
+        start: datetime,
+        end: datetime,
+        bucket: Bucket = Bucket.FIVE_MINUTES,
+        *,
+        deadline: float,
     ) -> TimeSeries: ...
 
     def account(self, *, deadline: float) -> Account: ...
@@ -55,7 +61,9 @@ class MonitorParameters(Protocol):
 
     def load(self, monitor: str) -> MonitorConfig: ...
 
-    def read(self, monitor: str, last_valid: str = "", *, fresh: bool = False) -> ConfigReading:
+    def read(
+        self, monitor: str, last_valid: KeptValues | None = None, *, fresh: bool = False
+    ) -> ConfigReading:
         """The configuration to judge with, falling back on `last_valid` while a value is bad."""
         ...
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from ceilingwatch.domain.digest import HOUR, Digest, render_text
+from ceilingwatch.domain.digest import HOUR, Digest
+from ceilingwatch.domain.digest_text import render_text
 
 # The page's palette; the browser test looks for these exact colours in a screenshot.
 COLOURS = {

@@ -6,10 +6,31 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from ceilingwatch.common.errors import InvalidResponseError
 
-BUCKET = timedelta(minutes=5)
+
+class Bucket(StrEnum):
+    """The bucket sizes Ultravox's usage endpoint takes; the values are its query words."""
+
+    MINUTE = "minute"
+    FIVE_MINUTES = "5min"
+    HOUR = "hour"
+    DAY = "day"
+
+    @property
+    def span(self) -> timedelta:
+        return _SPANS[self]
+
+
+_SPANS = {
+    Bucket.MINUTE: timedelta(minutes=1),
+    Bucket.FIVE_MINUTES: timedelta(minutes=5),
+    Bucket.HOUR: timedelta(hours=1),
+    Bucket.DAY: timedelta(days=1),
+}
+BUCKET = Bucket.FIVE_MINUTES.span  # what a run judges on
 FIELDS = ("timestamp", "maxTotalCalls", "maxJoinedCalls", "avgTotalCalls", "avgJoinedCalls")
 
 

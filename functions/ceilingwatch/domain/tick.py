@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigurationError
+from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config import MONITOR_NAME_RULE, is_monitor_name
 
 MAX_CLOCK_SKEW = timedelta(minutes=10)
-ACTIONS = ("check", "test", "digest")
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Tick:
     monitor: str
     scheduled_time: datetime
     execution_id: str = ""
-    action: str = "check"
+    action: Action = Action.CHECK
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any], now: datetime) -> Tick:
@@ -43,14 +43,15 @@ def _monitor(event: Mapping[str, Any]) -> str:
     return monitor
 
 
-def _action(event: Mapping[str, Any]) -> str:
-    action = event.get("action", "check")
-    if action not in ACTIONS:
+def _action(event: Mapping[str, Any]) -> Action:
+    raw = event.get("action", Action.CHECK)
+    try:
+        return Action(raw)
+    except ValueError:
         raise ConfigurationError(
-            f"unknown action {str(action)[:20]!r}",
+            f"unknown action {str(raw)[:20]!r}",
             'use "check" (the default), "test" or "digest"',
-        )
-    return str(action)
+        ) from None
 
 
 def _scheduled(raw: object, now: datetime) -> datetime:

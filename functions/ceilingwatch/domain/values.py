@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ceilingwatch.domain.choices import NoDataPolicy
+from ceilingwatch.domain.severity import Severity
+
 # A parser raises ValueError with the words that follow the value ("is not a number; ..."); the
 # reader puts the parameter's name in front, and the value too when it is short and no secret.
 ECHO_LIMIT = 16  # characters of a bad value shown back; API keys and webhook URLs are longer
-NO_DATA_POLICIES = ("quiet", "alert")
+NO_DATA_POLICIES = tuple(NoDataPolicy)
 # Channels take a level's messages from this severity up; PagerDuty pages only for CRITICAL.
-ROUTED_SEVERITIES = ("WARNING", "CRITICAL", "AT_LIMIT")
+ROUTED_SEVERITIES = (Severity.WARNING, Severity.CRITICAL, Severity.AT_LIMIT)
 MAX_FORECAST_MINUTES = 240  # past four hours a projection of the last hour is not a forecast
 
 
@@ -71,17 +74,17 @@ def forecast_minutes(raw: str) -> timedelta:
     return timedelta(minutes=value)
 
 
-def no_data_policy(raw: str) -> str:
+def no_data_policy(raw: str) -> NoDataPolicy:
     if raw not in NO_DATA_POLICIES:
         raise ValueError(f"is not one of {', '.join(NO_DATA_POLICIES)}")
-    return raw
+    return NoDataPolicy(raw)
 
 
-def severity(raw: str) -> str:
+def severity(raw: str) -> Severity:
     value = raw.upper().replace("-", "_")
     if value not in ROUTED_SEVERITIES:
         raise ValueError(f"is not one of {', '.join(ROUTED_SEVERITIES)}")
-    return value
+    return Severity(value)
 
 
 def instant(raw: str) -> datetime:

@@ -7,23 +7,18 @@ from datetime import datetime, timedelta
 
 from ceilingwatch.common.errors import DeliveryError, StateConflictError
 from ceilingwatch.common.settings import Settings
-from ceilingwatch.domain.alerts import AlertState
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.outbox import (
-    Owed,
-    channel_memory,
-    encode_channel_memory,
-    encode_outbox,
-)
+from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.ports import Roster
+from ceilingwatch.domain.state import AlertState, DeliveryRecord
 from ceilingwatch.services.base import Dependencies, RunResult
 from ceilingwatch.services.delivery import Settlement, send
 
 
 def delivering(state: AlertState, now: datetime, grace: timedelta) -> bool:
     """An outbox younger than the grace belongs to a live run; an older one to a dead run."""
-    since = state.outbox_since or now
-    return bool(state.outbox) and now - since < grace
+    since = state.delivery.outbox_since or now
+    return bool(state.delivery.outbox) and now - since < grace
 
 
 def claim_and_send(
@@ -41,11 +36,8 @@ def claim_and_send(
     The claim is a conditional write: of two overlapping runs only one sends. The state never
     says a channel took a notification it has not taken: a retry or the next tick sends it.
     """
-    claimed = replace(
-        state,
-        outbox=encode_outbox(owed),
-        outbox_since=deps.clock() if owed else None,
-    )
+    since = deps.clock() if owed else None
+    claimed = replace(state, delivery=replace(state.delivery, outbox=owed, outbox_since=since))
     try:
         deps.states.save(claimed, expected_version=previous.version if previous else 0)
     except StateConflictError:
@@ -58,7 +50,7 @@ def claim_and_send(
         owed,
         roster.channels,
         links=links(deps.settings, config, state.monitor),
-        memory=channel_memory(previous),
+        memory=previous.delivery.channel_memory if previous else {},
         deadline=deadline,
         roster_complete=roster.complete,
     )
@@ -70,11 +62,10 @@ def claim_and_send(
 
 def _settle(claimed: AlertState, settlement: Settlement, deps: Dependencies) -> None:
     """What is still owed, and what the channels remember, stored over the claim."""
+    since = claimed.delivery.outbox_since if settlement.owed else None
     settled = replace(
         claimed,
-        outbox=encode_outbox(settlement.owed),
-        outbox_since=claimed.outbox_since if settlement.owed else None,
-        channel_memory=encode_channel_memory(settlement.memory),
+        delivery=DeliveryRecord(settlement.owed, since, settlement.memory),
         version=claimed.version + 1,
     )
     deps.states.save(settled, expected_version=claimed.version)

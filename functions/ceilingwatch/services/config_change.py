@@ -6,12 +6,12 @@ from dataclasses import replace
 
 from ceilingwatch.common.errors import MonitorError, UltravoxAuthError
 from ceilingwatch.common.observability import logger
-from ceilingwatch.domain.alerts import AlertState, Notification
+from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict
 from ceilingwatch.domain.last_valid import applied_values
-from ceilingwatch.domain.outbox import decode_outbox
 from ceilingwatch.domain.ports import Roster
+from ceilingwatch.domain.state import AlertState
 from ceilingwatch.services.base import Dependencies, RunResult
 from ceilingwatch.services.claims import claim_and_send, delivering, links
 from ceilingwatch.services.delivery import Delivery, claim, send
@@ -30,7 +30,7 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
     table = deps.parameters.table
     for _ in range(ATTEMPTS):
         previous = deps.states.load(change.monitor)
-        last_valid = previous.last_valid_config if previous else ""
+        last_valid = previous.watches.last_valid_config if previous else None
         reading = deps.parameters.read(change.monitor, last_valid, fresh=True)
         if reading.config is not None:
             deps.on_secrets(*reading.config.secrets())
@@ -44,9 +44,10 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
             result.deliveries += _tell(note, reading.config, roster, deps, deadline)
             break
         state = replace(previous or AlertState(change.monitor), version=_next(previous))
-        if reading.valid_values:
-            state = replace(state, last_valid_config=reading.valid_values)
-        carried = decode_outbox(previous.outbox) if previous else ()
+        if reading.valid_values is not None:
+            kept = replace(state.watches, last_valid_config=reading.valid_values)
+            state = replace(state, watches=kept)
+        carried = previous.delivery.outbox if previous else ()
         owed = carried + claim([note], roster.channels)
         result.skipped = ""
         claim_and_send(previous, state, owed, reading.config, roster, deps, deadline, result)

@@ -12,7 +12,6 @@ from ceilingwatch.common.errors import ChannelError, MonitorError, StateConflict
 from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.outbox import channel_memory, encode_channel_memory
 from ceilingwatch.domain.ports import (
     AlertStates,
     Click,
@@ -81,7 +80,7 @@ def _store(click: Click, deps: Responders) -> tuple[dict[str, str], str]:
         if state is not None and delivering(state, deps.clock(), deps.settings.outbox_grace):
             deps.sleep(BUSY_WAIT)
             continue
-        memory = channel_memory(state)
+        memory = {k: dict(v) for k, v in state.delivery.channel_memory.items()} if state else {}
         mine = memory.get(deps.clicks.name, {})
         if state is None or not deps.clicks.on_open_incident(mine, click):
             # A forged value, another monitor's button, or an episode that is over.
@@ -90,7 +89,7 @@ def _store(click: Click, deps: Responders) -> tuple[dict[str, str], str]:
             )
         changed, said = answer(state, click, deps.clock())
         memory[deps.clicks.name] = deps.clicks.with_answer(mine, said)
-        changed = replace(changed, channel_memory=encode_channel_memory(memory))
+        changed = replace(changed, delivery=replace(changed.delivery, channel_memory=memory))
         try:
             deps.states.save(changed, expected_version=state.version)
         except StateConflictError:

@@ -6,22 +6,18 @@ from dataclasses import replace
 
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.common.observability import logger
-from ceilingwatch.domain.alerts import (
-    AlertState,
-    Failed,
-    Measured,
-    NoData,
-    Notification,
-    Observation,
-    Outcome,
-)
+from ceilingwatch.domain.alerts import Failed, Measured, NoData, Notification, Observation
+from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.config_notices import track_config
+from ceilingwatch.domain.health import DEFAULT_RENOTIFY_ERROR
 from ceilingwatch.domain.last_valid import ConfigReading
-from ceilingwatch.domain.lifecycle import DEFAULT_RENOTIFY_ERROR, advance, channel_problems_notice
-from ceilingwatch.domain.outbox import Owed, decode_outbox
+from ceilingwatch.domain.lifecycle import advance
+from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.ports import Roster
+from ceilingwatch.domain.state import AlertState, Outcome
 from ceilingwatch.domain.tick import Tick
+from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import claim_and_send, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
@@ -31,9 +27,9 @@ from ceilingwatch.services.observe import observe
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     """Judge one tick and deliver what it owes; `deadline` ends the send phase."""
-    if tick.action == "test":
+    if tick.action is Action.TEST:
         return send_test(tick, deps, deadline)
-    if tick.action == "digest":
+    if tick.action is Action.DIGEST:
         return send_digest(tick, deps, deadline)
     return _check(tick, deps, deadline)
 
@@ -47,7 +43,7 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         result.status = previous.status
         return result
     # What an earlier run claimed and a channel has not taken yet goes out with this run's news.
-    carried = decode_outbox(previous.outbox) if previous else ()
+    carried = previous.delivery.outbox if previous else ()
     reading = _read_config(tick.monitor, previous, deps)
     config = reading.config
     roster = deps.channels(config)
@@ -88,7 +84,7 @@ def _carry(
     result: RunResult,
 ) -> RunResult:
     """A tick already judged judges nothing, but what is still owed goes out."""
-    result.skipped = f"tick already judged (last judged {previous.last_tick:%H:%M} UTC)"
+    result.skipped = f"tick already judged (last judged {previous.judged.last_tick:%H:%M} UTC)"
     result.status = previous.status
     if carried:
         again = replace(previous, version=previous.version + 1)
@@ -99,7 +95,8 @@ def _carry(
 def _read_config(monitor: str, previous: AlertState | None, deps: Dependencies) -> ConfigReading:
     """Today's configuration, or the last valid one while a parameter is wrong."""
     try:
-        reading = deps.parameters.read(monitor, previous.last_valid_config if previous else "")
+        last_valid = previous.watches.last_valid_config if previous else None
+        reading = deps.parameters.read(monitor, last_valid)
     except MonitorError as error:
         return ConfigReading(None, error=error)
     if reading.config is not None:
@@ -146,7 +143,7 @@ def _describe(
     result: RunResult, outcome: Outcome, observation: Observation, config: MonitorConfig | None
 ) -> None:
     result.status, result.reason = outcome.state.status, outcome.reason
-    result.level_value = int(outcome.state.level)
+    result.level_value = int(outcome.state.judged.level)
     result.limit = config.concurrency_limit if config else None
     if isinstance(observation, Measured):
         evaluation = observation.evaluation

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ceilingwatch.common.errors import DeliveryError
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.digest import digest_notification
+from ceilingwatch.domain.digest_text import digest_notification
 from ceilingwatch.domain.ports import Roster
+from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import links
@@ -23,7 +24,7 @@ def send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     note = Notification(
         Kind.TEST,
         tick.monitor,
-        "TEST",
+        Severity.TEST,
         f"a test alert through {', '.join(names)}, sent on request; "
         "nothing is wrong and no state changed",
         tick.scheduled_time,

@@ -9,7 +9,6 @@ from ceilingwatch.common.errors import ConfigurationError, MonitorError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.domain.alerts import (
     NOT_CHECKED,
-    AlertState,
     Failed,
     Measured,
     NoData,
@@ -18,9 +17,10 @@ from ceilingwatch.domain.alerts import (
 )
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation
-from ceilingwatch.domain.lifecycle import account_check_due
 from ceilingwatch.domain.ports import Account, UsageSource
 from ceilingwatch.domain.series import TimeSeries, fill_gaps, floor_to_bucket
+from ceilingwatch.domain.state import AlertState
+from ceilingwatch.domain.watches import account_check_due
 
 WINDOW = timedelta(hours=1)
 

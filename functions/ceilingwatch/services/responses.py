@@ -5,23 +5,24 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from ceilingwatch.domain.alerts import AlertState
 from ceilingwatch.domain.ports import Answer, Click, ClickRefusedError
+from ceilingwatch.domain.state import AlertState
 
 SNOOZES = {Answer.SNOOZE_1H: timedelta(hours=1), Answer.SNOOZE_4H: timedelta(hours=4)}
 
 
 def answer(state: AlertState, click: Click, now: datetime) -> tuple[AlertState, str]:
     """The state after the click, and the line the thread and the root show for it."""
-    if not state.level.alerting:
+    level = state.judged.level
+    if not level.alerting:
         raise ClickRefusedError(f"{state.monitor} is back to OK: nothing to snooze or acknowledge")
     who = f"<@{click.user}>"
     if click.action in SNOOZES:
         until = (now + SNOOZES[click.action]).replace(second=0, microsecond=0)
         said = f"⏸️ snoozed by {who} until {until:%H:%M} UTC: a rise still alerts"
-        changed = replace(state, snoozed_until=until, snoozed_by=click.user)
+        answers = replace(state.answers, snoozed_until=until, snoozed_by=click.user)
     else:
-        level = state.level.name.replace("_", " ")
-        said = f"👀 acknowledged by {who} at {level}: no more reminders at it; a rise alerts"
-        changed = replace(state, acknowledged_level=state.level, acknowledged_by=click.user)
-    return replace(changed, version=state.version + 1), said
+        spoken = level.name.replace("_", " ")
+        said = f"👀 acknowledged by {who} at {spoken}: no more reminders at it; a rise alerts"
+        answers = replace(state.answers, acknowledged_level=level, acknowledged_by=click.user)
+    return replace(state, answers=answers, version=state.version + 1), said

@@ -10,7 +10,7 @@ from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.digest import HISTORY, HOUR, Digest, build_digest
 from ceilingwatch.domain.plan import plan_risk
 from ceilingwatch.domain.ports import UsageSource
-from ceilingwatch.domain.series import ConcurrencyBucket
+from ceilingwatch.domain.series import Bucket, ConcurrencyBucket
 
 
 def gather_digest(
@@ -26,7 +26,7 @@ def gather_digest(
     limit = config.concurrency_limit
     end = now.replace(minute=0, second=0, microsecond=0)
     start = end - days * 24 * HOUR
-    hourly = source.concurrency(start, end, "hour", deadline=deadline).buckets
+    hourly = source.concurrency(start, end, Bucket.HOUR, deadline=deadline).buckets
     digest = build_digest(config.monitor, hourly, limit, config.thresholds, now, days=days)
     detail: tuple[ConcurrencyBucket, ...] = ()
     if digest.peak > 0:

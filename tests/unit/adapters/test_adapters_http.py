@@ -24,6 +24,7 @@ from ceilingwatch.common.errors import (
 from ceilingwatch.common.http import retry_after
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.ports import Context
+from ceilingwatch.domain.series import Bucket
 
 from tests.support.builders import API_KEY, WEBHOOK, notification
 
@@ -279,7 +280,7 @@ def test_hourly_history_asks_for_hour_buckets() -> None:
     rows = [{"timestamp": "2026-11-24T14:00:00Z", **dict.fromkeys(counts, 7)}]
     uv, session, _ = client([answer(200, {"timeSeries": rows})])
     start, end = datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)
-    series = uv.concurrency(Secret(API_KEY), start, end, deadline=25.0, bucket="hour")
+    series = uv.concurrency(Secret(API_KEY), start, end, deadline=25.0, bucket=Bucket.HOUR)
     assert [b.max_total_calls for b in series.buckets] == [7]
     assert session.calls[0]["params"]["bucket"] == "hour"
 

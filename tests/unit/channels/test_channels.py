@@ -21,6 +21,7 @@ from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.ports import Context
+from ceilingwatch.domain.severity import Severity
 from ceilingwatch.services.delivery import Status, claim, send
 
 from tests.support.builders import Replay, config, notification
@@ -52,19 +53,19 @@ def episode() -> dict[str, Notification]:
     ],
 )
 def test_routing_by_severity(name: str, floor: str, expected: bool) -> None:
-    assert routed(episode()[name], floor) is expected
+    assert routed(episode()[name], Severity(floor)) is expected
 
 
 def test_a_warning_only_episode_never_reaches_a_critical_channel() -> None:
     replay = Replay()
     replay.run_series([10, 41, 42, 20, 10, 10])
     assert [n.kind for _, n in replay.sent] == [Kind.RAISED, Kind.RESOLVED]
-    assert not any(routed(n, "CRITICAL") for _, n in replay.sent)
+    assert not any(routed(n, Severity.CRITICAL) for _, n in replay.sent)
 
 
 def test_monitor_health_reaches_every_channel_whatever_its_routing() -> None:
-    error = notification(kind=Kind.MONITOR_ERROR, severity="ERROR", reading=None)
-    assert routed(error, "AT_LIMIT")
+    error = notification(kind=Kind.MONITOR_ERROR, severity=Severity.ERROR, reading=None)
+    assert routed(error, Severity.AT_LIMIT)
 
 
 class PagerDuty:
@@ -115,8 +116,8 @@ def test_a_broken_monitor_never_resolves_a_capacity_incident() -> None:
     notes = episode()
     pd = PagerDuty(accepted(3))
     pd.deliver(notes["escalated-CRITICAL"])
-    pd.deliver(notification(kind=Kind.MONITOR_ERROR, severity="ERROR", reading=None))
-    pd.deliver(notification(kind=Kind.MONITOR_RECOVERED, severity="CRITICAL"))
+    pd.deliver(notification(kind=Kind.MONITOR_ERROR, severity=Severity.ERROR, reading=None))
+    pd.deliver(notification(kind=Kind.MONITOR_RECOVERED, severity=Severity.CRITICAL))
     capacity, health, recovered = pd.events()
     assert health["dedup_key"] != capacity["dedup_key"]
     assert recovered == {
@@ -151,7 +152,7 @@ def test_pagerduty_429_and_5xx_are_retried_within_the_budget() -> None:
 
 def test_a_pagerduty_test_leaves_no_incident_open() -> None:
     pd = PagerDuty(accepted(2))
-    pd.deliver(notification(kind=Kind.TEST, severity="TEST", reading=None))
+    pd.deliver(notification(kind=Kind.TEST, severity=Severity.TEST, reading=None))
     trigger, resolve = pd.events()
     assert (trigger["event_action"], resolve["event_action"]) == ("trigger", "resolve")
     assert trigger["dedup_key"] == resolve["dedup_key"] and pd.memory == {}
@@ -261,7 +262,7 @@ def test_a_channel_removed_since_the_claim_is_no_longer_owed_but_an_unknown_one_
 
 
 def test_memory_flows_through_one_channel_in_order() -> None:
-    channel = FakeChannel("pagerduty", min_severity="WARNING")
+    channel = FakeChannel("pagerduty", min_severity=Severity.WARNING)
     notes = list(episode().values())
     settled = send(
         claim(notes, [channel]),
@@ -308,7 +309,7 @@ def test_the_slack_probe_tells_a_live_webhook_without_posting(
     [(Kind.FORECAST, "WARNING"), (Kind.PLAN_RISK, "WARNING"), (Kind.DIGEST, "INFO")],
 )
 def test_foresight_goes_where_a_warning_goes_and_never_pages(kind: Kind, severity: str) -> None:
-    note = notification(kind=kind, severity=severity)
+    note = notification(kind=kind, severity=Severity(severity))
     built = build_channels(
         config(teams_webhook_url=TEAMS_URL, pagerduty_routing_key=ROUTING_KEY),
         Wiring(Settings("state", "arn:aws:sns:us-east-1:1:t"), sns=lambda: None),
@@ -316,7 +317,7 @@ def test_foresight_goes_where_a_warning_goes_and_never_pages(kind: Kind, severit
     takers = {channel.name for channel in built.channels if channel.accepts(note)}
     assert takers == {"email", "slack", "teams"}
     # a channel routed from CRITICAL up takes no FORECAST; the weekly digest reaches it anyway
-    assert routed(note, "CRITICAL") is (kind is Kind.DIGEST)
+    assert routed(note, Severity.CRITICAL) is (kind is Kind.DIGEST)
 
 
 def test_a_malformed_routing_key_is_a_problem_for_the_other_channels_never_echoed() -> None:

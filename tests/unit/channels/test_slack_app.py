@@ -19,6 +19,7 @@ from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.ports import Context, Stream
+from ceilingwatch.domain.severity import Severity
 
 from infra.standins.slack_api import slack_problems
 from tests.support.builders import config, tick_time
@@ -166,7 +167,7 @@ def test_text_past_slacks_limits_is_cut_to_fit() -> None:
 
 
 def test_a_note_outside_any_episode_is_a_message_of_its_own() -> None:
-    test = Notification(Kind.TEST, "prod", "TEST", "a test", tick_time(0))
+    test = Notification(Kind.TEST, "prod", Severity.TEST, "a test", tick_time(0))
     memory, api = deliver(test)
     assert memory == {} and [m for m, _ in api.calls] == ["chat.postMessage"]
 

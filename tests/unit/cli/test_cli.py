@@ -436,7 +436,7 @@ def test_replay_reminds_at_the_renotify_interval(ultravox: FakeUltravox) -> None
         ["replay", "--limit", "50", "--renotify-critical-minutes", "30"]
     )
     config = common.config_from_flags(args, API_KEY)
-    sent = replay.replay(history, config, monitor="prod", until=history[-1].end)
+    sent = replay.would_send(history, config, until=history[-1].end)
     assert [(e.tick.strftime("%H:%M"), e.note.kind.value) for e in sent] == [
         ("12:06", "raised"),
         ("12:36", "reminder"),

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from ceilingwatch.common.errors import UltravoxUnavailableError
 from ceilingwatch.domain.alerts import Kind
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Level
 
 from tests.support.builders import Replay, tick_time
 
@@ -15,7 +15,8 @@ from tests.support.builders import Replay, tick_time
 def answered(replay: Replay, **fields: object) -> None:
     """What the interactions function writes on a click (see responses.answer)."""
     assert replay.state is not None
-    replay.state = replace(replay.state, **fields)  # type: ignore[arg-type]
+    answers = replace(replay.state.answers, **fields)  # type: ignore[arg-type]
+    replay.state = replace(replay.state, answers=answers)
 
 
 def run(replay: Replay, peaks: list[int], start: int) -> None:

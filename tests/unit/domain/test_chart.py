@@ -15,8 +15,9 @@ from ceilingwatch.domain.chart import (
     render,
 )
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.evaluation import Level, classify
+from ceilingwatch.domain.evaluation import classify
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.severity import Level
 
 START = datetime(2026, 11, 24, 12, 40, tzinfo=UTC)
 # Limit 10 gives one row per call; warning at 6 calls, critical at 8.

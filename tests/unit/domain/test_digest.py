@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.digest import HOUR, build_digest, heat_map, render_text, summary
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.digest import HOUR, build_digest
+from ceilingwatch.domain.digest_text import heat_map, render_text, summary
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.severity import Level
 
 # The run: Monday 30 Nov 2026 09:00 UTC; "the week" is Mon 23 Nov 09:00 to Mon 30 Nov 09:00.
 RUN = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -6,7 +6,6 @@ import itertools
 from datetime import datetime, timedelta
 
 import pytest
-from ceilingwatch.domain.evaluation import Level
 from ceilingwatch.domain.forecast import (
     ForecastWatch,
     Nowcast,
@@ -17,6 +16,7 @@ from ceilingwatch.domain.forecast import (
     watch,
 )
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
+from ceilingwatch.domain.severity import Level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from ceilingwatch.bootstrap import PARAMETERS
-from ceilingwatch.domain.alerts import AlertState, Kind
+from ceilingwatch.domain.alerts import Kind
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
 from ceilingwatch.domain.last_valid import ConfigReading, applied_values, read_config
 from ceilingwatch.domain.messages import format_email, format_slack, subject
+from ceilingwatch.domain.state import AlertState, Judgement, Watches
 
 from tests.support.builders import API_KEY, WEBHOOK, tick_time
 
@@ -29,8 +30,10 @@ def valid(**values: str) -> ConfigReading:
 def test_a_valid_configuration_keeps_its_judging_values_and_never_a_secret() -> None:
     reading = valid(**{"warning-percent": "60"})
     assert reading.config is not None and not reading.problems
-    assert API_KEY not in reading.valid_values and WEBHOOK not in reading.valid_values
-    assert '"warning-percent": "60"' in reading.valid_values
+    assert reading.valid_values is not None
+    kept = reading.valid_values.values()
+    assert API_KEY not in kept and WEBHOOK not in kept
+    assert reading.valid_values["warning-percent"] == "60"
 
 
 def test_an_invalid_value_judges_with_the_last_valid_one_and_names_the_parameter() -> None:
@@ -41,7 +44,7 @@ def test_an_invalid_value_judges_with_the_last_valid_one_and_names_the_parameter
     # Today's secret, never a stored one.
     assert reading.config.secret("ultravox-api-key") == Secret(API_KEY)
     assert [p.parameter for p in reading.problems] == ["warning-percent"]
-    assert reading.valid_values == ""  # the last valid values stay what is stored
+    assert reading.valid_values is None  # the last valid values stay what is stored
 
 
 def test_a_configuration_never_valid_cannot_judge_and_says_so() -> None:
@@ -77,7 +80,7 @@ def test_the_config_notice_is_sent_once_then_at_the_reminder_interval() -> None:
             sent.append(index)
     assert sent == [0, 48]
     assert config_notice(state, valid(), PATH, tick_time(61), hours) == (
-        replace(state, config_problems="", config_notified_at=None),
+        replace(state, watches=replace(state.watches, config_problems="", config_problems_at=None)),
         None,
     )
 
@@ -98,7 +101,7 @@ def change(parameter: str, operation: str = "Update") -> ParameterChange:
     return ParameterChange("prod", parameter, operation, tick_time(3))
 
 
-STATE = AlertState("prod", peak=21, last_tick=tick_time(2))
+STATE = AlertState("prod", Judgement(peak=21, last_tick=tick_time(2)))
 
 
 def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
@@ -151,14 +154,14 @@ def test_a_secret_change_never_shows_a_value() -> None:
 
 
 def test_the_last_valid_configuration_survives_the_state_item() -> None:
-    from ceilingwatch.adapters.state_store import state_from_item, state_to_item
+    from ceilingwatch.adapters.state_codec import state_from_item, state_to_item
 
-    state = AlertState(
-        "prod",
+    watches = Watches(
         last_valid_config=valid(**{"warning-percent": "60"}).valid_values,
         config_problems="/ceilingwatch/prod/dry-run = 'maybe' is not true or false",
-        config_notified_at=tick_time(4),
+        config_problems_at=tick_time(4),
     )
+    state = AlertState("prod", watches=watches)
     item = state_to_item(state)
     assert API_KEY not in str(item) and WEBHOOK not in str(item)
     assert state_from_item(item) == state
@@ -197,7 +200,7 @@ def test_a_change_event_carries_its_time_and_operation() -> None:
 
 def test_only_values_a_person_set_are_kept_and_defaults_follow_them_back() -> None:
     kept = valid(**{"warning-percent": "50"}).valid_values
-    assert json.loads(kept) == {"concurrency-limit": "50", "warning-percent": "50"}
+    assert kept == {"concurrency-limit": "50", "warning-percent": "50"}
     before = applied_values(PARAMETERS, kept)
     assert before is not None and before["warning-recovery-percent"] == "40"
     assert before["critical-percent"] == "95" and before["mute-until"] == ""

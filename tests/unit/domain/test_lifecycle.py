@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 from ceilingwatch.common.errors import UltravoxUnavailableError
-from ceilingwatch.domain.alerts import Health, Kind
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.alerts import Kind
+from ceilingwatch.domain.severity import Level
+from ceilingwatch.domain.state import Health
 
 from tests.support.builders import Replay, config, tick_time
 
@@ -87,7 +88,7 @@ def test_raise_says_why_in_one_line() -> None:
         "peak 47 of 50 calls (94%) at 12:05 UTC (bucket in progress); 3 calls of headroom; "
         "warning at 80%, critical at 95%"
     )
-    assert replay.state is not None and replay.state.reason == note.why
+    assert replay.state is not None and replay.state.judged.reason == note.why
 
 
 def test_limit_change_mid_episode_reevaluates_at_once_with_one_notice() -> None:
@@ -118,7 +119,7 @@ def test_mute_suppresses_messages_but_not_state_and_expiry_tells() -> None:
         replay.measure(index, [48] * 6)
     assert replay.log() == [(4, RAISED, "CRITICAL")]
     assert [len(o.suppressed) for o in replay.outcomes[:4]] == [1, 1, 1, 1]
-    assert replay.outcomes[0].state.level is Level.CRITICAL
+    assert replay.outcomes[0].state.judged.level is Level.CRITICAL
 
 
 def test_episode_entirely_inside_a_mute_sends_nothing_after() -> None:
@@ -145,8 +146,8 @@ def test_failures_hold_the_level_and_keep_the_tick_open_for_a_retry() -> None:
     replay = Replay()
     replay.measure(0, [48])
     outcome = replay.fail(1, UltravoxUnavailableError("down"))
-    assert outcome.state.level is Level.CRITICAL
-    assert outcome.state.health is Health.ERROR
+    assert outcome.state.judged.level is Level.CRITICAL
+    assert outcome.state.health.status is Health.ERROR
     assert outcome.state.status == "ERROR"
     assert not outcome.state.already_judged(tick_time(1))
 
@@ -184,7 +185,7 @@ def test_no_data_never_resolves_an_alert() -> None:
     replay.measure(0, [48])
     for index in range(1, 20):
         replay.no_data(index)
-    assert replay.state is not None and replay.state.level is Level.CRITICAL
+    assert replay.state is not None and replay.state.judged.level is Level.CRITICAL
     assert [kind for _, kind, _ in replay.log()] == [RAISED]
 
 

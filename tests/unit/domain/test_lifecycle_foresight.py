@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from ceilingwatch.adapters.state_store import state_from_item, state_to_item
+from ceilingwatch.adapters.state_codec import state_from_item, state_to_item
 from ceilingwatch.domain.alerts import Kind, Measured
 from ceilingwatch.domain.plan import Subscription
 
@@ -57,7 +57,7 @@ def test_a_muted_forecast_is_held_back_and_not_marked_as_told() -> None:
     replay.run_series(RAMP)
     held = [n for o in replay.outcomes for n in o.suppressed if n.kind is Kind.FORECAST]
     assert held and replay.sent == []
-    assert replay.state is not None and replay.state.forecast_fired_at is None
+    assert replay.state is not None and replay.state.told.forecast_fired_at is None
 
 
 def test_a_second_ramp_after_the_episode_resolved_is_forecast_again() -> None:
@@ -87,6 +87,30 @@ def test_plan_risk_is_told_once_per_lapse() -> None:
     assert [n.kind for n in moved.notifications] == [Kind.PLAN_RISK]
 
 
+def test_a_muted_run_keeps_all_it_told_as_it_was_so_expiry_tells_it_all() -> None:
+    muted = config(mute_until=tick_time(5).isoformat())
+    replay, peaks = Replay(), [10] * 4 + [48] * 2
+    for index in range(4):
+        replay.measure(index, peaks)
+    assert replay.state is not None
+    before = replay.state.told
+    lapse = Subscription("pro", expiration=START + timedelta(days=3))
+    seen = Measured(evaluation_at(4, peaks, muted), 40, lapse)
+    held = replay.tick(4, seen, muted)
+    assert {n.kind for n in held.suppressed} == {
+        Kind.RAISED,
+        Kind.ACCOUNT_CEILING,
+        Kind.PLAN_RISK,
+    }
+    assert held.state.told == before  # the whole record, whatever a notice marks in it
+    told = replay.tick(5, Measured(evaluation_at(5, peaks, config()), 40, lapse))
+    assert {n.kind for n in told.notifications} >= {
+        Kind.RAISED,
+        Kind.ACCOUNT_CEILING,
+        Kind.PLAN_RISK,
+    }
+
+
 def _measured(index: int, plan: Subscription) -> Measured:
     return Measured(evaluation_at(index, [10] * (index + 1), config()), subscription=plan)
 
@@ -95,6 +119,7 @@ def test_the_forecast_memory_survives_the_state_table() -> None:
     replay = Replay()
     replay.run_series(RAMP[:8])
     assert replay.state is not None
-    state = replace(replay.state, plan_risk_notified="lapse:2026-12-03T00:00:00+00:00")
-    assert state.forecast_held_runs > 0 and state.forecast_held_at == tick_time(7)
+    told = replace(replay.state.told, plan_risk_key="lapse:2026-12-03T00:00:00+00:00")
+    state = replace(replay.state, told=told)
+    assert state.watches.forecast_held_runs > 0 and state.watches.forecast_held_at == tick_time(7)
     assert state_from_item(state_to_item(state)) == state

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ceilingwatch.domain.alerts import Kind
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.severity import Level
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,7 +49,7 @@ def test_every_rise_to_critical_is_told_within_the_tick(peaks: list[int]) -> Non
         replay.measure(index, peaks)
         if calls >= 48:  # 96 % of 50, at or above critical
             assert replay.state is not None
-            assert replay.state.notified_level >= Level.CRITICAL
+            assert replay.state.told.level >= Level.CRITICAL
 
 
 @settings(max_examples=300, deadline=None)
@@ -59,8 +59,8 @@ def test_messages_are_bounded_by_transitions_plus_reminders(peaks: list[int]) ->
     transitions = sum(
         1
         for before, after in zip(
-            [Level.OK] + [o.state.level for o in replay.outcomes],
-            [o.state.level for o in replay.outcomes],
+            [Level.OK] + [o.state.judged.level for o in replay.outcomes],
+            [o.state.judged.level for o in replay.outcomes],
             strict=False,
         )
         if before != after
@@ -83,7 +83,7 @@ def test_a_forecast_comes_below_critical_and_at_most_once_before_a_resolve(
         if note.kind is Kind.FORECAST:
             assert not open_episode or index - last >= 12, "a second FORECAST in one episode"
             last = index
-            assert replay.outcomes[index].state.level < Level.CRITICAL
+            assert replay.outcomes[index].state.judged.level < Level.CRITICAL
             assert note.reading is not None and note.reading.minutes_to_limit is not None
             assert note.reading.minutes_to_limit <= 30
             open_episode = True

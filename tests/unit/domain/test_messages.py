@@ -11,14 +11,17 @@ from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.channels.pagerduty import format_trigger
 from ceilingwatch.channels.teams import format_teams
 from ceilingwatch.common.errors import UltravoxAuthError
-from ceilingwatch.domain.alerts import AlertState, Kind, Measured, Notification
+from ceilingwatch.domain.alerts import Kind, Measured, Notification
 from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
-from ceilingwatch.domain.digest import build_digest, digest_notification
+from ceilingwatch.domain.digest import build_digest
+from ceilingwatch.domain.digest_text import digest_notification
 from ceilingwatch.domain.last_valid import applied_values, read_config
-from ceilingwatch.domain.lifecycle import channel_problems_notice
 from ceilingwatch.domain.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.domain.plan import Subscription, plan_risk
+from ceilingwatch.domain.severity import Severity
+from ceilingwatch.domain.state import AlertState, DeliveryRecord, Judgement
+from ceilingwatch.domain.watches import channel_problems_notice
 
 from tests.support.builders import API_KEY, START, Replay, config, evaluation_at, tick_time
 from tests.unit.conftest import SNAPSHOTS, Snapshot
@@ -61,7 +64,7 @@ def lifecycle_notifications() -> dict[str, Notification]:
     past.measure(8, [20, 6, 6, 6, 6, 6, 6, 6, 6])
     notes["raised-at_limit-past-peak"] = past.sent[-1][1]
     notes["test"] = Notification(
-        Kind.TEST, "prod", "TEST", "a test alert through email and Slack", tick_time(0)
+        Kind.TEST, "prod", Severity.TEST, "a test alert through email and Slack", tick_time(0)
     )
     quiet = Replay(cfg=config(no_data_policy="alert"))
     for index in range(3):
@@ -100,7 +103,7 @@ def config_notifications() -> tuple[Notification, Notification]:
     last = read_config(PARAMETERS, "prod", path, good)
     bad_values = good | {"warning-percent": "abc"}
     bad = read_config(PARAMETERS, "prod", path, bad_values, last.valid_values)
-    state = AlertState("prod", peak=21, last_tick=tick_time(2))
+    state = AlertState("prod", Judgement(peak=21, last_tick=tick_time(2)))
     _, notice = config_notice(state, bad, path, tick_time(3), timedelta(hours=4))
     assert notice is not None
     change = ParameterChange("prod", "warning-percent", "Update", tick_time(3))
@@ -216,7 +219,9 @@ def test_slack_carries_a_top_level_text_for_phones() -> None:
 
 
 def test_slack_escapes_control_characters_of_mrkdwn() -> None:
-    note = Notification(Kind.MONITOR_ERROR, "prod", "ERROR", "HTTP 500: '<html>&'", tick_time(0))
+    note = Notification(
+        Kind.MONITOR_ERROR, "prod", Severity.ERROR, "HTTP 500: '<html>&'", tick_time(0)
+    )
     payload = format_slack(note, {})
     assert "&lt;html&gt;&amp;" in payload["blocks"][1]["text"]["text"]
     assert "&lt;html&gt;&amp;" in payload["text"] and "<html>" not in payload["text"]
@@ -233,8 +238,10 @@ def test_sparkline_is_scaled_to_the_limit(
 
 
 def test_every_notification_survives_the_outbox_round_trip() -> None:
-    from ceilingwatch.domain.outbox import Owed, decode_outbox, encode_outbox
+    from ceilingwatch.adapters.state_codec import state_from_item, state_to_item
+    from ceilingwatch.domain.outbox import Owed
 
     owed = tuple(Owed(note, ("email", "pagerduty")) for note in NOTES.values())
-    assert decode_outbox(encode_outbox(owed)) == owed
-    assert encode_outbox(()) == "" and decode_outbox("") == ()
+    state = AlertState("prod", delivery=DeliveryRecord(outbox=owed))
+    assert state_from_item(state_to_item(state)).delivery.outbox == owed
+    assert "outbox" not in state_to_item(AlertState("prod"))

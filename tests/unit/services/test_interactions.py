@@ -11,22 +11,22 @@ from typing import Any
 
 import pytest
 import requests
-from ceilingwatch.adapters.state_store import state_to_item
+from ceilingwatch.adapters.state_codec import state_to_item
 from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_clicks import SlackClicks
 from ceilingwatch.channels.slack_thread import Root
 from ceilingwatch.common.errors import ConfigurationError
 from ceilingwatch.common.settings import Settings
-from ceilingwatch.domain.alerts import AlertState
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.evaluation import Level
-from ceilingwatch.domain.outbox import encode_channel_memory
+from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.ports import Stream
+from ceilingwatch.domain.severity import Level, Severity
+from ceilingwatch.domain.state import AlertState, DeliveryRecord, Judgement
 from ceilingwatch.services.interactions import Responders, respond
 
 from infra.standins.slack_api import click_event
-from tests.support.builders import API_KEY, START
+from tests.support.builders import API_KEY, START, notification
 from tests.support.fakes import FakeStates
 
 NOW = START + timedelta(hours=1)
@@ -70,10 +70,13 @@ class SlackSession:
 
 
 def open_incident(monitor: str) -> AlertState:
-    root = Root(Stream.CAPACITY, "C0CEILING1", ROOTS[monitor], START, "CRITICAL", 48, 50)
+    root = Root(Stream.CAPACITY, "C0CEILING1", ROOTS[monitor], START, Severity.CRITICAL, 48, 50)
     memory = {"slack": root.remember({})}
     return AlertState(
-        monitor, Level.CRITICAL, channel_memory=encode_channel_memory(memory), version=7
+        monitor,
+        Judgement(Level.CRITICAL),
+        delivery=DeliveryRecord(channel_memory=memory),
+        version=7,
     )
 
 
@@ -120,7 +123,7 @@ def test_a_signed_snooze_is_stored_shown_and_confirmed(world: Any) -> None:
     answer = respond(click(), deps)
     assert answer["statusCode"] == 200
     state = states.items["prod"]
-    assert (state.snoozed_until, state.snoozed_by, state.version) == (
+    assert (state.answers.snoozed_until, state.answers.snoozed_by, state.version) == (
         NOW + timedelta(hours=1),
         "U0MARIA",
         8,
@@ -137,7 +140,10 @@ def test_acknowledge_records_the_level_and_the_user(world: Any) -> None:
     deps, states, _ = world
     assert respond(click(action="acknowledge"), deps)["statusCode"] == 200
     state = states.items["prod"]
-    assert (state.acknowledged_level, state.acknowledged_by) == (Level.CRITICAL, "U0MARIA")
+    assert (state.answers.acknowledged_level, state.answers.acknowledged_by) == (
+        Level.CRITICAL,
+        "U0MARIA",
+    )
 
 
 def unsigned(event: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +186,8 @@ def test_a_click_that_is_not_genuine_changes_nothing(world: Any, case: str) -> N
 
 def test_a_click_on_an_episode_that_ended_is_refused(world: Any) -> None:
     deps, states, session = world
-    states.items["prod"] = replace(states.items["prod"], level=Level.OK)
+    over = states.items["prod"]
+    states.items["prod"] = replace(over, judged=replace(over.judged, level=Level.OK))
     assert respond(click(), deps)["statusCode"] == 403
     assert session.calls == []
 
@@ -189,12 +196,13 @@ def test_a_click_read_again_after_a_run_wrote_first(world: Any) -> None:
     deps, states, _ = world
     states.conflict_next = True  # a run wrote between our read and our write
     assert respond(click(), deps)["statusCode"] == 200
-    assert states.items["prod"].snoozed_by == "U0MARIA"
+    assert states.items["prod"].answers.snoozed_by == "U0MARIA"
 
 
 def test_a_click_never_writes_while_a_run_is_delivering(world: Any) -> None:
     deps, states, session = world
-    busy = replace(states.items["prod"], outbox="[]", outbox_since=NOW)
+    owed = DeliveryRecord(outbox=(Owed(notification()),), outbox_since=NOW)
+    busy = replace(states.items["prod"], delivery=owed)
     states.items["prod"] = busy
     assert respond(click(), deps)["statusCode"] == 503
     assert states.items["prod"] == busy and session.calls == []

@@ -13,7 +13,8 @@ from ceilingwatch.common.errors import (
     TransientChannelError,
     UltravoxUnavailableError,
 )
-from ceilingwatch.domain.evaluation import Level
+from ceilingwatch.domain.choices import Action
+from ceilingwatch.domain.severity import Level
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services import claims
 from ceilingwatch.services.base import RunResult
@@ -37,7 +38,7 @@ def tick(minutes: int = 0, **fields: str) -> Tick:
         "prod",
         T0 + timedelta(minutes=minutes),
         fields.get("execution_id", "e"),
-        fields.get("action", "check"),
+        Action(fields.get("action", "check")),
     )
 
 
@@ -59,7 +60,7 @@ def test_a_rise_is_sent_to_both_channels_and_stored() -> None:
         "[CRITICAL] prod: 48/50 concurrent calls (96%)"
     ]
     assert len(world.slack.sent) == 1
-    assert world.states.items["prod"].notified_level is Level.CRITICAL
+    assert world.states.items["prod"].told.level is Level.CRITICAL
     assert world.secrets_seen == [API_KEY, WEBHOOK]
 
 
@@ -97,7 +98,7 @@ def test_slack_failing_does_not_stop_the_email() -> None:
     result = go(world)
     assert len(world.email.sent) == 1
     assert outcomes(result) == {"email": "sent", "slack": "failed: Slack answered HTTP 500"}
-    assert world.states.items["prod"].notified_level is Level.CRITICAL
+    assert world.states.items["prod"].told.level is Level.CRITICAL
 
 
 def test_sns_failing_does_not_stop_slack() -> None:
@@ -114,7 +115,7 @@ def test_every_channel_failing_keeps_the_message_in_the_outbox_for_the_retry() -
     assert isinstance(failed.error, DeliveryError)
     assert "no channel delivered the raised notification" in str(failed.error)
     stored = world.states.items["prod"]
-    assert stored.outbox and stored.notified_level is Level.CRITICAL
+    assert stored.delivery.outbox and stored.told.level is Level.CRITICAL
     # Lambda retries the same event a minute later, with the channels back.
     world.email.fail = world.slack.fail = None
     world.now += timedelta(minutes=1, seconds=5)
@@ -123,7 +124,7 @@ def test_every_channel_failing_keeps_the_message_in_the_outbox_for_the_retry() -
         "[CRITICAL] prod: 48/50 concurrent calls (96%)"
     ]
     assert len(world.slack.sent) == 1
-    assert world.states.items["prod"].outbox == ""
+    assert world.states.items["prod"].delivery.outbox == ()
     assert result.skipped.startswith("tick already judged")
 
 
@@ -139,11 +140,11 @@ def test_a_run_killed_after_its_claim_is_finished_by_the_next(
         patch.setattr(claims, "send", killed)
         with pytest.raises(RuntimeError):
             go(world)
-    assert world.slack.sent == [] and world.states.items["prod"].outbox
+    assert world.slack.sent == [] and world.states.items["prod"].delivery.outbox
     world.now += timedelta(minutes=5)
     go(world, tick(5))
     assert len(world.email.sent) == 1 and len(world.slack.sent) == 1
-    assert world.states.items["prod"].outbox == ""
+    assert world.states.items["prod"].delivery.outbox == ()
 
 
 def test_a_run_overlapping_a_delivery_in_flight_leaves_it_alone() -> None:
@@ -173,7 +174,7 @@ def test_api_errors_become_an_error_alert_on_the_third_run() -> None:
     assert [e.subject for e in world.email.emails] == [
         "[ERROR] prod: ceilingwatch cannot judge the ceiling"
     ]
-    assert world.states.items["prod"].unhealthy_runs == 3
+    assert world.states.items["prod"].health.unhealthy_runs == 3
 
 
 def test_configuration_errors_alert_by_email_and_say_what_to_fix() -> None:
@@ -266,12 +267,12 @@ def test_a_channel_that_took_a_notification_is_never_sent_it_again() -> None:
     first = go(world)
     assert first.error is None  # Slack delivered: the run did its job; email stays owed
     assert outcomes(first) == {"email": "failed: down", "slack": "sent"}
-    assert world.states.items["prod"].outbox
+    assert world.states.items["prod"].delivery.outbox
     world.email.fail = None
     world.now += timedelta(minutes=5)
     go(world, tick(5))
     assert len(world.email.sent) == 1 and len(world.slack.sent) == 1
-    assert world.states.items["prod"].outbox == ""
+    assert world.states.items["prod"].delivery.outbox == ()
 
 
 def test_what_is_owed_goes_out_with_the_next_tick_news_in_one_send_phase() -> None:
@@ -295,8 +296,8 @@ def test_channel_memory_is_kept_with_the_state_between_runs() -> None:
     world.ultravox.peak_at = lambda start: 50
     world.now += timedelta(minutes=5)
     go(world, tick(5))
-    stored = world.states.items["prod"].channel_memory
-    assert '"email":{"count":"2"}' in stored and '"slack":{"count":"2"}' in stored
+    stored = world.states.items["prod"].delivery.channel_memory
+    assert stored["email"] == {"count": "2"} and stored["slack"] == {"count": "2"}
 
 
 def test_a_broken_channel_is_told_through_the_others_once() -> None:
@@ -321,8 +322,9 @@ def test_a_bad_value_keeps_judging_with_the_last_valid_configuration() -> None:
     world.parameters.values = GOOD_VALUES | {"warning-percent": "60"}
     world.ultravox.peak_at = lambda start: 32  # 64 %: WARNING at 60, OK at the default 80
     assert go(world).status == "WARNING"
-    stored = world.states.items["prod"].last_valid_config
-    assert '"warning-percent": "60"' in stored and API_KEY not in stored
+    stored = world.states.items["prod"].watches.last_valid_config
+    assert stored is not None and stored["warning-percent"] == "60"
+    assert API_KEY not in stored.values()
     world.parameters.values = GOOD_VALUES | {"warning-percent": "abc"}
     results = [go(world, tick(5 * i)) for i in range(1, 4)]
     assert [r.status for r in results] == ["WARNING"] * 3  # still judged, with 60
@@ -330,7 +332,7 @@ def test_a_bad_value_keeps_judging_with_the_last_valid_configuration() -> None:
     config_notes = [e for e in world.email.emails if e.attributes["kind"] == "config"]
     assert len(config_notes) == 1  # once, not every run
     assert "warning-percent = 'abc' is not a number" in config_notes[0].body
-    assert world.states.items["prod"].last_valid_config == stored
+    assert world.states.items["prod"].watches.last_valid_config == stored
 
 
 def test_a_configuration_never_valid_cannot_judge_and_says_so_at_once() -> None:

@@ -23,7 +23,7 @@ from ceilingwatch.common.scrub import scrub
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.plan import Subscription
 from ceilingwatch.domain.ports import Account
-from ceilingwatch.domain.series import TimeSeries, parse_time_series
+from ceilingwatch.domain.series import Bucket, TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
 ACCOUNT_PATH = "/api/accounts/me"
@@ -63,14 +63,14 @@ class UltravoxClient:
         end: datetime,
         *,
         deadline: float,
-        bucket: str = "5min",
+        bucket: Bucket = Bucket.FIVE_MINUTES,
         key_parameter: str = "",
     ) -> TimeSeries:
         """`5min` buckets for a run; `hour` buckets for the weekly digest's two weeks.
 
         `key_parameter` is where a rejected key's fix tells to look (this client's by default).
         """
-        params = {"bucket": bucket, "start": _iso(start), "end": _iso(end)}
+        params = {"bucket": bucket.value, "start": _iso(start), "end": _iso(end)}
         body = self.get(CONCURRENCY_PATH, key, params, deadline, key_parameter)
         return parse_time_series(body, start, end)
 

@@ -10,7 +10,7 @@ from ceilingwatch.adapters.wiring import SourceBuild, SourceWiring
 from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.parameters import Parameter, PlugIn
 from ceilingwatch.domain.ports import Account
-from ceilingwatch.domain.series import TimeSeries
+from ceilingwatch.domain.series import Bucket, TimeSeries
 
 API_KEY = Parameter(
     "ultravox-api-key", "Ultravox API key (`X-API-Key`)", Secret, secret=True, required=True
@@ -29,7 +29,12 @@ class UltravoxSource:
     key_parameter: str  # where a rejected key's fix tells to look
 
     def concurrency(
-        self, start: datetime, end: datetime, bucket: str = "5min", *, deadline: float
+        self,
+        start: datetime,
+        end: datetime,
+        bucket: Bucket = Bucket.FIVE_MINUTES,
+        *,
+        deadline: float,
     ) -> TimeSeries:
         return self.client.concurrency(
             self.key, start, end, deadline=deadline, bucket=bucket, key_parameter=self.key_parameter

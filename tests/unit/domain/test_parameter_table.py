@@ -14,7 +14,7 @@ from ceilingwatch.cli.parameters_table import COMMAND, render
 from ceilingwatch.domain.parameter_table import MONITOR, ParameterTable
 from ceilingwatch.domain.parameters import Parameter, PlugIn
 
-PAGE = Path(__file__).parents[2] / "docs" / "parameters-table.md"
+PAGE = Path(__file__).parents[3] / "docs" / "parameters-table.md"
 
 
 def test_the_docs_page_is_generated_from_the_table() -> None:

@@ -1,0 +1,203 @@
+"""The alert state as a DynamoDB item and back: the one place that knows the stored format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from ceilingwatch.domain.alerts import Kind, Notification, Reading
+from ceilingwatch.domain.config import Thresholds
+from ceilingwatch.domain.last_valid import KeptValues
+from ceilingwatch.domain.outbox import ChannelMemory, Owed
+from ceilingwatch.domain.severity import Level, Severity
+from ceilingwatch.domain.state import (
+    AlertState,
+    Answers,
+    DeliveryRecord,
+    Health,
+    HealthRecord,
+    Judgement,
+    OpenEpisode,
+    Told,
+    Watches,
+)
+
+Item = dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class _Format:
+    """How one attribute is written: DynamoDB's type, and the text of a value each way."""
+
+    kind: str  # "S" or "N"
+    write: Callable[[Any], str]
+    read: Callable[[str], Any]
+
+
+def _encode_outbox(owed: tuple[Owed, ...]) -> str:
+    """What is owed, as JSON: claimed with the state, settled per channel."""
+    if not owed:
+        return ""
+    return json.dumps(
+        [
+            {"note": _plain(_note_fields(entry.notification)), "owed": entry.channels}
+            for entry in owed
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _decode_outbox(text: str) -> tuple[Owed, ...]:
+    owed = []
+    for raw in json.loads(text):
+        # An outbox written before per-channel settlement holds bare notes, owed to every channel.
+        note, channels = (raw["note"], raw["owed"]) if "note" in raw else (raw, None)
+        owed.append(Owed(_note(note), tuple(channels) if channels is not None else None))
+    return tuple(owed)
+
+
+def _encode_memory(memory: ChannelMemory) -> str:
+    # A channel that keeps nothing leaves no trace: an empty memory is no attribute at all.
+    kept = {name: dict(values) for name, values in memory.items() if values}
+    return json.dumps(kept, separators=(",", ":"), sort_keys=True) if kept else ""
+
+
+def _decode_memory(text: str) -> ChannelMemory:
+    loaded = json.loads(text)
+    return {
+        str(name): {str(k): str(v) for k, v in values.items()} for name, values in loaded.items()
+    }
+
+
+def _encode_values(values: KeptValues) -> str:
+    return json.dumps(dict(values), sort_keys=True)
+
+
+def _decode_values(text: str) -> KeptValues:
+    return {str(k): str(v) for k, v in json.loads(text).items()}
+
+
+def _level(raw: str) -> Level:
+    if raw not in Level.__members__:
+        raise ValueError(f"unknown level {raw!r}: expected one of {', '.join(Level.__members__)}")
+    return Level[raw]
+
+
+_TEXT = _Format("S", str, str)
+_INT = _Format("N", str, int)
+_TIME = _Format("S", datetime.isoformat, datetime.fromisoformat)
+_LEVEL = _Format("S", lambda level: level.name, _level)
+_HEALTH = _Format("S", lambda health: health.value, Health)
+_OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
+_MEMORY = _Format("S", _encode_memory, _decode_memory)
+_VALUES = _Format("S", _encode_values, _decode_values)
+
+# Every attribute of the item, in the order it has always been written, and where it lives
+# in the state: (record, field), the record "" for the state's own fields.
+ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
+    "monitor": ("", "monitor", _TEXT),
+    "level": ("judged", "level", _LEVEL),
+    "level_since": ("judged", "level_since", _TIME),
+    "health": ("health", "status", _HEALTH),
+    "notified_level": ("told", "level", _LEVEL),
+    "notified_at": ("told", "level_at", _TIME),
+    "episode_started_at": ("episode", "started_at", _TIME),
+    "episode_peak": ("episode", "peak", _INT),
+    "episode_peak_at": ("episode", "peak_at", _TIME),
+    "peak": ("judged", "peak", _INT),
+    "peak_at": ("judged", "peak_at", _TIME),
+    "limit": ("judged", "limit", _INT),
+    "seen_through": ("judged", "seen_through", _TIME),
+    "last_tick": ("judged", "last_tick", _TIME),
+    "last_execution_id": ("judged", "execution_id", _TEXT),
+    "unhealthy_runs": ("health", "unhealthy_runs", _INT),
+    "unhealthy_tick": ("health", "unhealthy_tick", _TIME),
+    "health_notified_at": ("told", "health_at", _TIME),
+    "last_error": ("health", "last_error", _TEXT),
+    "account_ceiling": ("watches", "account_ceiling", _INT),
+    "account_checked_at": ("watches", "account_checked_at", _TIME),
+    "account_ceiling_notified": ("told", "ceiling_key", _TEXT),
+    "forecast_held_runs": ("watches", "forecast_held_runs", _INT),
+    "forecast_held_at": ("watches", "forecast_held_at", _TIME),
+    "forecast_fired_at": ("told", "forecast_fired_at", _TIME),
+    "forecast_alerted_at": ("told", "forecast_alerted_at", _TIME),
+    "plan_risk_notified": ("told", "plan_risk_key", _TEXT),
+    "reason": ("judged", "reason", _TEXT),
+    "last_valid_config": ("watches", "last_valid_config", _VALUES),
+    "config_problems": ("watches", "config_problems", _TEXT),
+    "config_notified_at": ("watches", "config_problems_at", _TIME),
+    "outbox": ("delivery", "outbox", _OUTBOX),
+    "outbox_since": ("delivery", "outbox_since", _TIME),
+    "channel_memory": ("delivery", "channel_memory", _MEMORY),
+    "channel_problems_notified": ("watches", "channel_problems", _TEXT),
+    "channel_problems_notified_at": ("watches", "channel_problems_at", _TIME),
+    "snoozed_until": ("answers", "snoozed_until", _TIME),
+    "snoozed_by": ("answers", "snoozed_by", _TEXT),
+    "acknowledged_level": ("answers", "acknowledged_level", _LEVEL),
+    "acknowledged_by": ("answers", "acknowledged_by", _TEXT),
+    "version": ("", "version", _INT),
+}
+RECORDS: dict[str, type[Any]] = {
+    "judged": Judgement,
+    "episode": OpenEpisode,
+    "health": HealthRecord,
+    "told": Told,
+    "watches": Watches,
+    "answers": Answers,
+    "delivery": DeliveryRecord,
+}
+
+
+def state_to_item(state: AlertState) -> Item:
+    item: Item = {}
+    for name, (record, field, form) in ATTRIBUTES.items():
+        value = getattr(getattr(state, record) if record else state, field)
+        text = "" if value is None else form.write(value)
+        if text:  # absent means unset: the item stays small and readable
+            item[name] = {form.kind: text}
+    item["status"] = {"S": state.status}  # for people reading the table in the console
+    return item
+
+
+def state_from_item(item: Item) -> AlertState:
+    values: dict[str, dict[str, Any]] = {record: {} for record in ("", *RECORDS)}
+    for name, (record, field, form) in ATTRIBUTES.items():
+        typed = item.get(name, {})
+        text = typed.get("S", typed.get("N", ""))
+        if text:
+            values[record][field] = form.read(text)
+    records = {record: kind(**values[record]) for record, kind in RECORDS.items()}
+    return AlertState(**values[""], **records)
+
+
+def _note_fields(note: Notification) -> dict[str, Any]:
+    # No previous severity has always been written as "".
+    return asdict(note) | {"previous_severity": note.previous_severity or ""}
+
+
+def _note(raw: dict[str, Any]) -> Notification:
+    reading = raw.pop("reading")
+    if reading is not None:
+        reading["at"] = datetime.fromisoformat(reading["at"])
+        if reading.get("observed_at"):
+            reading["observed_at"] = datetime.fromisoformat(reading["observed_at"])
+        reading["series"] = tuple(reading["series"])
+        reading["thresholds"] = Thresholds(**reading["thresholds"])
+        reading = Reading(**reading)
+    raw["kind"] = Kind(raw["kind"])
+    raw["severity"] = Severity(raw["severity"])
+    previous = raw["previous_severity"]
+    raw["previous_severity"] = Severity(previous) if previous else None
+    raw["at"] = datetime.fromisoformat(raw["at"])
+    return Notification(reading=reading, **raw)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value.isoformat() if isinstance(value, datetime) else value
