@@ -201,3 +201,18 @@ def test_no_module_is_past_300_lines() -> None:
 )
 def test_the_rule_tells_up_from_down(room: str, name: str, up: bool) -> None:
     assert _runs_up(room, name) is up
+
+
+MAX_FUNCTION_LINES = 45  # "about 40": a function longer than a screen's half is two jobs
+
+
+def test_no_function_is_past_about_40_lines() -> None:
+    long = {
+        f"{_where(p)}:{node.name} ({node.end_lineno - node.lineno + 1})"
+        for p in _modules()
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    }
+    assert not long, f"split these into named steps: {sorted(long)}"

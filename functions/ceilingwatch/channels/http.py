@@ -56,13 +56,15 @@ class Poster:
             if left < MIN_CALL_SECONDS:
                 break
             timeout = (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
-            wait = 1.0
             try:
                 response = self.session.post(
                     url, json=payload, headers=headers, timeout=timeout, allow_redirects=False
                 )
             except requests.ConnectTimeout:
-                problem = f"{endpoint.service} could not be reached within {timeout[0]:.1f} s"
+                problem, wait = (
+                    f"{endpoint.service} could not be reached within {timeout[0]:.1f} s",
+                    1.0,
+                )
             except requests.Timeout:
                 # It may have taken the message: another try now could show it twice.
                 raise TransientChannelError(
@@ -71,24 +73,29 @@ class Poster:
             except requests.RequestException as error:
                 # The exception's text holds the URL, and the URL may be the secret.
                 problem = f"{endpoint.service} could not be reached ({type(error).__name__})"
+                wait = 1.0
             else:
-                status = response.status_code
-                if status in endpoint.taken:
+                if response.status_code in endpoint.taken:
                     return response
-                meaning = endpoint.meanings.get(
-                    status, f"{endpoint.service} answered HTTP {status}"
-                )
-                if status not in RETRYABLE:
-                    raise PermanentChannelError(meaning + _excerpt(response, secrets))
-                problem = meaning
-                asked = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
-                wait = asked if asked is not None else 1.0
+                problem, wait = self._refused(response, endpoint, secrets)
                 if wait > MAX_RETRY_WAIT or self.clock() + wait + MIN_CALL_SECONDS > deadline:
                     problem += f" and asked to wait {wait:.0f} s: left for the next run"
                     break
             if attempt < MAX_ATTEMPTS:
                 self.sleep(wait)
         raise TransientChannelError(problem)
+
+    @staticmethod
+    def _refused(
+        response: requests.Response, endpoint: Endpoint, secrets: Sequence[str]
+    ) -> tuple[str, float]:
+        """What a refusal means and how long it asks to wait; a permanent one raises at once."""
+        status = response.status_code
+        meaning = endpoint.meanings.get(status, f"{endpoint.service} answered HTTP {status}")
+        if status not in RETRYABLE:
+            raise PermanentChannelError(meaning + _excerpt(response, secrets))
+        asked = retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+        return meaning, asked if asked is not None else 1.0
 
 
 def _excerpt(response: requests.Response, secrets: Sequence[str]) -> str:

@@ -116,33 +116,7 @@ class TeamsChannel:
 
 def format_teams(note: Notification, links: Mapping[str, str]) -> dict[str, Any]:
     """The message Workflows posts: one Adaptive Card, cut to fit Teams' size limit."""
-    header = f"{note.severity.emoji} {title(note)}".strip()
-    body: list[dict[str, Any]] = [
-        _text(header, weight="Bolder", size="Medium", color=COLOURS.get(note.severity, "Default")),
-        _text(f"**Why:** {note.why}"),
-    ]
-    if note.episode:
-        body.append(_text(f"**Episode:** {note.episode}"))
-    if note.fix:
-        body.append(_text(f"**What to do:** {note.fix}"))
-    if note.detail:
-        # One monospaced line a block: a TextBlock folds single newlines, a heat map needs them.
-        lines = note.detail.rstrip("\n").splitlines()
-        body.append(
-            {
-                "type": "Container",
-                "items": [
-                    _text(line or " ", fontType="Monospace", size="Small", spacing="None")
-                    for line in lines
-                ],
-            }
-        )
-    figures = facts(note)
-    if figures:
-        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in figures]})
-    body.append(
-        _text(f"monitor {note.monitor} · run of {note.at:%H:%M} UTC", isSubtle=True, size="Small")
-    )
+    body = _card_body(note)
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -164,6 +138,39 @@ def format_teams(note: Notification, links: Mapping[str, str]) -> dict[str, Any]
     if _size(message) > CARD_LIMIT:
         body[1]["text"] = body[1]["text"][: CARD_LIMIT // 2] + "…"
     return message
+
+
+def _card_body(note: Notification) -> list[dict[str, Any]]:
+    """The blocks from the most important down: header, why, episode, fix, detail, figures."""
+    header = f"{note.severity.emoji} {title(note)}".strip()
+    body: list[dict[str, Any]] = [
+        _text(header, weight="Bolder", size="Medium", color=COLOURS.get(note.severity, "Default")),
+        _text(f"**Why:** {note.why}"),
+    ]
+    if note.episode:
+        body.append(_text(f"**Episode:** {note.episode}"))
+    if note.fix:
+        body.append(_text(f"**What to do:** {note.fix}"))
+    if note.detail:
+        body.append(_monospace(note.detail))
+    figures = facts(note)
+    if figures:
+        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in figures]})
+    body.append(
+        _text(f"monitor {note.monitor} · run of {note.at:%H:%M} UTC", isSubtle=True, size="Small")
+    )
+    return body
+
+
+def _monospace(detail: str) -> dict[str, Any]:
+    # One monospaced line a block: a TextBlock folds single newlines, a heat map needs them.
+    lines = detail.rstrip("\n").splitlines()
+    return {
+        "type": "Container",
+        "items": [
+            _text(line or " ", fontType="Monospace", size="Small", spacing="None") for line in lines
+        ],
+    }
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,8 @@ from ceilingwatch.domain.forecast import MIN_POINTS, nowcast
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.plan import plan_risk
 from ceilingwatch.domain.ports import Account, Channel, Context
-from ceilingwatch.domain.series import fill_gaps, floor_to_bucket
+from ceilingwatch.domain.series import ConcurrencyBucket, fill_gaps, floor_to_bucket
+from ceilingwatch.domain.state import Outcome
 from ceilingwatch.services.observe import WINDOW
 
 NO_DATA_COLOUR = "36"
@@ -86,21 +88,7 @@ def run(args: argparse.Namespace) -> int:
         print(_account_line(account, account_problem, config, None))
         return EXIT_OK
     shown = fill_gaps(series.buckets, start, now)
-    # The verdict is the monitor's: the last hour only. --hours widens the chart, not the judging.
-    window_start = floor_to_bucket(now - WINDOW)
-    evaluation = Evaluation(
-        buckets=tuple(b for b in shown if b.start >= window_start),
-        limit=config.concurrency_limit,
-        thresholds=config.thresholds,
-        now=now,
-    )
-    allowed: int | NotChecked | None = (
-        account.allowed_concurrent_calls if account is not None else NOT_CHECKED
-    )
-    # The Lambda's own state machine, from an empty state: its reason is the one a message shows.
-    outcome = advance(
-        None, Measured(evaluation, allowed), monitor=args.monitor, tick=now, config=config
-    )
+    evaluation, outcome = _judge(shown, config, now, account, args.monitor)
     width, rows = terminal.size()
     limit, thresholds = config.concurrency_limit, config.thresholds
     print(
@@ -117,6 +105,31 @@ def run(args: argparse.Namespace) -> int:
     if webhook is not None:
         _post(outcome.notifications, config, webhook)
     return EXIT_CODES[level]
+
+
+def _judge(
+    shown: Sequence[ConcurrencyBucket],
+    config: MonitorConfig,
+    now: datetime,
+    account: Account | None,
+    monitor: str,
+) -> tuple[Evaluation, Outcome]:
+    """The Lambda's own state machine, from an empty state: its reason is the one a message shows.
+
+    The verdict is the monitor's: the last hour only. --hours widens the chart, not the judging.
+    """
+    window_start = floor_to_bucket(now - WINDOW)
+    evaluation = Evaluation(
+        buckets=tuple(b for b in shown if b.start >= window_start),
+        limit=config.concurrency_limit,
+        thresholds=config.thresholds,
+        now=now,
+    )
+    allowed: int | NotChecked | None = (
+        account.allowed_concurrent_calls if account is not None else NOT_CHECKED
+    )
+    outcome = advance(None, Measured(evaluation, allowed), monitor=monitor, tick=now, config=config)
+    return evaluation, outcome
 
 
 def nowcast_text(evaluation: Evaluation) -> str:
