@@ -9,12 +9,19 @@ import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
+from infra.simulator.clock import BUCKETS, floor_to, parse_time
+from infra.simulator.faults import Fault
 from infra.standins.loopback import QuietServer
+
+MAX_REQUEST_BYTES = 64 * 1024
+DEFAULT_RANGE = timedelta(hours=24)
+# The real API's largest range is undocumented; a cap keeps a runaway client from hanging the sim.
+MAX_BUCKETS = 10_000
 
 if TYPE_CHECKING:
     from infra.simulator.ultravox import UltravoxSimulator
@@ -75,12 +82,23 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.simulator._handle(self)
 
-    def _refuse_method(self) -> None:
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def refuse_method(self, allow: str = "GET") -> None:
         self.close_connection = True  # the body, if any, is left unread
         message = f'Method "{self.command}" not allowed.'
-        self.send(HTTPStatus.METHOD_NOT_ALLOWED, detail(message), headers={"Allow": "GET"})
+        self.send(HTTPStatus.METHOD_NOT_ALLOWED, detail(message), headers={"Allow": allow})
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = _refuse_method
+    def json_body(self) -> Any:
+        """The request's JSON body (None when it has none or it is not JSON), read in full."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 < length <= MAX_REQUEST_BYTES:
+            self.close_connection = length > 0  # left unread: the connection cannot go on
+            return None
+        try:
+            return json.loads(self.rfile.read(length))
+        except ValueError:
+            return None
 
     def send(
         self,
@@ -129,3 +147,55 @@ def content_type_of(body: str) -> str:
     except ValueError:
         return "text/plain; charset=utf-8"
     return "application/json"
+
+
+def parse_query(query: Mapping[str, str], now: datetime) -> tuple[str, datetime, datetime]:
+    """The window actually served: [start, min(end, now)), since the future has no data."""
+    bucket = query.get("bucket", "minute")
+    if bucket not in BUCKETS:
+        raise QueryError(f'"{bucket}" is not a valid choice for bucket.')
+    try:
+        end = parse_time(query["end"]) if "end" in query else now
+        start = parse_time(query["start"]) if "start" in query else end - DEFAULT_RANGE
+    except ValueError as error:
+        raise QueryError(f"Datetime has wrong format: {error}.") from None
+    if start > end:
+        raise QueryError("start must be before end.")
+    if (end - floor_to(start, BUCKETS[bucket])) / BUCKETS[bucket] > MAX_BUCKETS:
+        raise QueryError(f"Time range too large: at most {MAX_BUCKETS} buckets.")
+    return bucket, start, min(end, now)
+
+
+def misbehave(handler: Handler, fault: Fault, key: str, stopping: threading.Event) -> bool:
+    """Play a transport or status fault; False when the normal answer should follow."""
+    match fault.kind:
+        case "delay":
+            stopping.wait(fault.seconds)
+            return False
+        case "status":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            body = fault.body
+            if body is None:
+                phrase = HTTPStatus(fault.status).phrase if fault.status in HTTPStatus else ""
+                handler.send(fault.status, detail(phrase or "Error."), headers=headers)
+            else:
+                handler.send(fault.status, body.encode(), content_type_of(body), headers)
+        case "reset":
+            handler.reset()
+        case "truncated":
+            handler.close_connection = True
+            partial = b'{"timeSeries": [{"timestamp": "'
+            handler.send(HTTPStatus.OK, partial, length=len(partial) + 4096)
+        case "html":
+            page = b"<!DOCTYPE html><html><body><h1>Please sign in</h1></body></html>"
+            handler.send(HTTPStatus.OK, page, "text/html; charset=utf-8")
+        case "non_json":
+            handler.send(HTTPStatus.OK, b"OK", "text/plain; charset=utf-8")
+        case "oversized":
+            handler.send_chunked(b'{"timeSeries": [', fault.size, b"]}")
+        case "echo_key":
+            # A badly behaved proxy or gateway that reflects the request into its answer.
+            body = f"upstream refused the request with X-API-Key: {key} (try again)"
+            echo = {"X-Echo-Api-Key": key}
+            handler.send(fault.status, body.encode(), f"text/x-echo-{key}", echo)
+    return True

@@ -10,15 +10,16 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from infra.simulator.clock import BUCKETS, MINUTE, floor_to, format_time, parse_time, utc
+from infra.simulator.delivery import FAST_RETRIES, REAL_RETRIES, Sent, WebhookFault
 from infra.simulator.faults import (
     FAULT_KINDS,
     OUTSIDE_WINDOW_CALLS,
@@ -27,14 +28,16 @@ from infra.simulator.faults import (
     ScheduledFault,
     mutate,
 )
+from infra.simulator.live import LiveSide
 from infra.simulator.scenario import SCENARIO_DIR, Sample, Scenario, scenario_names
 from infra.simulator.server import (
     Handler,
     QueryError,
     RecordedRequest,
     Server,
-    content_type_of,
     detail,
+    misbehave,
+    parse_query,
 )
 from infra.standins.loopback import ServerService
 
@@ -43,6 +46,7 @@ __all__ = [
     "ACCOUNT_PATH",
     "BUCKETS",
     "CONCURRENCY_PATH",
+    "FAST_RETRIES",
     "FAULT_KINDS",
     "MINUTE",
     "OUTSIDE_WINDOW_CALLS",
@@ -54,6 +58,7 @@ __all__ = [
     "Scenario",
     "ScheduledFault",
     "UltravoxSimulator",
+    "WebhookFault",
     "floor_to",
     "format_time",
     "parse_time",
@@ -62,9 +67,6 @@ __all__ = [
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
 ACCOUNT_PATH = "/api/accounts/me"
-DEFAULT_RANGE = timedelta(hours=24)
-# The real API's largest range is undocumented; a cap keeps a runaway client from hanging the sim.
-MAX_BUCKETS = 10_000
 
 DEFAULT_ACCOUNT: dict[str, Any] = {
     "accountId": "6c0f1a2b-3d4e-4f50-8a6b-7c8d9e0f1a2b",
@@ -101,7 +103,11 @@ class UltravoxSimulator(ServerService):
         port: int = 0,
         *,
         verbose: bool = False,
+        webhook_retries: Sequence[float] = REAL_RETRIES,
+        webhook_senders: int = 1,
     ) -> None:
+        """`webhook_retries`: the seconds before each retry of a failed webhook (Ultravox's
+        own by default; tests pass FAST_RETRIES); `webhook_senders`: deliveries at once."""
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
         self.verbose = verbose
         super().__init__(host, port)
@@ -110,13 +116,22 @@ class UltravoxSimulator(ServerService):
         self._requests: list[RecordedRequest] = []
         self._faults: list[_Queued] = []  # FIFO
         self._clock: tuple[datetime, float, float] | None = None  # (simulated, monotonic, rate)
+        self.live = LiveSide(
+            self.scenario, self.now, retries=webhook_retries, senders=webhook_senders
+        )
 
     # lifecycle
 
     def make_server(self, address: tuple[str, int]) -> Server:
         return Server(address, self)
 
+    def start(self) -> Self:
+        super().start()
+        self.live.dispatcher.start()
+        return self
+
     def stop(self) -> None:
+        self.live.dispatcher.stop()
         server = self._server
         super().stop()  # also wakes any `delay` fault still sleeping
         if isinstance(server, Server):
@@ -129,8 +144,11 @@ class UltravoxSimulator(ServerService):
 
     def set_clock(self, now: datetime | None, *, rate: float = 0.0) -> None:
         """Simulated now (None: wall clock); with `rate` > 0 it runs on, 60 = a minute a second."""
+        # What the old clock has passed goes out first; a clock set back starts over from there.
+        self.live.dispatcher.catch_up()
         with self._lock:
             self._clock = None if now is None else (utc(now), time.monotonic(), rate)
+        self.live.dispatcher.catch_up()
 
     def now(self) -> datetime:
         with self._lock:
@@ -148,6 +166,14 @@ class UltravoxSimulator(ServerService):
         """
         with self._lock:
             self._faults.append(_Queued(fault, times))
+
+    def inject_webhook_fault(self, fault: WebhookFault, times: int = 1) -> None:
+        """Misdeliver the next `times` webhook events (see infra/simulator/delivery.py)."""
+        self.live.dispatcher.inject(fault, times)
+
+    @property
+    def webhooks_sent(self) -> list[Sent]:
+        return self.live.dispatcher.sent
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -193,21 +219,30 @@ class UltravoxSimulator(ServerService):
             self._requests.append(record)
 
         fault = self._take_fault(url.path, now, mutating=False)
-        if fault is not None and self._misbehave(handler, fault, key or ""):
+        if fault is not None and misbehave(handler, fault, key or "", self._stopping):
             return
-        if url.path not in (CONCURRENCY_PATH, ACCOUNT_PATH):
+        live = self.live.serves(url.path)
+        if not live and handler.command != "GET":
+            handler.refuse_method()
+            return
+        if not live and url.path not in (CONCURRENCY_PATH, ACCOUNT_PATH):
             handler.send(HTTPStatus.NOT_FOUND, detail("Not found."))
             return
         if not valid:
             handler.send(HTTPStatus.UNAUTHORIZED, detail("Invalid API key."))
             return
+        if live:
+            body = handler.json_body() if handler.command in ("POST", "PUT", "PATCH") else None
+            status, answer = self.live.answer(handler.command, url.path, query, body, self.base_url)
+            handler.send(status, b"" if answer is None else json.dumps(answer).encode())
+            return
         if url.path == ACCOUNT_PATH:
             account = {**DEFAULT_ACCOUNT, **self.scenario.account}
-            account["activeCalls"] = self.scenario.calls_at(now)
+            account["activeCalls"] = self.live.active_calls(now)
             handler.send(HTTPStatus.OK, json.dumps(account).encode())
             return
         try:
-            bucket, start, end = self._parse_query(query, now)
+            bucket, start, end = parse_query(query, now)
         except QueryError as error:
             handler.send(HTTPStatus.BAD_REQUEST, detail(str(error)))
             return
@@ -217,58 +252,6 @@ class UltravoxSimulator(ServerService):
         if mutation is not None:
             payload = mutate(mutation.kind, series, bucket, start, end, mutation.count)
         handler.send(HTTPStatus.OK, json.dumps(payload).encode())
-
-    def _parse_query(
-        self, query: Mapping[str, str], now: datetime
-    ) -> tuple[str, datetime, datetime]:
-        """The window actually served: [start, min(end, now)), since the future has no data."""
-        bucket = query.get("bucket", "minute")
-        if bucket not in BUCKETS:
-            raise QueryError(f'"{bucket}" is not a valid choice for bucket.')
-        try:
-            end = parse_time(query["end"]) if "end" in query else now
-            start = parse_time(query["start"]) if "start" in query else end - DEFAULT_RANGE
-        except ValueError as error:
-            raise QueryError(f"Datetime has wrong format: {error}.") from None
-        if start > end:
-            raise QueryError("start must be before end.")
-        if (end - floor_to(start, BUCKETS[bucket])) / BUCKETS[bucket] > MAX_BUCKETS:
-            raise QueryError(f"Time range too large: at most {MAX_BUCKETS} buckets.")
-        return bucket, start, min(end, now)
-
-    def _misbehave(self, handler: Handler, fault: Fault, key: str) -> bool:
-        """Play a transport or status fault; False when the normal answer should follow."""
-        match fault.kind:
-            case "delay":
-                self._stopping.wait(fault.seconds)
-                return False
-            case "status":
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                body = fault.body
-                if body is None:
-                    phrase = HTTPStatus(fault.status).phrase if fault.status in HTTPStatus else ""
-                    handler.send(fault.status, detail(phrase or "Error."), headers=headers)
-                else:
-                    handler.send(fault.status, body.encode(), content_type_of(body), headers)
-            case "reset":
-                handler.reset()
-            case "truncated":
-                handler.close_connection = True
-                partial = b'{"timeSeries": [{"timestamp": "'
-                handler.send(HTTPStatus.OK, partial, length=len(partial) + 4096)
-            case "html":
-                page = b"<!DOCTYPE html><html><body><h1>Please sign in</h1></body></html>"
-                handler.send(HTTPStatus.OK, page, "text/html; charset=utf-8")
-            case "non_json":
-                handler.send(HTTPStatus.OK, b"OK", "text/plain; charset=utf-8")
-            case "oversized":
-                handler.send_chunked(b'{"timeSeries": [', fault.size, b"]}")
-            case "echo_key":
-                # A badly behaved proxy or gateway that reflects the request into its answer.
-                body = f"upstream refused the request with X-API-Key: {key} (try again)"
-                echo = {"X-Echo-Api-Key": key}
-                handler.send(fault.status, body.encode(), f"text/x-echo-{key}", echo)
-        return True
 
 
 # --- command line -------------------------------------------------------------------------------
