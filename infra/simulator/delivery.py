@@ -194,7 +194,8 @@ class Dispatcher:
 
     def _run(self) -> None:
         pool = self._pool
-        assert pool is not None
+        if pool is None:  # start() makes it before this thread
+            return
         while not self._stop.wait(TICK):
             self.catch_up()
             for delivery in self._ready():
