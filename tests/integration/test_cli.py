@@ -208,11 +208,14 @@ def test_doctor_reports_all_good_without_posting_to_slack(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     configure(API_KEY, slack.webhook_url())
+    ultravox.set_clock(utc("2026-11-24T13:29:30"))  # at the ceiling: 50 calls now
     assert main(["doctor", "--monitor", MONITOR]) == 0
     out = capsys.readouterr().out
     marks = [line[0] for line in out.splitlines() if line and line[0] in "✔✘·"]
-    assert marks == ["✔"] * 6, out
+    assert marks == ["✔"] * 4 + ["·"] * 2 + ["✔"] * 2, out
     assert "✔ Ultravox accepted the key" in out
+    assert "· calls now: 50 (Ultravox's activeCalls)" in out  # the scenario's last minute
+    assert "· live feed: off" in out
     assert "✔ Slack webhook exists (an empty probe got 400 invalid_payload; not posted)" in out
     assert "✔ SNS topic has 1 confirmed subscription(s): 1 email" in out
     assert "All good." in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,7 +16,12 @@ from infra.simulator.ultravox import RecordedRequest
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "spec"
 # Ours, one a call we make: what we depend on, not a copy of Ultravox's schema.
-SPEC_FILES = ("usage-concurrency.openapi.yaml", "accounts-me.openapi.yaml")
+SPEC_FILES = (
+    "usage-concurrency.openapi.yaml",
+    "accounts-me.openapi.yaml",
+    "calls.openapi.yaml",
+    "webhooks.openapi.yaml",
+)
 # The specs' only server: requests are checked as if sent there, whatever host served them.
 SERVER_URL = "https://api.ultravox.ai"
 
@@ -30,8 +36,17 @@ def load_spec(name: str) -> OpenAPI:
 
 
 def specs_for(path: str) -> list[str]:
-    """The spec files that document `path`."""
-    return [name for name in SPEC_FILES if path in (load_spec(name).spec / "paths")]
+    """The spec files that document `path`, templated paths (`/api/calls/{call_id}`) matched."""
+    return [
+        name
+        for name in SPEC_FILES
+        if any(_matches(str(t), path) for t in (load_spec(name).spec / "paths").keys())  # noqa: SIM118
+    ]
+
+
+def _matches(template: str, path: str) -> bool:
+    pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+    return re.fullmatch(pattern, path) is not None
 
 
 @dataclass
@@ -96,9 +111,10 @@ def validate_request(
     *,
     api_key_present: bool = True,
     specs: Iterable[str] | None = None,
+    body: bytes | None = None,
 ) -> None:
     """Raise ContractError unless every spec that documents `path` (or `specs`) allows it."""
-    request = _Request(method.lower(), path, query, api_key_present)
+    request = _Request(method.lower(), path, query, api_key_present, body=body)
     for name in _chosen(path, specs):
         _check(f"{method} {path} {dict(query)}", name, lambda api: api.validate_request(request))
 

@@ -17,7 +17,7 @@ from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.channels import slack_webhook
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack import WEBHOOK
-from ceilingwatch.cli import aws, terminal
+from ceilingwatch.cli import aws, live, terminal
 from ceilingwatch.cli.common import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
@@ -92,8 +92,12 @@ def run(args: argparse.Namespace) -> int:
         report(Finding(False, "Ultravox key: not checked, the parameters did not load"))
         report(Finding(False, "Slack webhook: not checked, the parameters did not load"))
     else:
-        for finding in ultravox_findings(config, args.base_url):
+        found = ultravox_findings(config, args.base_url)
+        for finding in found:
             report(finding)
+        if all(f.passed for f in found):  # else the key or Ultravox is the problem, told above
+            for passed, what, fix in live.findings(config, args.base_url):
+                report(Finding(passed, what, fix))
         report(slack_finding(config))
     report(topic(args))
     failed = sum(1 for f in findings if f.passed is False)

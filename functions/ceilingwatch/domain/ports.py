@@ -21,10 +21,10 @@ from ceilingwatch.domain.state import AlertState
 
 @dataclass(frozen=True)
 class Account:
-    """The account as its usage source reports it: its own ceiling and its plan."""
+    """The account as its usage source reports it: its own ceiling, its calls now, its plan."""
 
     allowed_concurrent_calls: int | None
-    active_calls: int | None
+    active_calls: int | None  # the source's count of calls now: a live count's reconcile
     subscription_tier: str | None
     subscription: Subscription = field(default_factory=Subscription)
 
@@ -46,6 +46,10 @@ class UsageSource(Protocol):
     ) -> TimeSeries: ...
 
     def account(self, *, deadline: float) -> Account: ...
+
+    def call(self, call_id: str, *, deadline: float) -> Mapping[str, Any] | None:
+        """One call as the source holds it now (its JSON), or None when it has no such call."""
+        ...
 
 
 # --- the monitor's parameters and its alert state -------------------------------------------

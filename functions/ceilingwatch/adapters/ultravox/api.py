@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote
 
 import requests
 
+from ceilingwatch.adapters.ultravox.answer import MAX_BODY_BYTES, Answer, cause
 from ceilingwatch.common.errors import (
     ConfigurationError,
     InvalidResponseError,
@@ -19,7 +20,6 @@ from ceilingwatch.common.errors import (
     UltravoxUnavailableError,
 )
 from ceilingwatch.common.http import retry_after
-from ceilingwatch.common.scrub import scrub
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.plan import Subscription
 from ceilingwatch.domain.ports import Account
@@ -27,14 +27,12 @@ from ceilingwatch.domain.series import Bucket, TimeSeries, parse_time_series
 
 CONCURRENCY_PATH = "/api/accounts/me/usage/concurrency"
 ACCOUNT_PATH = "/api/accounts/me"
+CALLS_PATH = "/api/calls/"  # + the call's ID
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
 MAX_ATTEMPTS = 3
-# An hour of 5-minute buckets is under 2 KB; 8 MiB still holds some 60,000 buckets, while
-# parsing it stays well inside the function's 128 MB. The body is read as a stream, so a
-# bigger answer is refused after 8 MiB, not read whole into memory.
-MAX_BODY_BYTES = 8 * 1024 * 1024
-ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
+MISSING: Final = object()  # what `request` answers a 404 with, where one is allowed
+__all__ = ["ACCOUNT_PATH", "CALLS_PATH", "CONCURRENCY_PATH", "MAX_BODY_BYTES", "UltravoxClient"]
 
 
 class UltravoxClient:
@@ -80,13 +78,14 @@ class UltravoxClient:
             raise InvalidResponseError("the account is not a JSON object")
         allowed = body.get("allowedConcurrentCalls")
         active = body.get("activeCalls")
-        if allowed is not None and (isinstance(allowed, bool) or not isinstance(allowed, int)):
-            raise InvalidResponseError(f"allowedConcurrentCalls is not an integer: {allowed!r:.30}")
+        for name, value in (("allowedConcurrentCalls", allowed), ("activeCalls", active)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InvalidResponseError(f"{name} is not an integer: {value!r:.30}")
         tier = body.get("subscriptionTier")
         tier = tier if isinstance(tier, str) else None
         return Account(
             allowed_concurrent_calls=allowed,
-            active_calls=active if isinstance(active, int) else None,
+            active_calls=active,
             subscription_tier=tier,
             subscription=Subscription(
                 tier=tier,
@@ -96,31 +95,79 @@ class UltravoxClient:
             ),
         )
 
+    def call(
+        self, key: Secret, call_id: str, *, deadline: float, key_parameter: str = ""
+    ) -> Mapping[str, Any] | None:
+        """The Call object as Ultravox holds it now, or None when it has no such call (404)."""
+        path = CALLS_PATH + quote(call_id, safe="")
+        body = self.request(
+            "GET", path, key, deadline=deadline, key_parameter=key_parameter, missing_ok=True
+        )
+        if body is MISSING:
+            return None
+        if not isinstance(body, dict):
+            raise InvalidResponseError(f"the call {call_id[:40]!r} is not a JSON object")
+        return body
+
     def get(
         self, path: str, key: Secret, params: dict[str, str], deadline: float, key_parameter: str
     ) -> Any:
         """GET with retries on 429/5xx and network faults, never sleeping past `deadline`."""
+        return self.request(
+            "GET", path, key, deadline=deadline, key_parameter=key_parameter, params=params
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        key: Secret,
+        *,
+        deadline: float,
+        key_parameter: str = "",
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        secrets: Sequence[Secret] = (),
+        missing_ok: bool = False,
+    ) -> Any:
+        """One call with retries, never sleeping past `deadline`; MISSING for a 404 if allowed.
+
+        GET and DELETE are retried on 429/5xx and network faults. POST and PATCH only where
+        Ultravox surely did nothing (429, a refused connection): a second webhook must not be
+        made because the first one's answer was lost. `secrets` (a webhook's) are scrubbed
+        from every answer, as the key is.
+        """
+        call = _Call(method, path, params or {}, body, (key, *secrets))
         problem = ""
         started = self._clock()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
             wait: float | None = None
             try:
-                answer = self._fetch(path, key, params, timeout)
+                answer = self._fetch(call, timeout)
             except requests.Timeout:
                 # The time really waited, over every attempt: each one's timeout shrinks with
                 # the budget, so the last one alone would understate it.
                 problem = (
-                    f"Ultravox did not answer {path}: {attempt} attempt(s) timed out, "
+                    f"Ultravox did not answer {method} {path}: {attempt} attempt(s) timed out, "
                     f"{self._clock() - started:.0f} s in all"
                 )
+                if not call.idempotent:
+                    break
             except requests.RequestException as error:  # refused, reset, truncated body
-                problem = f"could not connect to Ultravox at {self.base_url} ({_cause(error)})"
+                problem = f"could not connect to Ultravox at {self.base_url} ({cause(error)})"
+                if not call.idempotent and "refused" not in problem:
+                    break
             else:
                 if answer.ok:
-                    return answer.json(path)
+                    return None if answer.status == 204 else answer.json(path)
+                if answer.status == 404 and missing_ok:
+                    return MISSING
                 self._raise_unless_retryable(answer, path, key_parameter or self.key_parameter)
-                problem = f"Ultravox answered {path} with HTTP {answer.status}{answer.excerpt()}"
+                problem = f"Ultravox answered {method} {path} with HTTP {answer.status}"
+                problem += answer.excerpt()
+                if not call.idempotent and answer.status != 429:
+                    break
                 wait = retry_after(answer.headers.get("Retry-After"), self._now())
             if attempt == MAX_ATTEMPTS:
                 break
@@ -135,14 +182,17 @@ class UltravoxClient:
             "check status.ultravox.ai and that no other job shares the key",
         )
 
-    def _fetch(
-        self, path: str, key: Secret, params: dict[str, str], timeout: tuple[float, float]
-    ) -> _Answer:
+    def _fetch(self, call: _Call, timeout: tuple[float, float]) -> Answer:
+        headers = {"X-API-Key": call.secrets[0].reveal(), "Accept": "application/json"}
         try:
-            response = self.session.get(
-                self.base_url + path,
-                params=params,
-                headers={"X-API-Key": key.reveal(), "Accept": "application/json"},
+            # By its method's name, so a session stand-in need only have the methods used.
+            send = getattr(self.session, call.method.lower())
+            extra = {} if call.body is None else {"json": call.body}
+            response = send(
+                self.base_url + call.path,
+                params=call.params,
+                headers=headers,
+                **extra,
                 timeout=timeout,
                 # requests keeps custom headers across hosts on a redirect: the key with them.
                 allow_redirects=False,
@@ -153,7 +203,7 @@ class UltravoxClient:
         except requests.exceptions.InvalidSchema:
             raise self._bad_base_url("is not http:// or https://") from None
         with response:
-            return _Answer.read(response, path, key)
+            return Answer.read(response, call.path, tuple(s.reveal() for s in call.secrets))
 
     def _bad_base_url(self, why: str) -> ConfigurationError:
         return ConfigurationError(
@@ -162,7 +212,7 @@ class UltravoxClient:
             "an https:// URL such as https://api.ultravox.ai",
         )
 
-    def _raise_unless_retryable(self, answer: _Answer, path: str, key_parameter: str) -> None:
+    def _raise_unless_retryable(self, answer: Answer, path: str, key_parameter: str) -> None:
         status = answer.status
         if status in RETRYABLE:
             return
@@ -209,66 +259,15 @@ def _iso(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class _Answer:
-    """A response read within its size limit, its text from outside scrubbed of the key."""
+class _Call:
+    """What one request sends; its secrets (the key first) never appear in its repr."""
 
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    secrets: tuple[str, ...]
+    method: str
+    path: str
+    params: Mapping[str, str]
+    body: Mapping[str, Any] | None = field(repr=False)
+    secrets: tuple[Secret, ...] = field(repr=False)
 
     @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @classmethod
-    def read(cls, response: requests.Response, path: str, key: Secret) -> _Answer:
-        limit = MAX_BODY_BYTES if response.ok else ERROR_BODY_BYTES
-        declared = response.headers.get("Content-Length", "")
-        if response.ok and declared.isdigit() and int(declared) > limit:
-            raise _too_big(path, f"declares {int(declared):,} bytes")
-        body = bytearray()
-        for chunk in response.iter_content(64 * 1024):
-            body += chunk
-            if len(body) > limit:
-                if response.ok:
-                    raise _too_big(path, f"went past {limit:,} bytes")
-                break  # an error answer: its first bytes are enough to tell what went wrong
-        # Headers and body are Ultravox's text, and an upstream may echo the key in either.
-        secrets = (key.reveal(),)
-        headers = {name: scrub(value, secrets) for name, value in response.headers.items()}
-        return cls(response.status_code, headers, bytes(body[:limit]), secrets)
-
-    def json(self, path: str) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            kind = self.headers.get("Content-Type", "no content type").split(";")[0]
-            raise InvalidResponseError(
-                f"{path} answered {kind[:40]}, not JSON{self.excerpt()}"
-            ) from None
-
-    def excerpt(self) -> str:
-        """A short, printable slice of the body: enough to recognise, too short to leak much.
-
-        Scrubbed well past the slice shown, so the cut cannot fall inside a secret."""
-        text = scrub(self.body[:480].decode("utf-8", "replace"), self.secrets)
-        text = "".join(ch if ch.isprintable() else " " for ch in text[:120]).strip()
-        return f": {text[:80]!r}" if text else ""
-
-
-def _too_big(path: str, how: str) -> InvalidResponseError:
-    return InvalidResponseError(
-        f"the answer to {path} {how}, over the {MAX_BODY_BYTES // (1024 * 1024)} MiB limit, "
-        "so it was not parsed",
-        "nothing on your side if it passes; if it persists, report to Ultravox that "
-        "/usage/concurrency returns more than the hour asked for",
-    )
-
-
-def _cause(error: Exception) -> str:
-    text = str(error)
-    for marker in ("Connection refused", "Connection reset", "Name or service not known"):
-        if marker in text:
-            return marker.lower()
-    return type(error).__name__
+    def idempotent(self) -> bool:
+        return self.method in ("GET", "DELETE")

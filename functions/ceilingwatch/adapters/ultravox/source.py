@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ceilingwatch.adapters.ultravox.api import UltravoxClient
 from ceilingwatch.adapters.wiring import SourceBuild, SourceWiring
@@ -14,6 +16,14 @@ from ceilingwatch.domain.series import Bucket, TimeSeries
 
 API_KEY = Parameter(
     "ultravox-api-key", "Ultravox API key (`X-API-Key`)", Secret, secret=True, required=True
+)
+WEBHOOK_SECRET = Parameter(
+    "ultravox-webhook-secret",
+    "the secret Ultravox signs its call webhooks with: turns the live feed on "
+    "(`ceilingwatch live enable` makes and stores it; never typed by hand)",
+    Secret,
+    secret=True,
+    default_text="none (no live feed: the scheduled runs alone)",
 )
 
 
@@ -43,6 +53,11 @@ class UltravoxSource:
     def account(self, *, deadline: float) -> Account:
         return self.client.account(self.key, deadline=deadline, key_parameter=self.key_parameter)
 
+    def call(self, call_id: str, *, deadline: float) -> Mapping[str, Any] | None:
+        return self.client.call(
+            self.key, call_id, deadline=deadline, key_parameter=self.key_parameter
+        )
+
 
 def build(config: MonitorConfig, wiring: SourceWiring) -> UltravoxSource | None:
     """The monitor's Ultravox: a client on the environment's session, with the monitor's key."""
@@ -53,4 +68,4 @@ def build(config: MonitorConfig, wiring: SourceWiring) -> UltravoxSource | None:
     return UltravoxSource(client, key, config.parameter(API_KEY.name))
 
 
-PLUGIN: PlugIn[SourceBuild] = PlugIn("ultravox", (API_KEY,), build)
+PLUGIN: PlugIn[SourceBuild] = PlugIn("ultravox", (API_KEY, WEBHOOK_SECRET), build)
