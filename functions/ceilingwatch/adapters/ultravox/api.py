@@ -138,40 +138,16 @@ class UltravoxClient:
         from every answer, as the key is.
         """
         call = _Call(method, path, params or {}, body, (key, *secrets))
-        problem = ""
         started = self._clock()
+        problem = ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
-            wait: float | None = None
-            try:
-                answer = self._fetch(call, timeout)
-            except requests.Timeout:
-                # The time really waited, over every attempt: each one's timeout shrinks with
-                # the budget, so the last one alone would understate it.
-                problem = (
-                    f"Ultravox did not answer {method} {path}: {attempt} attempt(s) timed out, "
-                    f"{self._clock() - started:.0f} s in all"
-                )
-                if not call.idempotent:
-                    break
-            except requests.RequestException as error:  # refused, reset, truncated body
-                problem = f"could not connect to Ultravox at {self.base_url} ({cause(error)})"
-                if not call.idempotent and "refused" not in problem:
-                    break
-            else:
-                if answer.ok:
-                    return None if answer.status == 204 else answer.json(path)
-                if answer.status == 404 and missing_ok:
-                    return MISSING
-                self._raise_unless_retryable(answer, path, key_parameter or self.key_parameter)
-                problem = f"Ultravox answered {method} {path} with HTTP {answer.status}"
-                problem += answer.excerpt()
-                if not call.idempotent and answer.status != 429:
-                    break
-                wait = retry_after(answer.headers.get("Retry-After"), self._now())
-            if attempt == MAX_ATTEMPTS:
+            tried = self._try(call, deadline, started, attempt, key_parameter, missing_ok)
+            if tried.done:
+                return tried.value
+            problem = tried.problem
+            if not tried.retry or attempt == MAX_ATTEMPTS:
                 break
-            wait = wait if wait is not None else _backoff(attempt)
+            wait = tried.wait if tried.wait is not None else _backoff(attempt)
             if self._clock() + wait + 1.0 > deadline:
                 problem += f"; retrying after {wait:.0f} s would pass this run's time budget"
                 break
@@ -180,6 +156,42 @@ class UltravoxClient:
             problem,
             "nothing if it clears within a few runs: Ultravox is down or rate-limiting this key; "
             "check status.ultravox.ai and that no other job shares the key",
+        )
+
+    def _try(
+        self,
+        call: _Call,
+        deadline: float,
+        started: float,
+        attempt: int,
+        key_parameter: str,
+        missing_ok: bool,
+    ) -> _Tried:
+        """One attempt: its answer, or why it failed and whether another may be tried."""
+        timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
+        try:
+            answer = self._fetch(call, timeout)
+        except requests.Timeout:
+            # The time really waited, over every attempt: each one's timeout shrinks with
+            # the budget, so the last one alone would understate it.
+            problem = (
+                f"Ultravox did not answer {call.method} {call.path}: {attempt} attempt(s) timed "
+                f"out, {self._clock() - started:.0f} s in all"
+            )
+            return _Tried(problem=problem, retry=call.idempotent)
+        except requests.RequestException as error:  # refused, reset, truncated body
+            problem = f"could not connect to Ultravox at {self.base_url} ({cause(error)})"
+            return _Tried(problem=problem, retry=call.idempotent or "refused" in problem)
+        if answer.ok:
+            return _Tried(done=True, value=None if answer.status == 204 else answer.json(call.path))
+        if answer.status == 404 and missing_ok:
+            return _Tried(done=True, value=MISSING)
+        self._raise_unless_retryable(answer, call.path, key_parameter or self.key_parameter)
+        problem = f"Ultravox answered {call.method} {call.path} with HTTP {answer.status}"
+        return _Tried(
+            problem=problem + answer.excerpt(),
+            retry=call.idempotent or answer.status == 429,
+            wait=retry_after(answer.headers.get("Retry-After"), self._now()),
         )
 
     def _fetch(self, call: _Call, timeout: tuple[float, float]) -> Answer:
@@ -256,6 +268,17 @@ def _moment(value: object) -> datetime | None:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class _Tried:
+    """One attempt's end: the value (done), or the problem, and whether to try again and when."""
+
+    done: bool = False
+    value: Any = None
+    problem: str = ""
+    retry: bool = False
+    wait: float | None = None
 
 
 @dataclass(frozen=True)
