@@ -109,13 +109,20 @@ class Ledger:
 
 
 def _undelivered(settlement: Settlement, monitor: str) -> DeliveryError | None:
-    """A notification no channel took is this run's failure: Lambda's retry sends it."""
-    still = {id(entry.notification) for entry in settlement.owed}
-    # Owed still, or refused by every channel for good: either way nobody has it.
+    """A notification no channel at all took is this run's failure: Lambda's retry sends it.
+
+    One that some channel took, in this run or an earlier one, is not: what the others still
+    owe is a channel's problem (NotificationFailures, the channel-problem notice), and failing
+    the run for it would retry, alarm and fill the dead-letter queue every tick of an outage.
+    """
+    still = {id(entry.notification): entry for entry in settlement.owed}
     lost = [
         d.notification.kind.value
         for d in settlement.deliveries
-        if not d.delivered and (id(d.notification) in still or d.channels)
+        if not d.delivered
+        # Owed still and never taken, or refused by every channel for good.
+        and (id(d.notification) not in still or not still[id(d.notification)].taken)
+        and (id(d.notification) in still or d.channels)
     ]
     if not lost:
         return None

@@ -193,6 +193,6 @@ def _settle(
                 left.append(name)
         deliveries.append(delivery)
         if left:
-            still.append(Owed(entry.notification, tuple(left)))
+            still.append(Owed(entry.notification, tuple(left), entry.taken or delivery.delivered))
     memory = {name: dict(values) for name, values in before.items()} | after
     return Settlement(deliveries, tuple(still), memory)
