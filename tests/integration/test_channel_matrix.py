@@ -39,7 +39,8 @@ REFUSALS = {"slack": 404, "teams": 404, "pagerduty": 400}
 # The shortest read timeout of any channel's call (SNS's, set in bootstrap; webhooks wait 5 s).
 HUNG_CALL_SECONDS = 4.0
 # SNS has no 429 and no Retry-After: it throttles with HTTP 400 "Throttling"; its 4xx is
-# AuthorizationError (a policy can be fixed, so the message stays owed).
+# AuthorizationError: permanent like any channel's refusal (no retry mends a policy), named as a
+# channel problem rather than owed forever.
 SNS_STATUS = {"5xx": 500, "429": 400, "4xx": 403}
 
 
@@ -61,7 +62,7 @@ OWED_BY_HUNG = ("failed", "no answer before the run's deadline")
 def expect(channel: str, fault: str) -> Expect:
     if fault == "429" and channel != "email":
         return SENT  # Retry-After 1 s fits the run: one retry, taken
-    if fault == "4xx" and channel != "email":
+    if fault == "4xx":
         return Expect(0, 0, ("refused",))  # permanent: never sent again
     # Transient: owed, delivered by the next tick.
     return Expect(0, 1, OWED_BY_HUNG if fault == "hung" else ("failed",))

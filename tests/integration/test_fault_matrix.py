@@ -234,7 +234,8 @@ ROWS = [
     Row(
         "sns authorization error",
         aws_error("sns", "Publish", "AuthorizationError", 403),
-        log="SNS refused the message (AuthorizationError)",
+        # Permanent: the role is refused, no retry mends it; named, never owed forever.
+        log="SNS refused the alert topic's publish (AuthorizationError)",
         email="failed",
         slack="sent",
         **CRITICAL_SENT,

@@ -44,6 +44,7 @@ def _encode_outbox(owed: tuple[Owed, ...]) -> str:
     return json.dumps(
         [
             {"note": _plain(_note_fields(entry.notification)), "owed": entry.channels}
+            | ({"taken": True} if entry.taken else {})
             for entry in owed
         ],
         separators=(",", ":"),
@@ -55,7 +56,8 @@ def _decode_outbox(text: str) -> tuple[Owed, ...]:
     for raw in json.loads(text):
         # An outbox written before per-channel settlement holds bare notes, owed to every channel.
         note, channels = (raw["note"], raw["owed"]) if "note" in raw else (raw, None)
-        owed.append(Owed(_note(note), tuple(channels) if channels is not None else None))
+        kept = tuple(channels) if channels is not None else None
+        owed.append(Owed(_note(note), kept, bool(raw.get("taken", False))))
     return tuple(owed)
 
 

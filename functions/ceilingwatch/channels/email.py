@@ -17,7 +17,19 @@ from ceilingwatch.domain.ports import Context
 from ceilingwatch.domain.severity import Severity
 
 # SNS refuses these for the message itself: sending it again cannot succeed.
-PERMANENT_CODES = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})
+MESSAGE_REFUSED = frozenset({"InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid"})
+# These refuse the function, not the message: no retry mends them, only the stack (the role's
+# sns:Publish, the topic's key policy for the function). Named, never owed.
+ACCESS_REFUSED = {
+    "AuthorizationError": "the function's role may not publish to the alert topic",
+    "AccessDenied": "the function's role may not publish to the alert topic",
+    "KMSAccessDenied": "the topic's KMS key refuses the function",
+    "KMSDisabled": "the topic's KMS key is disabled",
+    "KMSInvalidState": "the topic's KMS key is pending deletion or unusable",
+    "KMSNotFound": "the topic's KMS key no longer exists",
+    "KMSOptInRequired": "KMS is not enabled for this account",
+}
+PERMANENT_CODES = MESSAGE_REFUSED | ACCESS_REFUSED.keys()
 MIN_SEVERITY = min_severity("email", Severity.WARNING, "by email (always on: the template's topic)")
 
 
@@ -49,7 +61,12 @@ class EmailChannel:
             )
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "ClientError"))
-            failure = PermanentChannelError if code in PERMANENT_CODES else TransientChannelError
+            if code in ACCESS_REFUSED:
+                raise PermanentChannelError(
+                    f"SNS refused the alert topic's publish ({code}): {ACCESS_REFUSED[code]}; "
+                    "redeploy the stack (template.yaml grants it)"
+                ) from None
+            failure = PermanentChannelError if code in MESSAGE_REFUSED else TransientChannelError
             raise failure(f"SNS refused the message ({code})") from None
         except BotoCoreError as error:
             raise TransientChannelError(

@@ -17,3 +17,5 @@ class Owed:
 
     notification: Notification
     channels: tuple[str, ...] | None = None
+    # Some channel has taken it: what the rest owe is their problem, not a lost notification.
+    taken: bool = False

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ceilingwatch.common.errors import DeliveryError, StateConflictError
+from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.outbox import Owed
@@ -46,6 +47,7 @@ def claim_and_send(
         return
     if not owed:
         return
+    ledger = Ledger(claimed, deps)
     settlement = send(
         owed,
         roster.channels,
@@ -53,31 +55,74 @@ def claim_and_send(
         memory=previous.delivery.channel_memory if previous else {},
         deadline=deadline,
         roster_complete=roster.complete,
+        on_landing=ledger.landed,
     )
     result.deliveries += settlement.deliveries
-    _settle(claimed, settlement, deps)
+    ledger.settle(settlement)
     if result.error is None:
         result.error = _undelivered(settlement, state.monitor)
 
 
-def _settle(claimed: AlertState, settlement: Settlement, deps: Dependencies) -> None:
-    """What is still owed, and what the channels remember, stored over the claim."""
-    since = claimed.delivery.outbox_since if settlement.owed else None
-    settled = replace(
-        claimed,
-        delivery=DeliveryRecord(settlement.owed, since, settlement.memory),
-        version=claimed.version + 1,
-    )
-    deps.states.save(settled, expected_version=claimed.version)
+class Ledger:
+    """The claim, settled as each channel lands: a crash at any instant owes only what no
+    record says was taken. Each write is conditional on the one before it."""
+
+    def __init__(self, claimed: AlertState, deps: Dependencies) -> None:
+        self.state, self.deps = claimed, deps
+        self.failed = False
+
+    def landed(self, settlement: Settlement) -> None:
+        """One channel took a notification: recorded before it takes the next (phase's lock)."""
+        if self.failed:
+            return
+        try:
+            self._write(settlement)
+        except Exception as error:
+            # Not fatal to the other channels: the phase's end writes the whole settlement.
+            self.failed = True
+            logger.warning("could not record a delivery as it landed", extra={"error": str(error)})
+
+    def settle(self, settlement: Settlement) -> None:
+        """What is still owed, and what the channels remember, stored over the claim."""
+        if self._unchanged(settlement):
+            return
+        self._write(settlement)
+
+    def _unchanged(self, settlement: Settlement) -> bool:
+        delivery = self.state.delivery
+        return (
+            not self.failed
+            and delivery.outbox == settlement.owed
+            and dict(delivery.channel_memory) == dict(settlement.memory)
+        )
+
+    def _write(self, settlement: Settlement) -> None:
+        claimed = self.state
+        since = claimed.delivery.outbox_since if settlement.owed else None
+        settled = replace(
+            claimed,
+            delivery=DeliveryRecord(settlement.owed, since, settlement.memory),
+            version=claimed.version + 1,
+        )
+        self.deps.states.save(settled, expected_version=claimed.version)
+        self.state = settled
 
 
 def _undelivered(settlement: Settlement, monitor: str) -> DeliveryError | None:
-    """A notification no channel took is this run's failure: Lambda's retry sends it."""
-    still = {id(entry.notification) for entry in settlement.owed}
+    """A notification no channel at all took is this run's failure: Lambda's retry sends it.
+
+    One that some channel took, in this run or an earlier one, is not: what the others still
+    owe is a channel's problem (NotificationFailures, the channel-problem notice), and failing
+    the run for it would retry, alarm and fill the dead-letter queue every tick of an outage.
+    """
+    still = {id(entry.notification): entry for entry in settlement.owed}
     lost = [
         d.notification.kind.value
         for d in settlement.deliveries
-        if not d.delivered and id(d.notification) in still
+        if not d.delivered
+        # Owed still and never taken, or refused by every channel for good.
+        and (id(d.notification) not in still or not still[id(d.notification)].taken)
+        and (id(d.notification) in still or d.channels)
     ]
     if not lost:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -48,6 +48,9 @@ class Delivery:
         return any(o.status is Status.SENT for o in self.channels.values())
 
 
+Outcomes = dict[tuple[int, str], ChannelOutcome]
+
+
 @dataclass(frozen=True)
 class Settlement:
     deliveries: list[Delivery]
@@ -61,6 +64,11 @@ def claim(notes: Sequence[Notification], channels: Sequence[Channel]) -> tuple[O
     return tuple(entry for entry in owed if entry.channels)
 
 
+# Called, under the phase's lock, with the settlement so far each time a channel takes (or
+# refuses for good) a notification: what is recorded then is never sent again, even on a crash.
+OnLanding = Callable[[Settlement], None]
+
+
 def send(
     owed: Sequence[Owed],
     channels: Sequence[Channel],
@@ -69,6 +77,7 @@ def send(
     memory: Mapping[str, Mapping[str, str]],
     deadline: float,
     roster_complete: bool = True,
+    on_landing: OnLanding | None = None,
 ) -> Settlement:
     """Deliver what is owed, each channel in order on its own thread, and settle what is left.
 
@@ -81,7 +90,12 @@ def send(
         for name in _owed_to(entry, channels):
             if name in queues:
                 queues[name].append(index)
-    phase = _Phase(owed, links, deadline, {name: dict(memory.get(name, {})) for name in by_name})
+    memories = {name: dict(memory.get(name, {})) for name in by_name}
+    phase = _Phase(owed, links, deadline, memories)
+    if on_landing is not None:
+        phase.on_landing = lambda outcomes, kept: on_landing(
+            _settle(owed, channels, outcomes, memory, kept, roster_complete)
+        )
     busy = {name: indices for name, indices in queues.items() if indices}
     if busy:
         pool = ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="channel")
@@ -89,7 +103,7 @@ def send(
         wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         # A hung channel's thread is left behind: its own call timeouts end it.
         pool.shutdown(wait=False, cancel_futures=True)
-    seen, kept_memory = phase.so_far()
+    seen, kept_memory = phase.close()
     return _settle(owed, channels, seen, memory, kept_memory, roster_complete)
 
 
@@ -107,6 +121,8 @@ class _Phase:
         self.memories = memories
         self.outcomes: dict[tuple[int, str], ChannelOutcome] = {}
         self.lock = threading.Lock()
+        self.on_landing: Callable[[Outcomes, dict[str, dict[str, str]]], None] | None = None
+        self.closed = False
 
     def drain(self, channel: Channel, indices: list[int]) -> None:
         for index in indices:
@@ -129,13 +145,19 @@ class _Phase:
         self, index: int, name: str, outcome: ChannelOutcome, kept: dict[str, str] | None = None
     ) -> None:
         with self.lock:
+            if self.closed:
+                return  # past the deadline: the run has settled without this thread
             if kept is not None:
                 self.memories[name] = kept
             self.outcomes[index, name] = outcome
+            if self.on_landing is not None and not outcome.owed:
+                # Taken or refused for good: recorded before this channel moves on.
+                self.on_landing(dict(self.outcomes), {n: dict(m) for n, m in self.memories.items()})
 
-    def so_far(self) -> tuple[dict[tuple[int, str], ChannelOutcome], dict[str, dict[str, str]]]:
-        """A copy of what the channels did by now: a thread still running changes only the phase."""
+    def close(self) -> tuple[Outcomes, dict[str, dict[str, str]]]:
+        """What the channels did by now; a thread still running changes nothing after this."""
         with self.lock:
+            self.closed = True
             return dict(self.outcomes), {n: dict(m) for n, m in self.memories.items()}
 
 
@@ -171,6 +193,6 @@ def _settle(
                 left.append(name)
         deliveries.append(delivery)
         if left:
-            still.append(Owed(entry.notification, tuple(left)))
+            still.append(Owed(entry.notification, tuple(left), entry.taken or delivery.delivered))
     memory = {name: dict(values) for name, values in before.items()} | after
     return Settlement(deliveries, tuple(still), memory)

@@ -341,3 +341,39 @@ def test_a_defect_in_a_channel_is_named_and_stays_owed_never_swallowed() -> None
     assert str(outcome) == "failed: unexpected KeyError in the channel"
     assert [entry.channels for entry in settled.owed] == [("teams",)]
     assert len(healthy.sent) == 1
+
+
+class _RefusingSns:
+    """SNS answering every Publish with one error code, as botocore raises it."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def publish(self, **request: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        error = {"Error": {"Code": self.code, "Message": f"{self.code} on the topic"}}
+        raise ClientError(error, "Publish")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("code", "permanent", "named"),
+    [
+        ("AuthorizationError", True, "may not publish to the alert topic"),
+        ("KMSAccessDenied", True, "KMS key refuses the function"),
+        ("KMSDisabled", True, "KMS key is disabled"),
+        ("InvalidParameter", True, "refused the message"),
+        ("Throttling", False, "refused the message"),
+        ("KMSThrottling", False, "refused the message"),
+    ],
+)
+def test_sns_access_refusals_are_permanent_and_named(
+    code: str, permanent: bool, named: str
+) -> None:
+    from ceilingwatch.channels.email import EmailChannel
+
+    channel = EmailChannel(lambda: _RefusingSns(code), "arn:aws:sns:us-east-1:1:t")
+    with pytest.raises((PermanentChannelError, TransientChannelError)) as raised:
+        channel.deliver(episode()["escalated-CRITICAL"], Context({}, time.monotonic() + 5))
+    assert raised.value.permanent is permanent
+    assert named in str(raised.value) and code in str(raised.value)
