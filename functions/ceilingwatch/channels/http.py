@@ -49,7 +49,10 @@ class Poster:
         deadline: float,
         secrets: Sequence[str] = (),
         headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
     ) -> requests.Response:
+        """POSTs `payload` as JSON, or `body` as given (bytes a signature covers) when set."""
+        sent: dict[str, Any] = {"json": payload} if body is None else {"data": body}
         problem = f"{endpoint.service} was not tried: no time left in this run"
         for attempt in range(1, MAX_ATTEMPTS + 1):
             left = deadline - self.clock()
@@ -59,7 +62,7 @@ class Poster:
             wait = 1.0
             try:
                 response = self.session.post(
-                    url, json=payload, headers=headers, timeout=timeout, allow_redirects=False
+                    url, headers=headers, timeout=timeout, allow_redirects=False, **sent
                 )
             except requests.ConnectTimeout:
                 problem = f"{endpoint.service} could not be reached within {timeout[0]:.1f} s"
