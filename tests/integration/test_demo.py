@@ -52,8 +52,9 @@ PAGES = ["trigger", "trigger", "trigger", "resolve"]
 
 
 def test_no_secret_reaches_a_log_line_an_exception_or_a_metric(rising) -> None:
-    # The Ultravox key, the Slack and Teams webhook URLs and the PagerDuty routing key.
-    assert len(rising.secrets) == 4
+    # The Ultravox key, the Slack and Teams webhook URLs, the PagerDuty routing key, the
+    # alert-source webhook's URL and its signing secret.
+    assert len(rising.secrets) == 6
     assert rising.log_text.count("\n") > rising.ticks  # a decision line and EMF per tick at least
     for line in rising.log_text.splitlines():
         json.loads(line)  # every line is structured

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ceilingwatch.channels import email, pagerduty, slack, teams, webhook
+from ceilingwatch.channels import chatbot, email, pagerduty, slack, teams, webhook
 from ceilingwatch.channels.base import ChannelBuild, Wiring
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.parameters import PlugIn
@@ -17,6 +17,7 @@ REGISTRY: tuple[PlugIn[ChannelBuild], ...] = (
     teams.PLUGIN,
     pagerduty.PLUGIN,
     webhook.PLUGIN,
+    chatbot.PLUGIN,
 )
 
 

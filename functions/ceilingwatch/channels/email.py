@@ -37,25 +37,32 @@ class EmailChannel:
 
     def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
         email = format_email(note, context.links)
-        try:
-            self.client().publish(
-                TopicArn=self.topic_arn,
-                Subject=email.subject,
-                Message=email.body,
-                MessageAttributes={
-                    name: {"DataType": "String", "StringValue": value}
-                    for name, value in email.attributes.items()
-                },
-            )
-        except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "ClientError"))
-            failure = PermanentChannelError if code in PERMANENT_CODES else TransientChannelError
-            raise failure(f"SNS refused the message ({code})") from None
-        except BotoCoreError as error:
-            raise TransientChannelError(
-                f"SNS could not be reached ({type(error).__name__})"
-            ) from None
+        publish(
+            self.client,
+            "SNS",
+            TopicArn=self.topic_arn,
+            Subject=email.subject,
+            Message=email.body,
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in email.attributes.items()
+            },
+        )
         return context.memory
+
+
+def publish(client: Callable[[], Any], service: str, **request: Any) -> None:
+    """One SNS Publish, its failures as a channel's: the client's text never (it names ARNs)."""
+    try:
+        client().publish(**request)
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", "ClientError"))
+        failure = PermanentChannelError if code in PERMANENT_CODES else TransientChannelError
+        raise failure(f"{service} refused the message ({code})") from None
+    except BotoCoreError as error:
+        raise TransientChannelError(
+            f"{service} could not be reached ({type(error).__name__})"
+        ) from None
 
 
 def build(config: MonitorConfig | None, wiring: Wiring) -> EmailChannel:

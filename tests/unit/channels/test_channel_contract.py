@@ -69,7 +69,11 @@ CONFIGURED: tuple[dict[str, str], ...] = (
         "webhook_url": INCIDENT_IO,
         "webhook_format": "incident-io",
     },
-    {"webhook_url": GENERIC, "webhook_signing_secret": SIGNING},
+    {
+        "webhook_url": GENERIC,
+        "webhook_signing_secret": SIGNING,
+        "chatbot_topic_arn": "arn:aws:sns:us-east-1:123456789012:ceilingwatch-chat",
+    },
     {"webhook_url": ALERTMANAGER, "webhook_format": "alertmanager"},
     {"webhook_url": JSM_OPS, "webhook_format": "jsm-ops", "webhook_signing_secret": SIGNING},
 )

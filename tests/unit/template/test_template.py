@@ -67,7 +67,7 @@ def statements() -> Iterator[tuple[str, dict[str, Any]]]:
     """(owner, statement) for every policy statement, before and after the SAM transform."""
     for policy in function()["Policies"]:
         for statement in policy["Statement"]:
-            yield "CheckFunction", statement
+            yield "CheckFunction", granted(statement)
     for name, key in resources("AWS::KMS::Key").items():
         for statement in key["Properties"]["KeyPolicy"]["Statement"]:
             yield name, statement
@@ -78,7 +78,16 @@ def statements() -> Iterator[tuple[str, dict[str, Any]]]:
     for name, role in resources("AWS::IAM::Role", deployed()).items():
         for policy in role["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
-                yield name, statement
+                yield name, granted(statement)
+
+
+def granted(statement: dict[str, Any]) -> dict[str, Any]:
+    """A statement granted on a condition: its granting branch (the other is NoValue)."""
+    if "Fn::If" not in statement:
+        return statement
+    _, branch, absent = statement["Fn::If"]
+    assert absent == {"Ref": "AWS::NoValue"}
+    return dict(branch)
 
 
 def sub_text(value: Any, **names: str) -> str:
@@ -104,6 +113,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "UltravoxApiBaseUrl",
         "TopicKmsArn",
         "PagerDutyEventsUrl",
+        "ChatbotTopicArnPattern",
         "LogRetentionInDays",
         "ReservedConcurrency",
     }
@@ -227,6 +237,15 @@ def test_function_policy_is_least_privilege() -> None:
     assert by_sid["EncryptAlertsForTopic"]["Resource"] == {
         "Fn::If": ["CreateAlertKey", {"Fn::GetAtt": ["AlertKey", "Arn"]}, {"Ref": "TopicKmsArn"}]
     }
+    # Amazon Q Developer's topic: publish only, only where the deployer's pattern says.
+    chatbot = by_sid["PublishToAmazonQDeveloper"]
+    assert (chatbot["Action"], chatbot["Resource"]) == (
+        "sns:Publish",
+        {"Ref": "ChatbotTopicArnPattern"},
+    )
+    pattern = re.compile(template()["Parameters"]["ChatbotTopicArnPattern"]["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("arn:aws:sns:eu-west-1:123456789012:cw-*")
+    assert not pattern.fullmatch("*") and not pattern.fullmatch("arn:aws:sns:*:*:*")
 
 
 def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None:
