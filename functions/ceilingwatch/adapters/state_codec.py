@@ -90,6 +90,9 @@ _TEXT = _Format("S", str, str)
 _INT = _Format("N", str, int)
 _TIME = _Format("S", datetime.isoformat, datetime.fromisoformat)
 _LEVEL = _Format("S", lambda level: level.name, _level)
+# OK and zero are an episode's defaults: written as nothing, as an unset time is.
+_TOP = _Format("S", lambda level: "" if level is Level.OK else level.name, _level)
+_SECONDS = _Format("N", lambda seconds: str(seconds) if seconds else "", int)
 _HEALTH = _Format("S", lambda health: health.value, Health)
 _OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
 _MEMORY = _Format("S", _encode_memory, _decode_memory)
@@ -138,6 +141,8 @@ ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
     "snoozed_by": ("answers", "snoozed_by", _TEXT),
     "acknowledged_level": ("answers", "acknowledged_level", _LEVEL),
     "acknowledged_by": ("answers", "acknowledged_by", _TEXT),
+    "episode_top": ("episode", "top", _TOP),
+    "episode_top_seconds": ("episode", "top_seconds", _SECONDS),
     "version": ("", "version", _INT),
 }
 RECORDS: dict[str, type[Any]] = {

@@ -42,6 +42,8 @@ class OpenEpisode:
     started_at: datetime | None = None
     peak: int = 0
     peak_at: datetime | None = None
+    top: Level = Level.OK  # the highest level judged in the episode
+    top_seconds: int = 0  # how long it held at `top`, up to the last run judged there
 
 
 @dataclass(frozen=True)
