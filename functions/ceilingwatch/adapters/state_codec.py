@@ -17,6 +17,7 @@ from ceilingwatch.domain.state import (
     AlertState,
     Answers,
     DeliveryRecord,
+    Escalation,
     Health,
     HealthRecord,
     Judgement,
@@ -93,6 +94,12 @@ _LEVEL = _Format("S", lambda level: level.name, _level)
 # OK and zero are an episode's defaults: written as nothing, as an unset time is.
 _TOP = _Format("S", lambda level: "" if level is Level.OK else level.name, _level)
 _SECONDS = _Format("N", lambda seconds: str(seconds) if seconds else "", int)
+_PENDING = _Format(
+    "S",
+    lambda note: json.dumps(_plain(_note_fields(note)), separators=(",", ":")),
+    lambda text: _note(json.loads(text)),
+)
+_NAMES = _Format("S", ",".join, lambda text: tuple(text.split(",")))
 _HEALTH = _Format("S", lambda health: health.value, Health)
 _OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
 _MEMORY = _Format("S", _encode_memory, _decode_memory)
@@ -143,6 +150,8 @@ ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
     "acknowledged_by": ("answers", "acknowledged_by", _TEXT),
     "episode_top": ("episode", "top", _TOP),
     "episode_top_seconds": ("episode", "top_seconds", _SECONDS),
+    "escalation_pending": ("escalation", "pending", _PENDING),
+    "escalation_told": ("escalation", "told", _NAMES),
     "version": ("", "version", _INT),
 }
 RECORDS: dict[str, type[Any]] = {
@@ -153,6 +162,7 @@ RECORDS: dict[str, type[Any]] = {
     "watches": Watches,
     "answers": Answers,
     "delivery": DeliveryRecord,
+    "escalation": Escalation,
 }
 
 

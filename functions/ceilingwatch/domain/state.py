@@ -101,6 +101,15 @@ class Answers:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """Channels with a delay, for the current capacity episode: the level news held back from
+    them, and those told (so none is told twice, and a resolve goes only where a raise went)."""
+
+    pending: Notification | None = None
+    told: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DeliveryRecord:
     """What a run claimed and a channel has not taken yet, and what channels remember."""
 
@@ -121,6 +130,7 @@ class AlertState:
     watches: Watches = Watches()
     answers: Answers = Answers()
     delivery: DeliveryRecord = DeliveryRecord()
+    escalation: Escalation = Escalation()
     version: int = 0  # the write condition: two runs cannot both store what they judged
 
     @property
