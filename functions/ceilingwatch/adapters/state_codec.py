@@ -189,8 +189,11 @@ def state_from_item(item: Item) -> AlertState:
 
 
 def _note_fields(note: Notification) -> dict[str, Any]:
-    # No previous severity has always been written as "".
-    return asdict(note) | {"previous_severity": note.previous_severity or ""}
+    # No previous severity has always been written as ""; no episode start is not written.
+    fields = asdict(note) | {"previous_severity": note.previous_severity or ""}
+    if fields["opened_at"] is None:
+        del fields["opened_at"]
+    return fields
 
 
 def _note(raw: dict[str, Any]) -> Notification:
@@ -207,6 +210,8 @@ def _note(raw: dict[str, Any]) -> Notification:
     previous = raw["previous_severity"]
     raw["previous_severity"] = Severity(previous) if previous else None
     raw["at"] = datetime.fromisoformat(raw["at"])
+    opened = raw.get("opened_at")  # absent from an outbox written before episodes had keys
+    raw["opened_at"] = datetime.fromisoformat(opened) if opened else None
     return Notification(reading=reading, **raw)
 
 

@@ -88,9 +88,10 @@ def ends_episode(note: Notification) -> bool:
 
 
 def episode_key(note: Notification, stream: Stream) -> str:
-    """An episode's deduplication key, from its first notification: the same for every
-    incident tool (PagerDuty's dedup_key, a webhook's), from trigger to resolve."""
-    return f"ceilingwatch/{note.monitor}/{stream.value}/{note.at:%Y%m%dT%H%MZ}"
+    """An episode's deduplication key, from when it began: the same for every incident tool
+    (PagerDuty's dedup_key, a webhook's, Amazon Q's thread), whichever news each heard first."""
+    opened = note.opened_at or note.at
+    return f"ceilingwatch/{note.monitor}/{stream.value}/{opened:%Y%m%dT%H%MZ}"
 
 
 def takes_incident(note: Notification, floor: Severity) -> bool:

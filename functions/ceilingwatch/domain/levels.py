@@ -78,6 +78,7 @@ def level_notification(
             reading,
             previous_severity=previous,
             episode=episode,
+            opened_at=state.episode.started_at or tick,
         )
 
     if verdict.limit_changed:

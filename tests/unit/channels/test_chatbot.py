@@ -52,7 +52,11 @@ def test_an_episode_keeps_one_thread_and_the_next_gets_its_own() -> None:
     sequence = ["raised-WARNING", "escalated-CRITICAL", "escalated-AT_LIMIT", "resolved-OK"]
     for name in sequence:
         memory = dict(channel.deliver(notes[name], Context(LINKS, 25.0, memory)))
-    later = replace(notes["raised-WARNING"], at=notes["resolved-OK"].at + timedelta(hours=2))
+    later = replace(
+        notes["raised-WARNING"],
+        at=notes["resolved-OK"].at + timedelta(hours=2),
+        opened_at=notes["resolved-OK"].at + timedelta(hours=2),
+    )
     channel.deliver(later, Context(LINKS, 25.0, memory))
     threads = [m["metadata"]["threadId"] for m in topic.messages()]
     assert threads[:4] == [threads[0]] * 4 and threads[4] != threads[0]

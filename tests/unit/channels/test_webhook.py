@@ -101,7 +101,11 @@ def test_one_key_per_episode_from_the_first_firing_to_the_resolve(form: Format) 
     hook = Webhook(form)
     for name in ("raised-WARNING", "escalated-CRITICAL", "escalated-AT_LIMIT", "resolved-OK"):
         hook.deliver(notes[name])
-    again = replace(notes["raised-WARNING"], at=notes["resolved-OK"].at + timedelta(hours=2))
+    again = replace(
+        notes["raised-WARNING"],
+        at=notes["resolved-OK"].at + timedelta(hours=2),
+        opened_at=notes["resolved-OK"].at + timedelta(hours=2),
+    )
     hook.deliver(again)
     calls = hook.session.calls
     keys = [_key_of(form, body) for body in hook.bodies()]
@@ -225,3 +229,14 @@ def test_an_unknown_format_names_the_parameter_and_the_choices() -> None:
     with pytest.raises(ConfigurationError) as caught:
         config(webhook_url=URLS[Format.GENERIC], webhook_format="opsgenie")
     assert "webhook-format" in str(caught.value) and "incident-io" in str(caught.value)
+
+
+def test_pagerduty_and_the_webhook_share_the_episodes_key_whatever_they_heard_first() -> None:
+    from tests.unit.channels.test_channels import PagerDuty, accepted
+
+    notes = episode()
+    hook, pd = Webhook(Format.GENERIC), PagerDuty(accepted(2))
+    hook.deliver(notes["raised-WARNING"])  # the webhook at once
+    pd.deliver(notes["escalated-CRITICAL"])  # PagerDuty only from CRITICAL (or after a delay)
+    assert hook.bodies()[0]["dedup_key"] == pd.events()[0]["dedup_key"]
+    assert notes["escalated-CRITICAL"].at > notes["raised-WARNING"].at
