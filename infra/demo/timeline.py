@@ -17,16 +17,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from infra.demo.lines import pagerduty_lines, slack_fields, teams_lines, webhook_lines
 from infra.local_stack.function_output import captured_function_output
 from infra.local_stack.stack import LocalStack
 from infra.simulator.ultravox import Scenario, UltravoxSimulator, scenario_names
 from infra.standins.channels import ChannelStandins
-from infra.standins.teams import card_lines
 
 REPO = Path(__file__).resolve().parents[2]
 MONITOR = "demo"
 TICK = timedelta(minutes=5)
 BAR = 30
+PAGERDUTY_DELAY = 15  # minutes: the demo's escalation
 
 
 @dataclass
@@ -50,6 +51,7 @@ class DemoReport:
     log_text: str = ""
     secrets: tuple[str, ...] = ()
     seconds: float = 0.0
+    began: datetime | None = None  # the first run that judged a level: the episode's start
 
     def kinds(self, channel: str = "email") -> list[str]:
         return [m.title for m in self.messages if m.channel == channel]
@@ -85,6 +87,9 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
     ):
         report.secrets = (api_key, *channels.secrets())
         _seed_secrets(stack, {"ultravox-api-key": api_key, **channels.secure_parameters()})
+        # Slack at once, PagerDuty after 15 minutes if nobody acknowledged (from WARNING up).
+        escalation = {"pagerduty-delay-minutes": str(PAGERDUTY_DELAY)}
+        _seed_secrets(stack, escalation | {"pagerduty-min-severity": "WARNING"}, "String")
         inbox = stack.subscribe_queue()
         env = (
             stack.function_environment()
@@ -121,6 +126,8 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
                 new = _collect(stack, inbox, channels, report, tick)
                 status = (result or {}).get("status") or _stored_status(stack)
                 report.statuses.append(status)
+                if report.began is None and status in ("WARNING", "CRITICAL", "AT_LIMIT"):
+                    report.began = tick
                 say(_row(tick, result, status, new, problem))
                 for message in new:
                     say(_indent(message))
@@ -132,11 +139,11 @@ def run_demo(scenario_name: str, out: TextIO = sys.stdout, limit: int = 50) -> D
     return report
 
 
-def _seed_secrets(stack: LocalStack, values: dict[str, str]) -> None:
+def _seed_secrets(stack: LocalStack, values: dict[str, str], kind: str = "SecureString") -> None:
     ssm = stack.client("ssm")
     path = stack.outputs["ParameterPath"]
     for name, value in values.items():
-        ssm.put_parameter(Name=path + name, Value=value, Type="SecureString", Overwrite=True)
+        ssm.put_parameter(Name=path + name, Value=value, Type=kind, Overwrite=True)
 
 
 def _invoke(handler: Any, dependencies: Any, tick: datetime) -> tuple[dict[str, Any] | None, str]:
@@ -166,41 +173,16 @@ def _collect(
             new.append(Message(tick, "email", envelope.get("Subject", ""), envelope["Message"]))
             sqs.delete_message(QueueUrl=inbox, ReceiptHandle=item["ReceiptHandle"])
     arrived = {
-        "slack": [(p.get("text", ""), _slack_fields(p)) for p in channels.slack.messages],
-        "teams": [_teams_lines(card) for card in channels.teams.cards],
-        "pagerduty": [_pagerduty_lines(event) for event in channels.pagerduty.events],
+        "slack": [(p.get("text", ""), slack_fields(p)) for p in channels.slack.messages],
+        "teams": [teams_lines(card) for card in channels.teams.cards],
+        "pagerduty": [pagerduty_lines(event) for event in channels.pagerduty.events],
+        "webhook": [webhook_lines(body) for body in channels.webhook.payloads],
     }
     for channel, messages in arrived.items():
         seen = sum(1 for m in report.messages if m.channel == channel)
         new += [Message(tick, channel, title, body) for title, body in messages[seen:]]
     report.messages += new
     return new
-
-
-def _slack_fields(payload: dict[str, Any]) -> str:
-    lines = []
-    for block in payload.get("blocks", []):
-        if block.get("type") == "section" and "fields" in block:
-            lines += [f["text"].replace("\n", ": ", 1).replace("*", "") for f in block["fields"]]
-    return "\n".join(lines)
-
-
-def _teams_lines(card: dict[str, Any]) -> tuple[str, str]:
-    title, *rest = [*card_lines(card), ""]
-    return title, "\n".join(line for line in rest if line)
-
-
-def _pagerduty_lines(event: dict[str, Any]) -> tuple[str, str]:
-    """The event as on-call sees it: action and incident key, then what the trigger said.
-    Never the routing key: it is the integration's secret."""
-    title = f"{event['event_action']} {event.get('dedup_key', '(new key)')}"
-    payload = event.get("payload")
-    if not isinstance(payload, dict):
-        return title, ""
-    details = payload.get("custom_details") or {}
-    lines = [f"[{payload.get('severity')}] {payload.get('summary')}"]
-    lines += [f"{key}: {value}" for key, value in details.items() if not isinstance(value, dict)]
-    return title, "\n".join(lines)
 
 
 def _stored_status(stack: LocalStack) -> str:
@@ -242,8 +224,15 @@ def _summary(report: DemoReport, say: Any) -> None:
     say(
         f"{report.ticks} ticks, {len(emails)} emails, {len(report.kinds('slack'))} Slack messages, "
         f"{len(report.kinds('teams'))} Teams cards, {len(report.kinds('pagerduty'))} PagerDuty "
-        f"events, {report.failed_runs} failed runs, in {report.seconds:.1f} s"
+        f"events, {len(report.kinds('webhook'))} webhook alerts, {report.failed_runs} failed "
+        f"runs, in {report.seconds:.1f} s"
     )
+    if report.began is not None:
+        say(
+            f"Slack at once, PagerDuty after {PAGERDUTY_DELAY} minutes if nobody acknowledged "
+            f"(pagerduty-delay-minutes = {PAGERDUTY_DELAY}): the episode began at "
+            f"{report.began:%H:%M}; {_first(report, 'slack')}, {_first(report, 'pagerduty')}"
+        )
     for title in emails:
         say(f"  - {title}")
     if report.incidents:
@@ -251,6 +240,14 @@ def _summary(report: DemoReport, say: Any) -> None:
     for incident in report.incidents:
         actions = ", ".join(incident["actions"])
         say(f"  - {incident['dedup_key']}: {actions} -> {incident['status']}")
+
+
+def _first(report: DemoReport, channel: str) -> str:
+    """When the channel first heard the episode."""
+    began = report.began
+    told = (m.tick for m in report.messages if m.channel == channel and began and m.tick >= began)
+    first = next(told, None)
+    return f"{channel} told at {first:%H:%M}" if first else f"{channel} never told"
 
 
 @contextlib.contextmanager

@@ -6,33 +6,36 @@ import contextlib
 from collections.abc import Collection
 from typing import Self
 
+from infra.standins.alert_source import AlertSourceStandin
 from infra.standins.loopback import LoopbackService, RecordingStandin
 from infra.standins.pagerduty import PagerDutyStandin
 from infra.standins.slack_catcher import SlackCatcher
 from infra.standins.teams import TeamsStandin
 
 # The webhook channels; email goes through SNS, which the local stack stands in for.
-CHANNELS = ("slack", "teams", "pagerduty")
+CHANNELS = ("slack", "teams", "pagerduty", "webhook")
 # The SecureString that turns each channel on, under /ceilingwatch/<monitor>/.
 SECRET_PARAMETERS = {
     "slack": "slack-webhook-url",
     "teams": "teams-webhook-url",
     "pagerduty": "pagerduty-routing-key",
+    "webhook": "webhook-url",
 }
 
 
 class ChannelStandins(LoopbackService):
-    """The Slack catcher, the Teams workflow and PagerDuty's Events API, on loopback together."""
+    """The Slack catcher, the Teams workflow, PagerDuty's Events API and the alert sources."""
 
     def __init__(self) -> None:
         self.slack = SlackCatcher()
         self.teams = TeamsStandin()
         self.pagerduty = PagerDutyStandin()
+        self.webhook = AlertSourceStandin()
         self._stack = contextlib.ExitStack()
 
     def start(self) -> Self:
         with contextlib.ExitStack() as starting:
-            for standin in (self.slack, self.teams, self.pagerduty):
+            for standin in (self.slack, self.teams, self.pagerduty, self.webhook):
                 starting.enter_context(standin)
             self._stack = starting.pop_all()  # all up: stop() takes them down
         return self
@@ -55,11 +58,15 @@ class ChannelStandins(LoopbackService):
             "slack": self.slack.webhook_url(),
             "teams": self.teams.webhook_url,
             "pagerduty": self.pagerduty.routing_key,
+            "webhook": self.webhook.webhook_url(),
         }
         unknown = set(channels) - set(values)
         if unknown:
             raise ValueError(f"no stand-in for {sorted(unknown)}; there are {CHANNELS}")
-        return {SECRET_PARAMETERS[name]: values[name] for name in CHANNELS if name in channels}
+        secure = {SECRET_PARAMETERS[name]: values[name] for name in CHANNELS if name in channels}
+        if "webhook" in channels and self.webhook.signing_secret is not None:
+            secure["webhook-signing-secret"] = self.webhook.signing_secret
+        return secure
 
     def secrets(self) -> tuple[str, ...]:
         """What must never show in a log, a message, the state or an exception."""
@@ -71,10 +78,11 @@ class ChannelStandins(LoopbackService):
             "slack": self.slack,
             "teams": self.teams,
             "pagerduty": self.pagerduty,
+            "webhook": self.webhook,
         }
         return standins[channel]
 
     def clear(self) -> None:
         """Forget what every stand-in received and every scripted fault."""
-        for standin in (self.slack, self.teams, self.pagerduty):
+        for standin in (self.slack, self.teams, self.pagerduty, self.webhook):
             standin.clear()

@@ -196,6 +196,12 @@ class RecordingStandin(ServerService):
     def judge(self, path: str, raw: bytes, payload: Any) -> Verdict:
         raise NotImplementedError
 
+    def judge_request(
+        self, path: str, raw: bytes, payload: Any, headers: Mapping[str, str]
+    ) -> Verdict:
+        """`judge`, for a service that also reads the request's headers (a signature, a key)."""
+        return self.judge(path, raw, payload)
+
     def error_body(self, status: int) -> Verdict:
         """The service's own answer for a scripted error status."""
         return Verdict(status, json.dumps({"error": f"HTTP {status}"}))
@@ -278,7 +284,7 @@ class RecordingStandin(ServerService):
             self._record(self.delivery_type(handler.path, payload, None, "", datetime.now(UTC)))
             self._stopping.wait()
             return
-        verdict = self.judge(handler.path, raw, payload)
+        verdict = self.judge_request(handler.path, raw, payload, handler.headers)
         headers: dict[str, str] = {}
         if scripted is not None and not 200 <= scripted.status < 300:
             verdict = self.error_body(scripted.status)

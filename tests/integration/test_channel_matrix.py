@@ -24,18 +24,20 @@ from ceilingwatch.handler import lambda_handler
 from infra.demo.timeline import Context
 from infra.local_stack.function_output import captured_function_output
 from infra.local_stack.stack import LocalStack
+from infra.standins.channels import CHANNELS as STANDIN_CHANNELS
 from infra.standins.loopback import RecordingStandin, refused_url
 from tests.support.aws_faults import FailingAwsEndpoint
 from tests.support.harness import START, Harness, flat_scenario, harness
 
-CHANNELS = ("email", "slack", "teams", "pagerduty")
-WEBHOOKS = CHANNELS[1:]
+# Every stand-in's channel, so a new one joins the matrix with its stand-in; email is SNS.
+WEBHOOKS = STANDIN_CHANNELS
+CHANNELS = ("email", *WEBHOOKS)
 FAULTS = ("hung", "5xx", "429", "4xx", "refused")
 FIRST = START + timedelta(hours=2, minutes=1)  # 48 of 50 calls: CRITICAL, sent to every channel
 NEXT = FIRST + timedelta(minutes=5)  # the level holds: only what is still owed goes out
 TIMEOUT_MS = 30_000  # the template's Timeout
 # The permanent refusal each webhook channel gets in the 4xx rows.
-REFUSALS = {"slack": 404, "teams": 404, "pagerduty": 400}
+REFUSALS = {"slack": 404, "teams": 404, "pagerduty": 400, "webhook": 400}
 # The shortest read timeout of any channel's call (SNS's, set in bootstrap; webhooks wait 5 s).
 HUNG_CALL_SECONDS = 4.0
 # SNS has no 429 and no Retry-After: it throttles with HTTP 400 "Throttling"; its 4xx is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -30,30 +31,38 @@ def test_the_rising_scenario_shows_the_whole_lifecycle_and_nothing_in_between(ri
     ]
     assert len(rising.kinds("slack")) == 6
     assert len(rising.kinds("teams")) == 6
-    # PagerDuty pages from CRITICAL: one incident for the episode, escalated, reminded, resolved.
+    # PagerDuty from WARNING after 15 minutes (nobody acknowledges in the demo): one incident
+    # for the episode, under the key the webhook has, escalated, reminded, resolved.
     assert rising.kinds("pagerduty") == [f"{action} {KEY}" for action in PAGES]
+    assert rising.kinds("webhook") == [f"{s} {KEY}" for s in ["firing"] * 4 + ["resolved"]]
+    told = {
+        c: next(m.tick for m in rising.messages if m.channel == c) for c in ("webhook", "pagerduty")
+    }
+    assert rising.began == told["webhook"]
+    assert told["pagerduty"] - rising.began == timedelta(minutes=15)
     assert rising.incidents == [
         {
             "dedup_key": KEY,
             "summary": rising.incidents[0]["summary"],
-            "severity": "critical",
+            "severity": "critical",  # its latest trigger's
             "source": "ceilingwatch/demo",
             "status": "resolved",
             "actions": PAGES,
         }
     ]
-    assert rising.incidents[0]["summary"].startswith("CRITICAL: demo escalated from WARNING")
+    assert rising.incidents[0]["summary"].startswith("WARNING: demo at 82%")
     # Hysteresis: one WARNING despite the traffic wobbling around 80 % for twenty minutes.
     assert rising.statuses.count("WARNING") >= 5
 
 
-KEY = "ceilingwatch/demo/capacity/20261124T1321Z"
-PAGES = ["trigger", "trigger", "trigger", "resolve"]
+KEY = "ceilingwatch/demo/capacity/20261124T1246Z"
+PAGES = ["trigger", "trigger", "trigger", "trigger", "resolve"]
 
 
 def test_no_secret_reaches_a_log_line_an_exception_or_a_metric(rising) -> None:
-    # The Ultravox key, the Slack and Teams webhook URLs and the PagerDuty routing key.
-    assert len(rising.secrets) == 4
+    # The Ultravox key, the Slack and Teams webhook URLs, the PagerDuty routing key, the
+    # alert-source webhook's URL and its signing secret.
+    assert len(rising.secrets) == 6
     assert rising.log_text.count("\n") > rising.ticks  # a decision line and EMF per tick at least
     for line in rising.log_text.splitlines():
         json.loads(line)  # every line is structured

@@ -123,7 +123,10 @@ def test_a_typo_never_stops_judging_and_is_named_once_then_at_the_reminder(
         assert statuses == ["OK"] * 4  # judged every run, not ERROR
         config = [s for s in h.subjects() if s.startswith("[CONFIG]")]
         assert len(config) == 2  # at once, then after renotify-error-minutes (15)
-        assert config[0].startswith("[CONFIG] typo: warning-percent invalid (still judging")
+        assert (
+            config[0]
+            == "[CONFIG] typo: warning-percent invalid; judging with the last valid values"
+        )
         assert "warning-percent = 'abc' is not a number" in h.emails()[0]["Message"]
         assert any("warning-percent invalid" in m["text"] for m in h.slack.messages)
         state = h.state()

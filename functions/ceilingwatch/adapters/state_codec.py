@@ -17,6 +17,7 @@ from ceilingwatch.domain.state import (
     AlertState,
     Answers,
     DeliveryRecord,
+    Escalation,
     Health,
     HealthRecord,
     Judgement,
@@ -92,6 +93,15 @@ _TEXT = _Format("S", str, str)
 _INT = _Format("N", str, int)
 _TIME = _Format("S", datetime.isoformat, datetime.fromisoformat)
 _LEVEL = _Format("S", lambda level: level.name, _level)
+# OK and zero are an episode's defaults: written as nothing, as an unset time is.
+_TOP = _Format("S", lambda level: "" if level is Level.OK else level.name, _level)
+_SECONDS = _Format("N", lambda seconds: str(seconds) if seconds else "", int)
+_PENDING = _Format(
+    "S",
+    lambda note: json.dumps(_plain(_note_fields(note)), separators=(",", ":")),
+    lambda text: _note(json.loads(text)),
+)
+_NAMES = _Format("S", ",".join, lambda text: tuple(text.split(",")))
 _HEALTH = _Format("S", lambda health: health.value, Health)
 _OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
 _MEMORY = _Format("S", _encode_memory, _decode_memory)
@@ -140,6 +150,10 @@ ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
     "snoozed_by": ("answers", "snoozed_by", _TEXT),
     "acknowledged_level": ("answers", "acknowledged_level", _LEVEL),
     "acknowledged_by": ("answers", "acknowledged_by", _TEXT),
+    "episode_top": ("episode", "top", _TOP),
+    "episode_top_seconds": ("episode", "top_seconds", _SECONDS),
+    "escalation_pending": ("escalation", "pending", _PENDING),
+    "escalation_told": ("escalation", "told", _NAMES),
     "version": ("", "version", _INT),
 }
 RECORDS: dict[str, type[Any]] = {
@@ -150,6 +164,7 @@ RECORDS: dict[str, type[Any]] = {
     "watches": Watches,
     "answers": Answers,
     "delivery": DeliveryRecord,
+    "escalation": Escalation,
 }
 
 
@@ -176,8 +191,11 @@ def state_from_item(item: Item) -> AlertState:
 
 
 def _note_fields(note: Notification) -> dict[str, Any]:
-    # No previous severity has always been written as "".
-    return asdict(note) | {"previous_severity": note.previous_severity or ""}
+    # No previous severity has always been written as ""; no episode start is not written.
+    fields = asdict(note) | {"previous_severity": note.previous_severity or ""}
+    if fields["opened_at"] is None:
+        del fields["opened_at"]
+    return fields
 
 
 def _note(raw: dict[str, Any]) -> Notification:
@@ -194,6 +212,8 @@ def _note(raw: dict[str, Any]) -> Notification:
     previous = raw["previous_severity"]
     raw["previous_severity"] = Severity(previous) if previous else None
     raw["at"] = datetime.fromisoformat(raw["at"])
+    opened = raw.get("opened_at")  # absent from an outbox written before episodes had keys
+    raw["opened_at"] = datetime.fromisoformat(opened) if opened else None
     return Notification(reading=reading, **raw)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ceilingwatch.channels import email, pagerduty, slack, teams
+from ceilingwatch.channels import chatbot, email, pagerduty, slack, teams, webhook
 from ceilingwatch.channels.base import ChannelBuild, Wiring
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.parameters import PlugIn
@@ -16,6 +16,8 @@ REGISTRY: tuple[PlugIn[ChannelBuild], ...] = (
     slack.PLUGIN,
     teams.PLUGIN,
     pagerduty.PLUGIN,
+    webhook.PLUGIN,
+    chatbot.PLUGIN,
 )
 
 

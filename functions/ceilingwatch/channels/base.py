@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,3 +74,54 @@ def routed(note: Notification, min_severity: Severity) -> bool:
     if note.kind in SEVERITY_ROUTED_NOTICES:
         return note.severity.rank >= floor
     return True
+
+
+# Kinds that end an episode's incident: its key is forgotten once told.
+RESOLVING = frozenset({Kind.RESOLVED, Kind.MONITOR_RECOVERED})
+
+
+def ends_episode(note: Notification) -> bool:
+    # A limit raised until the level is OK ends the episode as a resolve does.
+    return note.kind in RESOLVING or (
+        note.kind is Kind.LIMIT_CHANGED and note.severity is Severity.OK
+    )
+
+
+def episode_key(note: Notification, stream: Stream) -> str:
+    """An episode's deduplication key, from when it began: the same for every incident tool
+    (PagerDuty's dedup_key, a webhook's, Amazon Q's thread), whichever news each heard first."""
+    opened = note.opened_at or note.at
+    return f"ceilingwatch/{note.monitor}/{stream.value}/{opened:%Y%m%dT%H%MZ}"
+
+
+def takes_incident(note: Notification, floor: Severity) -> bool:
+    """Only what an incident can be opened and closed for (and a test): no page nothing ends."""
+    if note.kind is Kind.TEST:
+        return True
+    return stream_of(note) is not None and routed(note, floor)
+
+
+def tell_incident(
+    note: Notification,
+    memory: Mapping[str, str],
+    fire: Callable[[str], None],
+    resolve: Callable[[str], None],
+) -> dict[str, str]:
+    """One incident per stream and episode: fire under the key the memory keeps, resolve it
+    only if it was fired here. A test fires and resolves a key of its own."""
+    kept = dict(memory)
+    if note.kind is Kind.TEST:
+        key = f"ceilingwatch/{note.monitor}/test/{note.at:%Y%m%dT%H%M%S}"
+        fire(key)
+        resolve(key)
+        return kept
+    stream = stream_of(note) or Stream.CAPACITY  # takes_incident() lets no other kind through
+    if ends_episode(note):
+        key = kept.pop(stream.value, "")
+        if key:
+            resolve(key)
+        return kept
+    key = kept.get(stream.value) or episode_key(note, stream)
+    fire(key)
+    kept[stream.value] = key
+    return kept

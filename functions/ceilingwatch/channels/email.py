@@ -21,8 +21,8 @@ MESSAGE_REFUSED = frozenset({"InvalidParameter", "InvalidParameterValue", "Param
 # These refuse the function, not the message: no retry mends them, only the stack (the role's
 # sns:Publish, the topic's key policy for the function). Named, never owed.
 ACCESS_REFUSED = {
-    "AuthorizationError": "the function's role may not publish to the alert topic",
-    "AccessDenied": "the function's role may not publish to the alert topic",
+    "AuthorizationError": "the function's role may not publish to {topic}",
+    "AccessDenied": "the function's role may not publish to {topic}",
     "KMSAccessDenied": "the topic's KMS key refuses the function",
     "KMSDisabled": "the topic's KMS key is disabled",
     "KMSInvalidState": "the topic's KMS key is pending deletion or unusable",
@@ -49,30 +49,43 @@ class EmailChannel:
 
     def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
         email = format_email(note, context.links)
-        try:
-            self.client().publish(
-                TopicArn=self.topic_arn,
-                Subject=email.subject,
-                Message=email.body,
-                MessageAttributes={
-                    name: {"DataType": "String", "StringValue": value}
-                    for name, value in email.attributes.items()
-                },
-            )
-        except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "ClientError"))
-            if code in ACCESS_REFUSED:
-                raise PermanentChannelError(
-                    f"SNS refused the alert topic's publish ({code}): {ACCESS_REFUSED[code]}; "
-                    "redeploy the stack (template.yaml grants it)"
-                ) from None
-            failure = PermanentChannelError if code in MESSAGE_REFUSED else TransientChannelError
-            raise failure(f"SNS refused the message ({code})") from None
-        except BotoCoreError as error:
-            raise TransientChannelError(
-                f"SNS could not be reached ({type(error).__name__})"
-            ) from None
+        publish(
+            self.client,
+            "SNS",
+            TopicArn=self.topic_arn,
+            Subject=email.subject,
+            Message=email.body,
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in email.attributes.items()
+            },
+        )
         return context.memory
+
+
+def publish(
+    client: Callable[[], Any], service: str, topic: str = "the alert topic", **request: Any
+) -> None:
+    """One SNS Publish, its failures as a channel's: the client's text never (it names ARNs).
+
+    An access refusal is permanent and says what to mend: a retry never publishes.
+    """
+    try:
+        client().publish(**request)
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", "ClientError"))
+        if code in ACCESS_REFUSED:
+            why = ACCESS_REFUSED[code].format(topic=topic)
+            raise PermanentChannelError(
+                f"{service} refused {topic}'s publish ({code}): {why}; "
+                "redeploy the stack (template.yaml grants it)"
+            ) from None
+        failure = PermanentChannelError if code in PERMANENT_CODES else TransientChannelError
+        raise failure(f"{service} refused the message ({code})") from None
+    except BotoCoreError as error:
+        raise TransientChannelError(
+            f"{service} could not be reached ({type(error).__name__})"
+        ) from None
 
 
 def build(config: MonitorConfig | None, wiring: Wiring) -> EmailChannel:

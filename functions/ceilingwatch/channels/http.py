@@ -49,7 +49,10 @@ class Poster:
         deadline: float,
         secrets: Sequence[str] = (),
         headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
     ) -> requests.Response:
+        """POSTs `payload` as JSON, or `body` as given (bytes a signature covers) when set."""
+        sent: dict[str, Any] = {"json": payload} if body is None else {"data": body}
         problem = f"{endpoint.service} was not tried: no time left in this run"
         for attempt in range(1, MAX_ATTEMPTS + 1):
             left = deadline - self.clock()
@@ -58,22 +61,10 @@ class Poster:
             timeout = (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
             try:
                 response = self.session.post(
-                    url, json=payload, headers=headers, timeout=timeout, allow_redirects=False
+                    url, headers=headers, timeout=timeout, allow_redirects=False, **sent
                 )
-            except requests.ConnectTimeout:
-                problem, wait = (
-                    f"{endpoint.service} could not be reached within {timeout[0]:.1f} s",
-                    1.0,
-                )
-            except requests.Timeout:
-                # It may have taken the message: another try now could show it twice.
-                raise TransientChannelError(
-                    f"{endpoint.service} did not answer within {timeout[1]:.1f} s"
-                ) from None
             except requests.RequestException as error:
-                # The exception's text holds the URL, and the URL may be the secret.
-                problem = f"{endpoint.service} could not be reached ({type(error).__name__})"
-                wait = 1.0
+                problem, wait = _unanswered(error, endpoint, timeout), 1.0
             else:
                 if response.status_code in endpoint.taken:
                     return response
@@ -103,3 +94,18 @@ def _excerpt(response: requests.Response, secrets: Sequence[str]) -> str:
     text = scrub("".join(ch if ch.isprintable() else " " for ch in response.text[:400]), secrets)
     text = text.strip()[:80]
     return f": {text!r}" if text else ""
+
+
+def _unanswered(
+    error: requests.RequestException, endpoint: Endpoint, timeout: tuple[float, float]
+) -> str:
+    """Why no answer came; a read timeout raises, as the message may have been taken."""
+    if isinstance(error, requests.ConnectTimeout):
+        return f"{endpoint.service} could not be reached within {timeout[0]:.1f} s"
+    if isinstance(error, requests.Timeout):
+        # It may have taken the message: another try now could show it twice.
+        raise TransientChannelError(
+            f"{endpoint.service} did not answer within {timeout[1]:.1f} s"
+        ) from None
+    # The exception's text holds the URL, and the URL may be the secret.
+    return f"{endpoint.service} could not be reached ({type(error).__name__})"

@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ceilingwatch.channels.base import ChannelBuild, Wiring, min_severity, routed, stream_of
+from ceilingwatch.channels.base import (
+    ChannelBuild,
+    Wiring,
+    min_severity,
+    takes_incident,
+    tell_incident,
+)
 from ceilingwatch.channels.http import Endpoint, Poster
 from ceilingwatch.common.settings import PAGERDUTY_EVENTS_URL, Settings
-from ceilingwatch.domain.alerts import Kind, Notification
+from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.messages import facts, title
 from ceilingwatch.domain.parameters import Parameter, PlugIn
-from ceilingwatch.domain.ports import Channel, Context, Stream
+from ceilingwatch.domain.ports import Channel, Context
 from ceilingwatch.domain.severity import Severity
 
 PAGERDUTY = Endpoint(
@@ -33,7 +39,6 @@ SEVERITY = {
     Severity.TEST: "info",
 }
 SUMMARY_LIMIT = 1024
-RESOLVING = frozenset({Kind.RESOLVED, Kind.MONITOR_RECOVERED})
 
 
 def routing_key_problem(key: Secret) -> str:
@@ -98,29 +103,16 @@ class PagerDutyChannel:
         self.min_severity = min_severity
 
     def accepts(self, note: Notification) -> bool:
-        # Only what an incident can be opened and closed for: no page that nothing resolves.
-        if note.kind is Kind.TEST:
-            return True
-        return stream_of(note) is not None and routed(note, self.min_severity)
+        return takes_incident(note, self.min_severity)
 
     def deliver(self, note: Notification, context: Context) -> Mapping[str, str]:
-        memory = dict(context.memory)
-        if note.kind is Kind.TEST:
-            # A test proves the routing key and leaves no incident open behind it.
-            key = f"ceilingwatch/{note.monitor}/test/{note.at:%Y%m%dT%H%M%S}"
-            self._send(format_trigger(note, key, context.links), context)
-            self._send(self._resolve(key), context)
-            return memory
-        stream = stream_of(note) or Stream.CAPACITY  # accepts() lets no other kind through
-        if _resolves(note):
-            key = memory.pop(stream.value, "")
-            if key:
-                self._send(self._resolve(key), context)
-            return memory
-        key = memory.get(stream.value) or _new_key(note, stream)
-        self._send(format_trigger(note, key, context.links), context)
-        memory[stream.value] = key
-        return memory
+        # A test proves the routing key and leaves no incident open behind it.
+        return tell_incident(
+            note,
+            context.memory,
+            lambda key: self._send(format_trigger(note, key, context.links), context),
+            lambda key: self._send(self._resolve(key), context),
+        )
 
     def _send(self, event: dict[str, Any], context: Context) -> None:
         self.poster.post(
@@ -165,17 +157,6 @@ def format_trigger(note: Notification, key: str, links: Mapping[str, str]) -> di
         },
         "links": [{"href": url, "text": name} for name, url in links.items()],
     }
-
-
-def _resolves(note: Notification) -> bool:
-    # A limit raised until the level is OK ends the episode as a resolve does.
-    return note.kind in RESOLVING or (
-        note.kind is Kind.LIMIT_CHANGED and note.severity is Severity.OK
-    )
-
-
-def _new_key(note: Notification, stream: Stream) -> str:
-    return f"ceilingwatch/{note.monitor}/{stream.value}/{note.at:%Y%m%dT%H%MZ}"
 
 
 PLUGIN: PlugIn[ChannelBuild] = PlugIn("pagerduty", (ROUTING_KEY, MIN_SEVERITY), build)

@@ -90,6 +90,8 @@ class Notification:
     episode: str = ""
     headline: str = ""  # the subject's figures when no reading has them (the digest's peak)
     detail: str = ""  # a long plain-text body (the digest), shown in full where a channel can
+    # When its capacity episode began: the incident tools' one key for the episode comes from it.
+    opened_at: datetime | None = None
 
 
 class NotChecked:

@@ -97,6 +97,7 @@ def config_notice(
         _problems_why(reading),
         tick,
         fix=f"correct the parameters named above under {path}; each change is checked at once",
+        headline=_problems_headline(reading),
     )
     told = replace(watches, config_problems=signature, config_problems_at=tick)
     return replace(state, watches=told), note
@@ -108,6 +109,14 @@ def _problems_why(reading: ConfigReading) -> str:
     if reading.config is None:
         return f"{names} invalid and no earlier valid configuration to judge with: {listed}"
     return f"{names} invalid (still judging with the last valid values): {listed}"
+
+
+def _problems_headline(reading: ConfigReading) -> str:
+    """The subject's words: which parameters, and whether runs still judge; never the path."""
+    names = ", ".join(sorted({p.parameter for p in reading.problems}))
+    if reading.config is None:
+        return f"{names} invalid; nothing can be judged"
+    return f"{names} invalid; judging with the last valid values"
 
 
 def change_verdict(
@@ -133,10 +142,13 @@ def change_verdict(
     # The value judged with until now: kept with the state as applied, defaults included.
     old = (before.get(name) or "unset") if before is not None and name in table.kept_names else ""
     head = _head(change, old, reading, table)
+    verdict = "refused" if mine else "accepted"
     if mine:
         why = f"{head}: refused: {_short(mine, path)}{_still(name, old, reading, table)}"
     else:
         why = f"{head}: accepted{_now(reading.config, state)}"
+    # The subject: the change and its verdict, without the monitor the subject names already.
+    headline = f"{head.removesuffix(f' for {change.monitor}')}: {verdict}"
     others = [p for p in problems if p not in mine]
     if others:
         why += "; still invalid: " + "; ".join(p.text for p in others)
@@ -147,6 +159,7 @@ def change_verdict(
         why,
         change.at,
         fix="" if not problems else "correct the parameters named above",
+        headline=headline,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ceilingwatch.domain.alerts import Kind, Notification, Reading, duration
@@ -78,6 +78,7 @@ def level_notification(
             reading,
             previous_severity=previous,
             episode=episode,
+            opened_at=state.episode.started_at or tick,
         )
 
     if verdict.limit_changed:
@@ -85,7 +86,7 @@ def level_notification(
     if level > told:
         return note(Kind.RAISED if told is Level.OK else Kind.ESCALATED, was)
     if level is Level.OK and told.alerting:
-        return note(Kind.RESOLVED, was, episode_summary(state, tick))
+        return note(Kind.RESOLVED, was, episode_summary(state, tick, ended=True))
     # Easing within an episode is not news: telling it would turn flapping at a threshold into
     # a message per bucket. People hear the highest level told, reminders, and the resolve.
     interval = cfg.renotify_critical if level >= Level.CRITICAL else cfg.renotify_warning
@@ -120,23 +121,40 @@ def heed(state: AlertState, note: Notification, tick: datetime) -> Heed:
 def with_episode(
     state: AlertState, level: Level, fresh_top: ConcurrencyBucket, tick: datetime
 ) -> AlertState:
-    """The episode opens with the first alerting run, keeps its peak, and ends at OK."""
+    """The episode opens with the first alerting run, keeps its peak and its highest level
+    (and how long it held there), and ends at OK."""
     if not level.alerting:
         return replace(state, episode=OpenEpisode())
     episode = state.episode
-    started = episode.started_at or tick
-    if fresh_top.max_total_calls > episode.peak:
-        return replace(
-            state, episode=OpenEpisode(started, fresh_top.max_total_calls, fresh_top.start)
-        )
-    return replace(state, episode=replace(episode, started_at=started))
+    top, held = episode.top, _seconds_at_top(state, tick)
+    if level > top:
+        top, held = level, 0
+    peak, peak_at = episode.peak, episode.peak_at
+    if fresh_top.max_total_calls > peak:
+        peak, peak_at = fresh_top.max_total_calls, fresh_top.start
+    return replace(state, episode=OpenEpisode(episode.started_at or tick, peak, peak_at, top, held))
 
 
-def episode_summary(state: AlertState, tick: datetime) -> str:
+def _seconds_at_top(state: AlertState, tick: datetime) -> int:
+    """Time at the episode's highest level, counting the span since the last run if that run
+    judged it there."""
+    episode, judged = state.episode, state.judged
+    held = episode.top_seconds
+    if episode.started_at is not None and judged.level is episode.top and judged.last_tick:
+        held += int((tick - judged.last_tick).total_seconds())
+    return held
+
+
+def episode_summary(state: AlertState, tick: datetime, *, ended: bool = False) -> str:
+    """'resolved after 42 min; at AT_LIMIT for 7 min, peak 20/20 at 14:05 UTC' (or, while it
+    holds, 'holding for 42 min; ...')."""
     episode = state.episode
     if episode.started_at is None:
         return ""
     lasted = duration(tick - episode.started_at)
+    held = duration(timedelta(seconds=_seconds_at_top(state, tick)))
     peak_at = f" at {clock(episode.peak_at)} UTC" if episode.peak_at else ""
     limit = state.judged.limit or 0
-    return f"lasted {lasted}, peak {episode.peak}/{limit}{peak_at}"
+    span = f"resolved after {lasted}" if ended else f"holding for {lasted}"
+    top = f"at {Severity.of(episode.top).value} for {held}, " if episode.top.alerting else ""
+    return f"{span}; {top}peak {episode.peak}/{limit}{peak_at}"

@@ -8,12 +8,9 @@ from typing import Any
 
 from ceilingwatch.domain.alerts import Kind, Notification, Reading
 from ceilingwatch.domain.evaluation import percent
+from ceilingwatch.domain.subjects import WHY_IS_SUBJECT, subject
 
 SPARK = "▁▂▃▄▅▆▇█"
-SUBJECT_LIMIT = 100  # SNS rejects longer email subjects
-
-# Kinds whose why is short enough to be the subject itself: a change's verdict, a bad parameter.
-WHY_IS_SUBJECT = frozenset({Kind.CONFIG, Kind.CONFIG_CHANGED})
 
 # When the peak shown is no longer current, the first words say when it was and what is now.
 PAST_TITLES = {
@@ -42,8 +39,6 @@ TITLES = {
     Kind.DIGEST: "Weekly capacity digest for {monitor}",
     Kind.PLAN_RISK: "{monitor}: the Ultravox plan is about to lapse or change",
 }
-# The subject's tag where the kind, not the severity, says what the message is.
-KIND_TAGS = {Kind.TEST: "[TEST]", Kind.FORECAST: "[FORECAST]", Kind.DIGEST: "[WEEKLY]"}
 
 
 @dataclass(frozen=True)
@@ -57,44 +52,6 @@ def sparkline(series: tuple[int, ...], limit: int) -> str:
     """Bars scaled to the limit, not to the hour's maximum: a full bar means at the ceiling."""
     top = len(SPARK) - 1
     return "".join(SPARK[min(top, max(0, round(top * calls / limit)))] for calls in series)
-
-
-def subject(note: Notification) -> str:
-    tag = f"[{note.severity}]" + ("[reminder]" if note.kind is Kind.REMINDER else "")
-    tag = KIND_TAGS.get(note.kind, tag)
-    text = f"{tag} {note.monitor}: {_subject_tail(note)}"
-    # SNS wants printable ASCII on one line; the monitor name is already restricted to that.
-    text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text.replace("→", "->"))
-    return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
-
-
-def _subject_tail(note: Notification) -> str:
-    r = note.reading
-    figures = f"{r.calls}/{r.limit} concurrent calls ({r.percent:.0f}%)" if r else ""
-    if r is not None and r.past and note.kind is Kind.RESOLVED:
-        figures = f"now {r.now_calls}/{r.limit} concurrent calls ({_now_percent(r)})"
-    elif r is not None and r.past:
-        figures = (
-            f"reached {r.calls}/{r.limit} at {r.at:%H:%M} UTC, {r.age}; now {r.now_calls}/{r.limit}"
-        )
-    tails = {
-        Kind.RESOLVED: f"resolved, {figures}",
-        Kind.MONITOR_ERROR: "ceilingwatch cannot judge the ceiling",
-        Kind.NO_DATA: "no concurrency data from Ultravox",
-        Kind.MONITOR_RECOVERED: f"ceilingwatch is judging again, {figures}",
-        Kind.ACCOUNT_CEILING: "Ultravox's own ceiling is below the configured limit",
-        Kind.LIMIT_CHANGED: f"limit changed, {figures}",
-        Kind.CHANNEL_PROBLEM: "a channel cannot deliver",
-        Kind.TEST: "test alert from ceilingwatch",
-        Kind.PLAN_RISK: "the Ultravox plan lapses or changes within 7 days",
-    }
-    if note.kind is Kind.FORECAST and r is not None and r.minutes_to_limit is not None:
-        return f"limit of {r.limit} in ~{r.minutes_to_limit} min (now {r.calls}/{r.limit})"
-    if note.headline:
-        return note.headline
-    if note.kind in WHY_IS_SUBJECT:
-        return note.why
-    return tails.get(note.kind, figures)
 
 
 def title(note: Notification) -> str:

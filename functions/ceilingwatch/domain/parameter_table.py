@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem, ConfigurationError
+from ceilingwatch.domain import values as v
 from ceilingwatch.domain.config import THRESHOLD_PARAMETERS, MonitorConfig, read_thresholds
 from ceilingwatch.domain.monitor_parameters import MONITOR_PARAMETERS
 from ceilingwatch.domain.parameters import Parameter, PlugIn
@@ -30,6 +32,8 @@ class ParameterTable:
         owned = [(MONITOR, row) for row in MONITOR_PARAMETERS]
         for kind, plugins in (("source", sources), ("channel", channels)):
             owned += [(f"{kind} {p.name}", row) for p in plugins for row in p.parameters]
+        # Every channel's delay, declared here once: a new channel has one by its registry line.
+        owned += [(f"channel {p.name}", delay_row(p.name)) for p in channels]
         owners: dict[str, str] = {}
         for owner, row in owned:
             if row.name in owners:
@@ -93,6 +97,25 @@ class ParameterTable:
                 problems=tuple(read.problems),
             )
         return config
+
+
+def delay_row(channel: str) -> Parameter:
+    """`<channel>-delay-minutes`: the channel hears an episode only if it holds, unanswered,
+    this long after it began (escalation when nobody acknowledges)."""
+    return Parameter(
+        delay_name(channel),
+        f"tell {channel} an episode only if it still holds, not acknowledged, this many minutes "
+        "after it began; its resolve only if it was told (0 = at once)",
+        v.delay_minutes,
+        timedelta(0),
+        kept=True,
+        show=v.minutes_text,
+        unit="minutes",
+    )
+
+
+def delay_name(channel: str) -> str:
+    return f"{channel}-delay-minutes"
 
 
 class _Reader:

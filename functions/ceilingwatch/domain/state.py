@@ -42,6 +42,8 @@ class OpenEpisode:
     started_at: datetime | None = None
     peak: int = 0
     peak_at: datetime | None = None
+    top: Level = Level.OK  # the highest level judged in the episode
+    top_seconds: int = 0  # how long it held at `top`, up to the last run judged there
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,15 @@ class Answers:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """Channels with a delay, for the current capacity episode: the level news held back from
+    them, and those told (so none is told twice, and a resolve goes only where a raise went)."""
+
+    pending: Notification | None = None
+    told: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class DeliveryRecord:
     """What a run claimed and a channel has not taken yet, and what channels remember."""
 
@@ -119,6 +130,7 @@ class AlertState:
     watches: Watches = Watches()
     answers: Answers = Answers()
     delivery: DeliveryRecord = DeliveryRecord()
+    escalation: Escalation = Escalation()
     version: int = 0  # the write condition: two runs cannot both store what they judged
 
     @property

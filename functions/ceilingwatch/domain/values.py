@@ -107,6 +107,12 @@ def boolean(raw: str) -> bool:
 # --- the text forms: how a value is kept with the state and written in the docs ----------------
 
 
+def delay_minutes(raw: str) -> timedelta:
+    if not raw.strip().isdigit():
+        raise ValueError("is not whole minutes (0 = at once)")
+    return timedelta(minutes=int(raw))
+
+
 def number_text(value: float) -> str:
     return f"{value:g}"
 

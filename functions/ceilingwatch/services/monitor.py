@@ -10,17 +10,19 @@ from ceilingwatch.domain.alerts import Failed, Measured, NoData, Notification, O
 from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.config_notices import track_config
+from ceilingwatch.domain.escalation import claim_with_delays
 from ceilingwatch.domain.health import DEFAULT_RENOTIFY_ERROR
 from ceilingwatch.domain.last_valid import ConfigReading
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.outbox import Owed
+from ceilingwatch.domain.parameter_table import delay_name
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.state import AlertState, Outcome
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import claim_and_send, delivering
-from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
+from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status
 from ceilingwatch.services.notices import send_digest, send_test
 from ceilingwatch.services.observe import observe
 
@@ -69,9 +71,27 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     state, notes = _told(outcome, reading, roster, tick, deps)
     if config is not None and config.dry_run:
         return _held(result, notes)
-    owed = carried + claim(notes, roster.channels)
+    state, fresh = _claim(state, notes, config, roster, tick)
+    owed = carried + fresh
     claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
     return result
+
+
+def _claim(
+    state: AlertState,
+    notes: list[Notification],
+    config: MonitorConfig | None,
+    roster: Roster,
+    tick: Tick,
+) -> tuple[AlertState, tuple[Owed, ...]]:
+    """What this run owes each channel, a channel with a delay only once its delay is up."""
+    channels = roster.channels
+    delays = {c.name: config.option(delay_name(c.name)) for c in channels} if config else {}
+
+    def routes(note: Notification) -> tuple[str, ...]:
+        return tuple(c.name for c in channels if c.accepts(note))
+
+    return claim_with_delays(state, notes, routes, delays, tick.scheduled_time)
 
 
 def _carry(

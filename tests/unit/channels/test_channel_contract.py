@@ -30,9 +30,33 @@ from tests.support.upstream import SPELLINGS, Echo, Fault, Upstream, UpstreamPos
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
 TEAMS_URL = "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual?sig=s3cr3t"
 BOT_TOKEN = "xoxb-1234567890-0987654321-s3cr3tb0tt0k3n"
-SECRETS = (API_KEY, WEBHOOK, ROUTING_KEY, TEAMS_URL, BOT_TOKEN)
+INCIDENT_IO = "https://api.incident.io/v2/alert_events/http/01HZCONFIG7?token=inc-s3cr3t-t0k3n"
+JSM_OPS = "https://api.atlassian.com/jsm/ops/integration/v2/alerts?apiKey=0f1e2d3c-jsm-k3y"
+ALERTMANAGER = "https://alerts.example.com/am-7q8w9e0r1t2y/api/v2/alerts"
+GENERIC = "https://hooks.example.com/in/7c1d9e2a5b0f4a3d"
+SIGNING = "whsec-9a8b7c6d5e4f3a2b1c0d"
+SECRETS = (
+    API_KEY,
+    WEBHOOK,
+    ROUTING_KEY,
+    TEAMS_URL,
+    BOT_TOKEN,
+    INCIDENT_IO,
+    JSM_OPS,
+    ALERTMANAGER,
+    GENERIC,
+    SIGNING,
+)
 # What of them anyone may see: hosts and a token's kind. The rest, even cut short, is secret.
-PUBLIC = ("https://hooks.slack.com/services/", TEAMS_URL.split("abc")[0], "xoxb-")
+PUBLIC = (
+    "https://hooks.slack.com/services/",
+    TEAMS_URL.split("abc")[0],
+    "xoxb-",
+    "https://api.incident.io/v2/alert_events/http/",
+    "https://api.atlassian.com/jsm/ops/integration/v2/alerts",
+    "https://alerts.example.com/",
+    "https://hooks.example.com/in/",
+)
 ECHOES = [*(Echo("url", spelling) for spelling in SPELLINGS), Echo("headers"), Echo("payload")]
 # Every channel configured; the second set swaps Slack's webhook for the app (a bot token).
 CONFIGURED: tuple[dict[str, str], ...] = (
@@ -42,7 +66,16 @@ CONFIGURED: tuple[dict[str, str], ...] = (
         "pagerduty_routing_key": ROUTING_KEY,
         "slack_bot_token": BOT_TOKEN,
         "slack_channel_id": "C0CEILING1",
+        "webhook_url": INCIDENT_IO,
+        "webhook_format": "incident-io",
     },
+    {
+        "webhook_url": GENERIC,
+        "webhook_signing_secret": SIGNING,
+        "chatbot_topic_arn": "arn:aws:sns:us-east-1:123456789012:ceilingwatch-chat",
+    },
+    {"webhook_url": ALERTMANAGER, "webhook_format": "alertmanager"},
+    {"webhook_url": JSM_OPS, "webhook_format": "jsm-ops", "webhook_signing_secret": SIGNING},
 )
 Build = PlugIn[ChannelBuild]
 TRANSIENT = (Fault.SERVER_ERROR, Fault.THROTTLED, Fault.TIMEOUT, Fault.UNREACHABLE)
@@ -76,7 +109,9 @@ def registered() -> list[Any]:
             entry = Registered(build, overrides)
             built = entry.built(Upstream())
             if built is not None and not isinstance(built, str):
-                seen.setdefault(type(built).__name__, entry)
+                # The webhook once per body format: each speaks to another receiver.
+                form = getattr(built, "form", "")
+                seen.setdefault(f"{type(built).__name__}{'-' if form else ''}{form}", entry)
     return [pytest.param(entry, id=kind) for kind, entry in seen.items()]
 
 

@@ -98,7 +98,11 @@ def test_pagerduty_keeps_one_incident_per_episode_and_a_new_one_after() -> None:
     assert not pd.channel.accepts(notes["raised-WARNING"])
     for note in first:
         pd.deliver(note)
-    second = replace(notes["escalated-CRITICAL"], at=notes["resolved-OK"].at + timedelta(hours=2))
+    second = replace(
+        notes["escalated-CRITICAL"],
+        at=notes["resolved-OK"].at + timedelta(hours=2),
+        opened_at=notes["resolved-OK"].at + timedelta(hours=2),
+    )
     pd.deliver(second)
     actions = [(e["event_action"], e["dedup_key"]) for e in pd.events()]
     key = actions[0][1]

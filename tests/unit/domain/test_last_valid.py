@@ -114,7 +114,7 @@ def test_an_accepted_change_says_old_new_and_where_the_calls_are() -> None:
         "warning-percent 80 → 60 for prod: accepted; "
         "now at 42 % of the limit (the last hour's peak, 21 calls)"
     )
-    assert subject(note).startswith("[CONFIG] prod: warning-percent 80 -> 60 for prod: accepted;")
+    assert subject(note) == "[CONFIG] prod: warning-percent 80 -> 60: accepted"
 
 
 def test_a_refused_change_says_why_and_what_is_still_used() -> None:

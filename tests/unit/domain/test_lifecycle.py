@@ -76,7 +76,9 @@ def test_resolve_message_says_how_long_the_episode_lasted_and_its_peak() -> None
     replay.run_series([10, 41, 48, 50, 40, 20, 10, 10])
     resolved = [n for _, n in replay.sent if n.kind is Kind.RESOLVED]
     assert len(resolved) == 1
-    assert resolved[0].episode == "lasted 30 min, peak 50/50 at 12:15 UTC"
+    assert resolved[0].episode == (
+        "resolved after 30 min; at AT_LIMIT for 15 min, peak 50/50 at 12:15 UTC"
+    )
     assert "below 70%" in resolved[0].why
 
 
@@ -275,3 +277,22 @@ def test_a_limit_cut_after_an_outage_counts_the_buckets_missed_meanwhile() -> No
     replay.measure(7, peaks, cfg=config(concurrency_limit=35))
     kinds = [(kind, severity) for _, kind, severity in replay.log()]
     assert ("limit-changed", "CRITICAL") in kinds
+
+
+def test_time_at_the_highest_level_counts_only_the_runs_judged_there() -> None:
+    # AT_LIMIT judged 12:11 to 12:31 and again 12:51 to the resolve at 13:11 (each ends when two
+    # completed buckets are below recovery): 40 of the episode's 65 minutes, not 60.
+    replay = Replay()
+    replay.run_series([10, 41, 50, 50, 30, 30, 41, 41, 41, 41, 50, 50, 20, 20, 10, 10, 10])
+    (resolved,) = [n for _, n in replay.sent if n.kind is Kind.RESOLVED]
+    assert resolved.episode == (
+        "resolved after 1 h 5 min; at AT_LIMIT for 40 min, peak 50/50 at 12:10 UTC"
+    )
+
+
+def test_a_reminder_says_how_long_it_has_held() -> None:
+    replay = Replay()
+    replay.run_series([48] * 13)
+    reminder = replay.sent[-1][1]
+    assert reminder.kind is Kind.REMINDER
+    assert reminder.episode == "holding for 1 h; at CRITICAL for 1 h, peak 48/50 at 12:00 UTC"

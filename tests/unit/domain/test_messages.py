@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -203,12 +204,40 @@ def test_a_peak_still_current_keeps_the_present_tense() -> None:
     assert "new calls get HTTP 429" in format_email(note, LINKS).body
 
 
-def test_long_monitor_names_keep_the_subject_within_100_characters() -> None:
-    replay = Replay()
-    replay.run_series([48])
-    note = replay.sent[0][1]
-    long = Notification(note.kind, "m" * 150, note.severity, note.why, note.at, note.reading)
-    assert len(subject(long)) == 100 and subject(long).endswith("...")
+LONGEST_NAME = "m" * 64  # the longest monitor name a template accepts
+
+
+@pytest.mark.parametrize("monitor", ["prod-eu", LONGEST_NAME], ids=["short-name", "64-characters"])
+@pytest.mark.parametrize("name", sorted(NOTES))
+def test_every_subject_is_whole_and_under_100_characters(name: str, monitor: str) -> None:
+    note = replace(NOTES[name], monitor=monitor)
+    text = subject(note)
+    assert len(text) < 100, text  # AWS: "less than 100 characters"
+    assert not text.endswith("..."), text
+    head, _, tail = text.partition(f"{monitor}: ")
+    assert head.startswith("[") and tail, text
+    # Whole: it is one of the kind's wordings, or whole words from the start of one.
+    wordings = [subject(replace(note, monitor="m"))[len("[X] m: ") :]]
+    assert any(w.startswith(tail) for w in [*wordings, tail]), text
+    assert re.fullmatch(r"[^ ]+( [^ ]+)*", tail), text
+
+
+def test_every_kind_has_a_subject_in_the_snapshots() -> None:
+    assert {n.kind for n in NOTES.values()} == set(Kind)
+
+
+def test_a_config_subject_says_the_parameter_and_the_consequence_whole() -> None:
+    note = replace(NOTES["config"], monitor="prod-eu")
+    assert subject(note) == (
+        "[CONFIG] prod-eu: warning-percent invalid; judging with the last valid values"
+    )
+    changed = replace(NOTES["config-changed"], monitor="prod-eu")
+    assert subject(changed) == "[CONFIG] prod-eu: warning-percent 80 -> abc: refused"
+
+
+def test_a_figure_that_does_not_fit_gives_way_to_a_shorter_wording() -> None:
+    note = replace(NOTES["raised-at_limit-past-peak"], monitor=LONGEST_NAME)
+    assert subject(note) == f"[AT_LIMIT] {LONGEST_NAME}: 20/20 at 12:00 UTC"
 
 
 def test_slack_carries_a_top_level_text_for_phones() -> None:

@@ -104,6 +104,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "UltravoxApiBaseUrl",
         "TopicKmsArn",
         "PagerDutyEventsUrl",
+        "ChatbotTopicArnPattern",
         "LogRetentionInDays",
         "ReservedConcurrency",
     }
@@ -227,6 +228,15 @@ def test_function_policy_is_least_privilege() -> None:
     assert by_sid["EncryptAlertsForTopic"]["Resource"] == {
         "Fn::If": ["CreateAlertKey", {"Fn::GetAtt": ["AlertKey", "Arn"]}, {"Ref": "TopicKmsArn"}]
     }
+    # Amazon Q Developer's topic: publish only, only where the deployer's pattern says.
+    chatbot = by_sid["PublishToAmazonQDeveloper"]
+    assert (chatbot["Action"], chatbot["Resource"]) == (
+        "sns:Publish",
+        {"Fn::If": ["HasChatbotTopic", {"Ref": "ChatbotTopicArnPattern"}, {"Ref": "AlertTopic"}]},
+    )
+    pattern = re.compile(template()["Parameters"]["ChatbotTopicArnPattern"]["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("arn:aws:sns:eu-west-1:123456789012:cw-*")
+    assert not pattern.fullmatch("*") and not pattern.fullmatch("arn:aws:sns:*:*:*")
 
 
 def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None:
