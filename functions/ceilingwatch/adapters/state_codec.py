@@ -175,7 +175,10 @@ def state_from_item(item: Item) -> AlertState:
 
 def _note_fields(note: Notification) -> dict[str, Any]:
     # No previous severity has always been written as "".
-    return asdict(note) | {"previous_severity": note.previous_severity or ""}
+    fields = asdict(note) | {"previous_severity": note.previous_severity or ""}
+    if fields["reading"] is not None and not fields["reading"]["live"]:
+        del fields["reading"]["live"]  # only a live count's reading says so: old items unchanged
+    return fields
 
 
 def _note(raw: dict[str, Any]) -> Notification:

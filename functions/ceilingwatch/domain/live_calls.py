@@ -89,3 +89,26 @@ def _time(value: Any, name: str) -> datetime:
     if moment.tzinfo is None:
         raise BadEventError(f"the call's {name} time has no time zone")
     return moment
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The reconcile's memory per monitor: the floor that keeps the live count from under-reading
+    `activeCalls`, and how many runs in a row the feed read above or below it."""
+
+    offset: int = 0
+    above_runs: int = 0
+    below_runs: int = 0
+    lag_noticed: bool = False
+
+
+@dataclass(frozen=True)
+class LiveCount:
+    """The open records in call order (oldest first), and the reconcile's tally."""
+
+    open_calls: tuple[CallRecord, ...]
+    tally: Tally = Tally()
+
+    @property
+    def calls(self) -> int:
+        return len(self.open_calls) + self.tally.offset

@@ -21,6 +21,7 @@ from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import claim_and_send, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
+from ceilingwatch.services.live_check import check_live
 from ceilingwatch.services.notices import send_digest, send_test
 from ceilingwatch.services.observe import observe
 
@@ -31,6 +32,8 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         return send_test(tick, deps, deadline)
     if tick.action is Action.DIGEST:
         return send_digest(tick, deps, deadline)
+    if tick.action is Action.LIVE:
+        return check_live(tick, deps, deadline)
     return _check(tick, deps, deadline)
 
 
