@@ -24,6 +24,7 @@ from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, cla
 from ceilingwatch.services.live_check import check_live
 from ceilingwatch.services.notices import send_digest, send_test
 from ceilingwatch.services.observe import observe
+from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
 
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
@@ -74,6 +75,11 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         return _held(result, notes)
     owed = carried + claim(notes, roster.channels)
     claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
+    if config is not None and deps.live is not None and live_feed_on(config, deps.live):
+        done = reconcile_live(
+            tick.monitor, lambda: deps.usage(config), deps.live, deps.clock(), deadline
+        )
+        logger.info("live feed reconciled", extra={"reconcile": done})
     return result
 
 
