@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import cold, costs, fleet, forecast, package_size, send_phase, warm
+from bench import cold, costs, fleet, forecast, live, package_size, send_phase, warm
 from bench.report import GOAL, MEMORY_MB, Results, render
 from bench.standins import StandIns
 from infra.packaging.package import MAX_ZIP_BYTES
@@ -141,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     lines, send_failures = send_phase.render()
     print("\n" + "\n".join(lines))
     failures += send_failures
+    progress("live feed: the receiver cold and warm, webhook to Slack, its costs")
+    lines, live_failures = live.render()
+    print("\n" + "\n".join(lines))
+    failures += live_failures
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0

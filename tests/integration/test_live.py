@@ -16,10 +16,10 @@ import pytest
 from ceilingwatch.domain.live_calls import CallStage
 from moto.dynamodb.models import DynamoDBBackend
 
+from infra.demo.webhook_sender import call_body, post
 from infra.local_stack.live import LiveFeed, live_feed
 from infra.local_stack.stack import LocalStack
 from tests.support.harness import START, Harness, flat_scenario, harness
-from tests.support.webhooks import call_body, post
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""A small sender of Ultravox's signed call webhooks, by Ultravox's documented signing rules."""
+"""A small sender of signed Ultravox call webhooks (the demo's own, by the documented rules)."""
 
 from __future__ import annotations
 
