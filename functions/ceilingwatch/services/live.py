@@ -14,7 +14,7 @@ from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.domain.config import is_monitor_name
 from ceilingwatch.domain.live_alert import live_news
-from ceilingwatch.domain.live_calls import BadEventError, record_of
+from ceilingwatch.domain.live_calls import BadEventError, CallRecord, record_of
 from ceilingwatch.domain.live_signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -68,12 +68,10 @@ def receive(request: Mapping[str, Any], deps: Receivers) -> dict[str, Any]:
     except (BadEventError, ValueError) as bad:
         why = str(bad) if isinstance(bad, BadEventError) else "the body is not JSON"
         return _answer(400, why)
-    return _record(monitor, call.call_id, call, deps, now)
+    return _record(monitor, call, deps, now)
 
 
-def _record(
-    monitor: str, call_id: str, call: Any, deps: Receivers, now: datetime
-) -> dict[str, Any]:
+def _record(monitor: str, call: CallRecord, deps: Receivers, now: datetime) -> dict[str, Any]:
     try:
         opened = deps.calls.record(monitor, call)
         if call.open:
@@ -90,7 +88,12 @@ def _record(
         return _answer(503, "try again")
     logger.info(
         "webhook recorded",
-        extra={"monitor": monitor, "call": call_id, "stage": call.stage.name, "opened": opened},
+        extra={
+            "monitor": monitor,
+            "call": call.call_id,
+            "stage": call.stage.name,
+            "opened": opened,
+        },
     )
     return {"statusCode": 204, "headers": {}, "body": ""}
 
