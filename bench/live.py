@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -143,8 +144,12 @@ def _crossing(feed: Any, channels: ChannelStandins, monitor: str) -> float:
     post(feed.url + monitor, call_body(f"{monitor}-4"), SECRET)
     with _until(lambda: _told(channels, before, "[AT_LIMIT]")):
         feed.invoke.wait()
-    at = next(d for d in channels.slack.deliveries[before:] if "[AT_LIMIT]" in str(d.payload))
-    return at.received_at.timestamp() - sent
+    told = [d for d in channels.slack.deliveries[before:] if "[AT_LIMIT]" in str(d.payload)]
+    if not told:
+        raise RuntimeError(
+            f"{monitor}: no AT_LIMIT at Slack; the checks said {feed.invoke.results}"
+        )
+    return told[0].received_at.timestamp() - sent
 
 
 def _told(channels: ChannelStandins, before: int, tag: str) -> bool:
@@ -200,6 +205,7 @@ def _costs(warm_seconds: float) -> list[str]:
 
 
 if __name__ == "__main__":
+    logging.getLogger("ceilingwatch.local_stack").setLevel(logging.WARNING)
     lines, failures = render()
     print("\n".join(lines))
     sys.exit(1 if failures else 0)
