@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     failures += send_failures
     progress("live feed: the receiver cold and warm, webhook to Slack, its costs")
     # In a process of its own: its local stack starts from nothing, whatever ran before.
-    section = subprocess.run(  # noqa: S603  # nosec B603
+    section = subprocess.run(  # nosec B603
         [sys.executable, "-m", "bench.live"], capture_output=True, text=True, check=False
     )
     print("\n" + section.stdout.rstrip())
