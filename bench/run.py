@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -144,8 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     failures += send_failures
     progress("live feed: the receiver cold and warm, webhook to Slack, its costs")
     # In a process of its own: its local stack starts from nothing, whatever ran before.
+    # The send phase points SNS at its own stand-in through the environment: not inherited.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     section = subprocess.run(  # nosec B603
-        [sys.executable, "-m", "bench.live"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "bench.live"], capture_output=True, text=True, check=False, env=env
     )
     print("\n" + section.stdout.rstrip())
     if section.returncode != 0:
