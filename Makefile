@@ -25,6 +25,7 @@ $(STAMP): requirements.txt functions/requirements.txt pyproject.toml
 demo: $(STAMP)
 	$(PY) -m infra.demo.timeline --scenario $(SCENARIO)
 	$(PY) -m infra.demo.slack_app --scenario $(SCENARIO)
+	$(PY) -m infra.demo.live
 
 # The local stack, the simulator and a Slack catcher until Ctrl-C, with the exports to paste.
 local: $(STAMP)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -141,6 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     lines, send_failures = send_phase.render()
     print("\n" + "\n".join(lines))
     failures += send_failures
+    progress("live feed: the receiver cold and warm, webhook to Slack, its costs")
+    # In a process of its own: its local stack starts from nothing, whatever ran before.
+    # The send phase points SNS at its own stand-in through the environment: not inherited.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    section = subprocess.run(  # nosec B603
+        [sys.executable, "-m", "bench.live"], capture_output=True, text=True, check=False, env=env
+    )
+    print("\n" + section.stdout.rstrip())
+    if section.returncode != 0:
+        failures.append("live feed: " + (section.stderr.strip().splitlines() or ["failed"])[-1])
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0

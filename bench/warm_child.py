@@ -152,7 +152,9 @@ def bare_calls(deps: Any, monitor: str, api_key: str, *, read_parameters: bool) 
     from ceilingwatch.adapters.ultravox import CONCURRENCY_PATH
 
     settings = deps.settings
-    dynamodb, ssm, session = deps.states.client, deps.parameters.client, deps.ultravox.session
+    dynamodb, ssm = deps.states.client, deps.parameters.client
+    # The usage source's wiring holds the session every run's Ultravox client reuses.
+    session = deps.usage.keywords["wiring"].session
     key = {"monitor": {"S": monitor}}
     # The bare write stores a copy of the real item under its own key: the same size.
     item = dynamodb.get_item(TableName=settings.state_table_name, Key=key)["Item"]

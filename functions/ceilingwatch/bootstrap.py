@@ -16,6 +16,7 @@ from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.services.base import Dependencies
 from ceilingwatch.services.interactions import Responders
+from ceilingwatch.services.live import Receivers
 
 # The one parameter table: the monitor's own parameters, then each registered source's and
 # channel's. Secrets, kept values, put-secrets, the flags and the docs derive from it.
@@ -54,6 +55,34 @@ def build_dependencies(
             build_channels, wiring=Wiring(settings=settings, sns=channel("sns"))
         ),
         on_secrets=on_secrets or redact,
+        live=_live_calls(settings, aws("dynamodb")),
+    )
+
+
+def _live_calls(settings: Settings, dynamodb: Callable[[], Any]) -> Any:
+    from ceilingwatch.adapters.live_calls import LiveCallStore
+
+    if not settings.live_calls_table_name:
+        return None
+    return LiveCallStore(dynamodb(), settings.live_calls_table_name)
+
+
+def build_receivers(settings: Settings | None = None, *, region: str | None = None) -> Receivers:
+    """What the webhook function needs: the secret, the call records, the state, the check."""
+    from ceilingwatch.adapters.check_invoker import CheckInvoker
+    from ceilingwatch.adapters.live_calls import LiveCallStore
+    from ceilingwatch.adapters.state_store import StateStore
+    from ceilingwatch.adapters.webhook_secrets import WebhookSecrets
+
+    settings = settings or Settings.from_env(deployed=False)
+    # Ultravox waits for the answer and retries what fails: short timeouts, one retry.
+    aws = _clients(region, connect=1, read=2, attempts=2)
+    dynamodb = aws("dynamodb")()
+    return Receivers(
+        secrets=WebhookSecrets(aws("ssm")(), settings.parameter_prefix),
+        calls=LiveCallStore(dynamodb, settings.live_calls_table_name),
+        states=StateStore(dynamodb, settings.state_table_name),
+        invoker=CheckInvoker(aws("lambda")(), settings.check_function_name),
     )
 
 

@@ -196,6 +196,7 @@ class LocalStack(LoopbackService):
         )
         self._fix_key_policies(cfn_template, resource_map)
         self._fix_role_policies(cfn_template, resource_map)
+        self._fix_table_ttl(cfn_template, resource_map)
         self._replay_skipped(cfn_template, resource_map)
         for key, output in deferred.items():
             logical_id, attribute = output["Value"]["Fn::GetAtt"]
@@ -227,6 +228,16 @@ class LocalStack(LoopbackService):
                     RoleName=clean_json({"Ref": logical_id}, resource_map),
                     PolicyName=policy["PolicyName"],
                     PolicyDocument=json.dumps(clean_json(document, resource_map)),
+                )
+
+    def _fix_table_ttl(self, cfn_template: dict[str, Any], resource_map: Any) -> None:
+        """Turns on a table's TTL as the template says (moto's CloudFormation ignores it)."""
+        for logical_id, resource in cfn_template["Resources"].items():
+            ttl = resource.get("Properties", {}).get("TimeToLiveSpecification")
+            if resource["Type"] == "AWS::DynamoDB::Table" and ttl:
+                self.client("dynamodb").update_time_to_live(
+                    TableName=clean_json({"Ref": logical_id}, resource_map),
+                    TimeToLiveSpecification=ttl,
                 )
 
     def _replay_skipped(self, cfn_template: dict[str, Any], resource_map: Any) -> None:

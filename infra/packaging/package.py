@@ -158,10 +158,12 @@ IMPORT_CHECK = """
 import sys
 import ceilingwatch.handler
 import ceilingwatch.interactions
+import ceilingwatch.webhook
 if "boto3" in sys.modules:
     sys.exit("importing the handlers imported boto3, which only building the clients needs")
-from ceilingwatch.bootstrap import build_dependencies
+from ceilingwatch.bootstrap import build_dependencies, build_receivers
 build_dependencies()
+build_receivers()
 """
 
 

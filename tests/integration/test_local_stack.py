@@ -43,6 +43,8 @@ def test_stack_is_created_from_the_template_with_its_outputs(stack: LocalStack) 
         "DashboardName",
         "InteractionsFunctionName",
         "SlackInteractivityUrl",
+        "UltravoxWebhookUrl",
+        "LiveCallsTableName",
     }
     assert stack.outputs["ParameterPath"] == "/ceilingwatch/itest/"
     assert stack.endpoint_url.startswith("http://127.0.0.1:")

@@ -195,6 +195,8 @@ def _note_fields(note: Notification) -> dict[str, Any]:
     fields = asdict(note) | {"previous_severity": note.previous_severity or ""}
     if fields["opened_at"] is None:
         del fields["opened_at"]
+    if fields["reading"] is not None and not fields["reading"]["live"]:
+        del fields["reading"]["live"]  # only a live count's reading says so: old items unchanged
     return fields
 
 

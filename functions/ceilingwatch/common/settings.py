@@ -35,6 +35,9 @@ class Settings:
     # How long a claimed notification may wait before another run takes over its delivery:
     # longer than the function's 30 s timeout, so only a dead run's outbox is taken over.
     outbox_grace: timedelta = timedelta(seconds=60)
+    # The live feed (docs/live.md): the call records' table, and the function a webhook starts.
+    live_calls_table_name: str = ""
+    check_function_name: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, deployed: bool = True) -> Settings:
@@ -66,6 +69,8 @@ class Settings:
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             dashboard_name=env.get("CEILINGWATCH_DASHBOARD_NAME", ""),
             outbox_grace=timedelta(seconds=grace),
+            live_calls_table_name=env.get("LIVE_CALLS_TABLE_NAME", ""),
+            check_function_name=env.get("CHECK_FUNCTION_NAME", ""),
         )
 
 

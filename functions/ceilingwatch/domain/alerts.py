@@ -56,6 +56,7 @@ class Reading:
     # Set only when the peak shown is no longer current: the calls now, and when that was.
     now_calls: int | None = None
     observed_at: datetime | None = None
+    live: bool = False  # the count of calls now, from the live feed: no bucket, no hour
 
     @property
     def percent(self) -> float:

@@ -11,6 +11,7 @@ class Action(StrEnum):
     CHECK = "check"  # judge the hour and tell what changed
     TEST = "test"  # one labelled test message through every channel
     DIGEST = "digest"  # the weekly capacity digest
+    LIVE = "live"  # the live feed's count crossed a level: raise now, judge nothing else
 
 
 class NoDataPolicy(StrEnum):

@@ -143,6 +143,8 @@ def facts(note: Notification) -> list[tuple[str, str]]:
     r = note.reading
     if r is None:
         return []
+    if r.live:
+        return _live_facts(r)
     progress = ", bucket in progress" if r.in_progress else f", {r.age}" if r.past else ""
     label = "Recent peak" if note.kind is Kind.RESOLVED else "Peak"
     facts = [
@@ -161,6 +163,22 @@ def facts(note: Notification) -> list[tuple[str, str]]:
     if note.previous_severity and note.previous_severity != note.severity:
         facts.append(("Was", note.previous_severity))
     return facts
+
+
+def _live_facts(r: Reading) -> list[tuple[str, str]]:
+    """A live count has no bucket and no hour behind it: the calls now, and what is left."""
+    return [
+        (
+            "Now",
+            f"{r.calls} calls now, live, of {r.limit} ({r.percent:.0f}%) at {r.at:%H:%M:%S} UTC",
+        ),
+        ("Headroom", _headroom(r)),
+        (
+            "Thresholds",
+            f"warning {r.thresholds.warning:g}%, critical {r.thresholds.critical:g}%, "
+            f"limit {r.limit}",
+        ),
+    ]
 
 
 def _now(r: Reading) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.last_valid import ConfigReading, KeptValues
+from ceilingwatch.domain.live_calls import CallRecord, LiveCount, Tally
 from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.domain.plan import Subscription
 from ceilingwatch.domain.series import Bucket, TimeSeries
@@ -182,3 +183,31 @@ class ClickChannel(Protocol):
     def confirm(self, config: MonitorConfig, memory: Mapping[str, str], said: str) -> None:
         """Show the answer on the incident's message; raises ChannelError if it cannot."""
         ...
+
+
+# --- the live feed --------------------------------------------------------------------------
+
+
+class LiveCalls(Protocol):
+    """One record per call of a monitor, each only moving forward (see adapters/live_calls.py)."""
+
+    def record(self, monitor: str, call: CallRecord) -> bool:
+        """Writes `call` unless its record is already at that stage or later; True if it opened
+        a call not seen before (the only write that can raise the live count)."""
+        ...
+
+    def count(self, monitor: str, now: datetime) -> LiveCount:
+        """The open, unexpired records, read strongly consistently, and the reconcile record."""
+        ...
+
+    def close(self, monitor: str, call_id: str, now: datetime) -> None:
+        """Ends an open record the account no longer has (the reconcile's lowering)."""
+        ...
+
+    def save_tally(self, monitor: str, tally: Tally) -> None: ...
+
+
+class Invoker(Protocol):
+    """Starts the check function's live action without waiting for it."""
+
+    def live(self, monitor: str) -> None: ...

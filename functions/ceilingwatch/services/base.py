@@ -12,7 +12,13 @@ from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import percent
-from ceilingwatch.domain.ports import AlertStates, MonitorParameters, Roster, UsageSource
+from ceilingwatch.domain.ports import (
+    AlertStates,
+    LiveCalls,
+    MonitorParameters,
+    Roster,
+    UsageSource,
+)
 from ceilingwatch.services.delivery import Delivery
 
 RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision line, the metrics
@@ -30,6 +36,7 @@ class Dependencies:
     channels: Callable[[MonitorConfig | None], Roster]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     on_secrets: Callable[..., None] = field(default=lambda *secrets: None)
+    live: LiveCalls | None = None  # the live feed's call records, where the stack has them
 
 
 @dataclass

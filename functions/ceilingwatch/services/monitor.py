@@ -23,8 +23,10 @@ from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import claim_and_send, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status
+from ceilingwatch.services.live_check import check_live
 from ceilingwatch.services.notices import send_digest, send_test
 from ceilingwatch.services.observe import observe
+from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
 
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
@@ -33,6 +35,8 @@ def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
         return send_test(tick, deps, deadline)
     if tick.action is Action.DIGEST:
         return send_digest(tick, deps, deadline)
+    if tick.action is Action.LIVE:
+        return check_live(tick, deps, deadline)
     return _check(tick, deps, deadline)
 
 
@@ -74,6 +78,11 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     state, fresh = _claim(state, notes, config, roster, tick)
     owed = carried + fresh
     claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
+    if config is not None and deps.live is not None and live_feed_on(config, deps.live):
+        done = reconcile_live(
+            tick.monitor, lambda: deps.usage(config), deps.live, deps.clock(), deadline
+        )
+        logger.info("live feed reconciled", extra={"reconcile": done})
     return result
 
 

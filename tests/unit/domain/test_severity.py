@@ -45,7 +45,7 @@ def test_every_severity_has_an_emoji_and_a_colour() -> None:
 
 
 def test_actions_policies_and_buckets_are_the_words_schedules_and_ultravox_use() -> None:
-    assert [a.value for a in Action] == ["check", "test", "digest"]
+    assert [a.value for a in Action] == ["check", "test", "digest", "live"]
     assert [p.value for p in NoDataPolicy] == ["quiet", "alert"]
     assert [b.value for b in Bucket] == ["minute", "5min", "hour", "day"]
     assert BUCKET == Bucket.FIVE_MINUTES.span == timedelta(minutes=5)

@@ -378,6 +378,8 @@ def test_outputs() -> None:
         "DashboardName",
         "InteractionsFunctionName",
         "SlackInteractivityUrl",
+        "UltravoxWebhookUrl",
+        "LiveCallsTableName",
     }
     assert template()["Outputs"]["SlackInteractivityUrl"]["Value"] == {
         "Fn::GetAtt": ["InteractionsFunctionUrl", "FunctionUrl"]

@@ -1,0 +1,78 @@
+"""A scheduled run's reconcile of the live feed: its count against the account's `activeCalls`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from ceilingwatch.common.errors import MonitorError
+from ceilingwatch.common.observability import logger
+from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.live_calls import LiveCount
+from ceilingwatch.domain.live_reconcile import reconcile
+from ceilingwatch.domain.ports import LiveCalls, UsageSource
+
+WEBHOOK_SECRET = "ultravox-webhook-secret"  # noqa: S105  # nosec B105  (a parameter's name)
+
+
+def live_feed_on(config: MonitorConfig | None, live: LiveCalls | None) -> bool:
+    """Only a monitor with its webhook secret has a live feed; any other runs exactly as before."""
+    return live is not None and config is not None and config.secret(WEBHOOK_SECRET) is not None
+
+
+def reconcile_live(
+    monitor: str,
+    source_of: Callable[[], UsageSource],
+    live: LiveCalls,
+    now: datetime,
+    deadline: float,
+) -> str:
+    """Reads activeCalls and moves the live count to it; returns what it did, for the log.
+
+    Never fails the run: the poll's judgement stands whatever the feed does.
+    """
+    try:
+        source = source_of()
+        active = source.account(deadline=deadline).active_calls
+        if active is None:
+            return "activeCalls not reported"
+        count = live.count(monitor, now)
+        step = reconcile(len(count.open_calls), active, count.tally)
+        closed = _lower(monitor, count, step.excess, source, live, now, deadline)
+        live.save_tally(monitor, step.tally)
+    except MonitorError as error:
+        logger.warning("live feed not reconciled", extra={"problem": error.problem})
+        return "not reconciled"
+    if step.lagging:
+        logger.warning(
+            "the live feed keeps missing calls: check the Ultravox webhook for this monitor "
+            "(`ceilingwatch doctor` shows its status and recent failures)",
+            extra={"live": len(count.open_calls), "active_calls": active},
+        )
+    seen = len(count.open_calls)
+    return f"live {seen} vs activeCalls {active}: floor {step.tally.offset}, closed {closed}"
+
+
+def _lower(
+    monitor: str,
+    count: LiveCount,
+    excess: int,
+    source: UsageSource,
+    live: LiveCalls,
+    now: datetime,
+    deadline: float,
+) -> int:
+    """Closes up to `excess` of the oldest open records that Ultravox says have ended (or never
+    had); a call it still runs stays open."""
+    if excess <= 0:
+        return 0
+    oldest = count.open_calls[: excess * 2]
+    closing = [c for c in oldest if _ended(source, c.call_id, deadline)][:excess]
+    for call in closing:
+        live.close(monitor, call.call_id, now)
+    return len(closing)
+
+
+def _ended(source: UsageSource, call_id: str, deadline: float) -> bool:
+    call = source.call(call_id, deadline=deadline)
+    return call is None or call.get("ended") is not None
