@@ -7,7 +7,16 @@ import sys
 from collections.abc import Callable
 
 from ceilingwatch import __version__
-from ceilingwatch.cli import check, doctor, put_secrets, replay, report, terminal, test_alert
+from ceilingwatch.cli import (
+    check,
+    doctor,
+    monitors,
+    put_secrets,
+    replay,
+    report,
+    terminal,
+    test_alert,
+)
 from ceilingwatch.cli.common import (
     EXIT_CODES_TEXT,
     EXIT_INTERRUPTED,
@@ -19,7 +28,7 @@ from ceilingwatch.cli.common import (
 from ceilingwatch.cli.flags import Parser
 from ceilingwatch.common.errors import MonitorError, UltravoxAuthError, UltravoxUnavailableError
 
-COMMANDS = (check, replay, report, put_secrets, doctor, test_alert)
+COMMANDS = (check, replay, report, put_secrets, monitors, doctor, test_alert)
 
 
 def build_parser() -> argparse.ArgumentParser:
