@@ -158,6 +158,7 @@ IMPORT_CHECK = """
 import sys
 import ceilingwatch.handler
 import ceilingwatch.interactions
+import ceilingwatch.fanout
 if "boto3" in sys.modules:
     sys.exit("importing the handlers imported boto3, which only building the clients needs")
 from ceilingwatch.bootstrap import build_dependencies
