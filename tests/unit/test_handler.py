@@ -154,3 +154,26 @@ def test_an_unexpected_failure_keeps_no_secret_in_what_the_runtime_keeps(log: io
     text = "".join(traceback.format_exception(caught.value)) + log.getvalue()
     assert API_KEY not in text and WEBHOOK not in text
     assert "RuntimeError: proxy said: bad X-API-Key ****" in str(caught.value)
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {"messageId": f"id-{n}", "body": body, "eventSource": "aws:sqs"}
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_an_sqs_batch_reports_only_the_messages_that_failed() -> None:
+    world = World()
+    world.ultravox.peak_at = lambda start: 10
+    good = json.dumps({"monitor": "default", "scheduledTime": "2026-11-24T14:31:00Z"})
+    answer = lambda_handler(
+        sqs_event("{not json", good, json.dumps({"monitor": "bad name!"})),
+        Context(),
+        dependencies=world.dependencies(),
+    )
+    # The poison and the bad event are retried then dead-lettered; the good one was judged.
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "id-0"}, {"itemIdentifier": "id-2"}]}
+    assert world.states.load("default") is not None
