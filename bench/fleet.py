@@ -19,9 +19,11 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -85,26 +87,31 @@ def run_tick(
         "PYTHONPATH": layout.pythonpath,
     }
     shares = [monitors[i::environments] for i in range(environments)]
-    workers = []
-    for share in shares:
-        worker = subprocess.Popen(
-            [sys.executable, *layout.flags, "-P", str(CHILD), "worker"],
-            env=child_env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert worker.stdin is not None
-        for n, monitor in enumerate(share):
-            worker.stdin.write(json.dumps(_event(monitor, tick, n)) + "\n")
-        worker.stdin.close()
-        workers.append(worker)
+    with tempfile.TemporaryDirectory(prefix="ceilingwatch-fleet-") as scratch:
+        # Files, not pipes: a thousand events (and the runs' log lines) overflow a pipe's
+        # buffer, and a worker blocked on a full pipe would stretch the runs it times.
+        workers = []
+        for i, share in enumerate(shares):
+            events, out = Path(scratch, f"events-{i}"), Path(scratch, f"out-{i}")
+            events.write_text(
+                "".join(json.dumps(_event(m, tick, n)) + "\n" for n, m in enumerate(share))
+            )
+            with events.open() as stdin, out.open("w") as stdout:
+                workers.append(
+                    subprocess.Popen(
+                        [sys.executable, *layout.flags, "-P", str(CHILD), "worker"],
+                        env=child_env,
+                        stdin=stdin,
+                        stdout=stdout,
+                        stderr=subprocess.DEVNULL,
+                        text=True,
+                    )
+                )
+        for worker in workers:
+            worker.wait(timeout=1800)
+        outputs = [Path(scratch, f"out-{i}").read_text() for i in range(len(shares))]
     runs, init_cpu = [], []
-    for worker in workers:
-        assert worker.stdout is not None
-        out = worker.stdout.read()
-        worker.wait(timeout=60)
+    for out in outputs:
         results = [json.loads(line[len(MARKER) :]) for line in out.splitlines() if MARKER in line]
         runs += [
             Run(r["monitor"], r["cpu_ms"], r["wall_ms"], r["status"])

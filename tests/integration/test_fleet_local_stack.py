@@ -166,10 +166,9 @@ def test_monitors_added_with_the_cli_are_judged_at_the_next_tick(world: FleetWor
     out = io.StringIO()
     world.monkeypatch.setattr(sys, "stdout", out)
     assert world.cli("monitors", "list") == 0
-    assert out.getvalue().splitlines()[:2] == [
-        "acme" + out.getvalue().splitlines()[0][4:],
-        "globex" + out.getvalue().splitlines()[1][6:],
-    ]
+    listed = out.getvalue().splitlines()
+    assert [line.split()[0] for line in listed[:2]] == ["acme", "globex"]
+    assert all("registered" in line for line in listed[:2])
     assert "2 monitors" in out.getvalue()
 
 
