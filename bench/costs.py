@@ -219,10 +219,11 @@ def render(usage: Usage = Usage()) -> list[str]:
     ]
     for monitors in (10, 100, 1000):
         out += ["", *table(monitors, usage)]
-    out.append(
+    out += [
+        "",
         f"1,000 monitors: ${per_monitor(1000, usage):.3f} a monitor a month, list prices "
-        "without free tiers (goal: under $0.25)"
-    )
+        "without free tiers (goal: under $0.25)",
+    ]
     return out
 
 
