@@ -132,11 +132,16 @@ def worker() -> None:
     for line in sys.stdin:
         event = json.loads(line)
         clock = Clock()
+        # An SQS event (the fan-out's message) names its monitor in the record's body.
+        records = event.get("Records") or [{"body": json.dumps(event)}]
+        monitor = json.loads(records[0]["body"])["monitor"]
         try:
-            status = str(lambda_handler(event, Context()).get("status"))
+            answer = lambda_handler(event, Context())
+            failed = answer.get("batchItemFailures")
+            status = "failed: reported" if failed else str(answer.get("status", "ok"))
         except Exception as error:  # the run failed visibly, as Lambda would record it
             status = f"failed: {type(error).__name__}"
-        figures = clock.figures() | {"monitor": event["monitor"], "status": status}
+        figures = clock.figures() | {"monitor": monitor, "status": status}
         print(MARKER + json.dumps(figures), flush=True)
 
 

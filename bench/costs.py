@@ -32,6 +32,7 @@ PRICE = {
     "xray_trace": 5.00 / 1e6,  # recorded
     "scheduler_invocation": 1.00 / 1e6,
     "sns_email": 2.00 / 1e5,
+    "sqs_request": 0.40 / 1e6,  # standard queue, per 64 KB request
 }
 # Always-free tiers, per account and month.
 FREE = {
@@ -45,12 +46,19 @@ FREE = {
     "xray_traces": 100_000,
     "scheduler_invocations": 14e6,
     "sns_emails": 1_000,
+    "sqs_requests": 1e6,
 }
-# Per deployment: the function's errors, the dead-letter queue and failed channels; per
-# monitor: its heartbeat. Per monitor: PeakCalls, UtilizationPercent; per deployment: three
-# counts sent only in hours when something happened (charged here as if every hour).
-DEPLOYMENT_ALARMS, MONITOR_ALARMS = 3, 1
-DEPLOYMENT_METRICS, MONITOR_METRICS = 3, 2
+# Per deployment only: the function's errors, the dead-letter queue, failed channels and the
+# fan-out's heartbeat; six counts (three sent only in hours when something happened, charged
+# here as if every hour). A monitor's own two metrics are opt-in (monitor-metrics), not counted.
+DEPLOYMENT_ALARMS, MONITOR_ALARMS = 4, 0
+DEPLOYMENT_METRICS, MONITOR_METRICS = 6, 0
+TICKS_PER_MONTH = RUNS_PER_MONTH  # the fan-out runs once a tick, whatever the fleet's size
+FANOUT_SECONDS = 1.0  # a fan-out's billed time at 128 MB: a cached list, SendMessageBatch, reads
+# A run's SQS requests: a tenth of a SendMessageBatch, its share of the poller's receive, its
+# delete; and Lambda's pollers long-polling an idle queue (5 pollers, 20 s waits) all month.
+SQS_PER_RUN = 0.1 + 1 + 1
+SQS_IDLE_POLLS = 5 * 30 * 24 * 3600 / 20
 EMAILS_PER_MONITOR = 20  # a generous month of alerts
 
 
@@ -77,36 +85,54 @@ def run_seconds(usage: Usage) -> float:
 
 
 def bill(monitors: int, usage: Usage = Usage(), *, create_key: bool = True) -> list[Line]:
+    """The fleet's month, itemised: one check a monitor a tick through the queue, one fan-out a
+    tick for all, and only the deployment's own metrics and alarms."""
     runs = RUNS_PER_MONTH * monitors
     gb_s = runs * run_seconds(usage) * MEMORY_GB
+    fanout_gb_s = TICKS_PER_MONTH * FANOUT_SECONDS * MEMORY_GB
     write_units = runs * -(-usage.item_bytes // 1024)
+    # The fan-out's roll call: a small eventually consistent read a monitor a tick.
+    roll_call_units = runs * 0.5
     kms = runs * SECURE_STRINGS
+    sqs = runs * SQS_PER_RUN + SQS_IDLE_POLLS
     metrics = MONITOR_METRICS * monitors + DEPLOYMENT_METRICS
     alarms = MONITOR_ALARMS * monitors + DEPLOYMENT_ALARMS
-    logs_gb = runs * usage.log_bytes / 1e9
+    logs_gb = (runs * usage.log_bytes + TICKS_PER_MONTH * 2 * LAMBDA_LOG_BYTES) / 1e9
     emails = EMAILS_PER_MONITOR * monitors
+    invocations = runs + TICKS_PER_MONTH
 
     def over(quantity: float, free: str) -> float:
         return max(0.0, quantity - FREE[free])
 
-    lambda_list = runs * PRICE["lambda_request"] + gb_s * PRICE["lambda_gb_second_arm"]
-    lambda_free = (
-        over(runs, "lambda_requests") * PRICE["lambda_request"]
-        + over(gb_s, "lambda_gb_seconds") * PRICE["lambda_gb_second_arm"]
+    lambda_list = (
+        invocations * PRICE["lambda_request"] + (gb_s + fanout_gb_s) * PRICE["lambda_gb_second_arm"]
     )
-    dynamodb = runs * PRICE["dynamodb_read_unit"] + write_units * PRICE["dynamodb_write_unit"]
+    lambda_free = (
+        over(invocations, "lambda_requests") * PRICE["lambda_request"]
+        + over(gb_s + fanout_gb_s, "lambda_gb_seconds") * PRICE["lambda_gb_second_arm"]
+    )
+    dynamodb = (runs + roll_call_units) * PRICE["dynamodb_read_unit"] + write_units * PRICE[
+        "dynamodb_write_unit"
+    ]
     key = PRICE["kms_key_month"] if create_key else 0.0
     logs_per_gb = PRICE["logs_ingest_gb"] + PRICE["logs_store_gb_month"]
     return [
         Line(
             "Lambda (arm64, 128 MB)",
-            f"{runs:,} runs, {gb_s:,.0f} GB-s ({run_seconds(usage):.1f} s a run)",
+            f"{runs:,} checks ({run_seconds(usage):.1f} s each), {TICKS_PER_MONTH:,} fan-outs",
             lambda_list,
             lambda_free,
         ),
         Line(
+            "SQS (fleet queue)",
+            f"{sqs:,.0f} requests (send, receive, delete; idle polling)",
+            sqs * PRICE["sqs_request"],
+            over(sqs, "sqs_requests") * PRICE["sqs_request"],
+        ),
+        Line(
             "DynamoDB on demand",
-            f"{runs:,} strong reads, {write_units:,} write units",
+            f"{runs:,} strong reads, {roll_call_units:,.0f} roll-call units, "
+            f"{write_units:,} write units",
             dynamodb,
             dynamodb,  # on-demand requests have no free tier
         ),
@@ -125,13 +151,13 @@ def bill(monitors: int, usage: Usage = Usage(), *, create_key: bool = True) -> l
         ),
         Line(
             "CloudWatch metrics",
-            f"{metrics} custom metrics",
+            f"{metrics} custom metrics (deployment-wide)",
             metrics * PRICE["metric_month"],
             over(metrics, "metrics") * PRICE["metric_month"],
         ),
         Line(
             "CloudWatch alarms",
-            f"{alarms} alarms",
+            f"{alarms} alarms (deployment-wide)",
             alarms * PRICE["alarm_month"],
             over(alarms, "alarms") * PRICE["alarm_month"],
         ),
@@ -149,32 +175,33 @@ def bill(monitors: int, usage: Usage = Usage(), *, create_key: bool = True) -> l
         ),
         Line(
             "X-Ray",
-            f"{runs:,} traces",
-            runs * PRICE["xray_trace"],
-            over(runs, "xray_traces") * PRICE["xray_trace"],
+            f"{invocations:,} traces",
+            invocations * PRICE["xray_trace"],
+            over(invocations, "xray_traces") * PRICE["xray_trace"],
         ),
         Line(
             "EventBridge Scheduler",
-            f"{runs:,} invocations",
-            runs * PRICE["scheduler_invocation"],
-            over(runs, "scheduler_invocations") * PRICE["scheduler_invocation"],
+            f"{TICKS_PER_MONTH:,} invocations (one schedule)",
+            TICKS_PER_MONTH * PRICE["scheduler_invocation"],
+            over(TICKS_PER_MONTH, "scheduler_invocations") * PRICE["scheduler_invocation"],
         ),
     ]
 
 
 def table(monitors: int, usage: Usage = Usage()) -> list[str]:
+    """List prices only: without free tiers, as the fleet's goal is stated."""
     lines = bill(monitors, usage)
-    total, total_free = sum(x.list_usd for x in lines), sum(x.free_usd for x in lines)
+    total = sum(x.list_usd for x in lines)
     rows = [
-        f"| {monitors} monitor{'s' if monitors > 1 else ''} | usage a month | list price "
-        "| after free tiers |",
+        f"| {monitors:,} monitor{'s' if monitors > 1 else ''} | usage a month | list price "
+        "| per monitor |",
         "| --- | --- | ---: | ---: |",
     ]
-    rows += [f"| {x.item} | {x.usage} | ${x.list_usd:.2f} | ${x.free_usd:.2f} |" for x in lines]
-    rows.append(f"| **total** | | **${total:.2f}** | **${total_free:.2f}** |")
-    rows.append(
-        f"| **per monitor** | | **${total / monitors:.2f}** | **${total_free / monitors:.2f}** |"
-    )
+    rows += [
+        f"| {x.item} | {x.usage} | ${x.list_usd:.2f} | ${x.list_usd / monitors:.4f} |"
+        for x in lines
+    ]
+    rows.append(f"| **total** | | **${total:.2f}** | **${total / monitors:.3f}** |")
     return rows
 
 
@@ -190,8 +217,13 @@ def render(usage: Usage = Usage()) -> list[str]:
         f"+{NETWORK_SECONDS} s network assumed, every run billed as a cold start), "
         f"{usage.log_bytes:,} log bytes and a {usage.item_bytes:,}-byte state item a run",
     ]
-    for monitors in (1, 10, 100):
+    for monitors in (10, 100, 1000):
         out += ["", *table(monitors, usage)]
+    out += [
+        "",
+        f"1,000 monitors: ${per_monitor(1000, usage):.3f} a monitor a month, list prices "
+        "without free tiers (goal: under $0.25)",
+    ]
     return out
 
 

@@ -1,13 +1,14 @@
-"""A hundred monitors through one tick: real runs against the stand-ins, then the tick's schedule.
+"""A thousand monitors through one tick: real runs against the stand-ins, then the fan-out's queue.
 
 Two parts, both printed. First the real handler judges every monitor of the tick in execution
 environments of its own (fresh interpreters in the Lambda layout, one invocation at a time each),
-against the stand-ins: Ultravox healthy, then Ultravox hanging for all (a server that accepts
-and never answers). The state table then shows, per monitor, that the tick was judged or its
-ERROR recorded. Second, those runs' measured times are laid on the deployed schedule: starts
-spread at random over the 3-minute flexible window, at most C running at once (the function's
-concurrency), each run's CPU stretched to what 128 MB gets (128/1769 of a vCPU) and an
-environment's first run paying its cold start. It says when the last monitor is done.
+each invocation the SQS event the fan-out's message makes, against the stand-ins: Ultravox
+healthy, then Ultravox hanging for all (a server that accepts and never answers). The state table
+then shows, per monitor, that the tick was judged or its ERROR recorded. Second, those runs'
+measured times are laid on the fan-out's queue: each message visible after its delay (the
+fan-out's spread over the tick), taken in order by at most MaximumConcurrency environments, each
+run's CPU stretched to what 128 MB gets (128/1769 of a vCPU) and an environment's first run paying
+its cold start. It says when the last monitor is done.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,11 +32,12 @@ from bench.child import MARKER
 from bench.cold import CHILD, LAMBDA_RUNTIME_ENV, Layout
 from bench.stats import Spread
 
-MONITORS = 100
+MONITORS = 1000
 TICK_SECONDS = 300
-WINDOW_SECONDS = 180  # the schedules' MaximumWindowInMinutes
+WINDOW_SECONDS = 120  # the fan-out's CEILINGWATCH_FANOUT_SPREAD_SECONDS in template.yaml
 CPU_STRETCH = 1769 / 128  # Lambda gives 1 vCPU at 1,769 MB, in proportion below it
-RESERVATIONS = (0, 5, 10, 14, 20)  # 0: unreserved
+DEFAULT_CONCURRENCY = 100  # template.yaml's MaximumConcurrency default
+CONCURRENCIES = (50, DEFAULT_CONCURRENCY, 200)
 
 
 @dataclass(frozen=True)
@@ -83,26 +87,31 @@ def run_tick(
         "PYTHONPATH": layout.pythonpath,
     }
     shares = [monitors[i::environments] for i in range(environments)]
-    workers = []
-    for share in shares:
-        worker = subprocess.Popen(
-            [sys.executable, *layout.flags, "-P", str(CHILD), "worker"],
-            env=child_env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert worker.stdin is not None
-        for n, monitor in enumerate(share):
-            worker.stdin.write(json.dumps(_event(monitor, tick, n)) + "\n")
-        worker.stdin.close()
-        workers.append(worker)
+    with tempfile.TemporaryDirectory(prefix="ceilingwatch-fleet-") as scratch:
+        # Files, not pipes: a thousand events (and the runs' log lines) overflow a pipe's
+        # buffer, and a worker blocked on a full pipe would stretch the runs it times.
+        workers = []
+        for i, share in enumerate(shares):
+            events, out = Path(scratch, f"events-{i}"), Path(scratch, f"out-{i}")
+            events.write_text(
+                "".join(json.dumps(_event(m, tick, n)) + "\n" for n, m in enumerate(share))
+            )
+            with events.open() as stdin, out.open("w") as stdout:
+                workers.append(
+                    subprocess.Popen(
+                        [sys.executable, *layout.flags, "-P", str(CHILD), "worker"],
+                        env=child_env,
+                        stdin=stdin,
+                        stdout=stdout,
+                        stderr=subprocess.DEVNULL,
+                        text=True,
+                    )
+                )
+        for worker in workers:
+            worker.wait(timeout=1800)
+        outputs = [Path(scratch, f"out-{i}").read_text() for i in range(len(shares))]
     runs, init_cpu = [], []
-    for worker in workers:
-        assert worker.stdout is not None
-        out = worker.stdout.read()
-        worker.wait(timeout=60)
+    for out in outputs:
         results = [json.loads(line[len(MARKER) :]) for line in out.splitlines() if MARKER in line]
         runs += [
             Run(r["monitor"], r["cpu_ms"], r["wall_ms"], r["status"])
@@ -114,12 +123,23 @@ def run_tick(
 
 
 def _event(monitor: str, tick: datetime, n: int) -> dict[str, Any]:
-    return {
-        "monitor": monitor,
-        "scheduledTime": tick.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "executionId": f"fleet-{monitor}-{n}",
-        "attempt": "1",
+    """The SQS event Lambda's poller makes of the fan-out's message for this monitor."""
+    from ceilingwatch.domain.tick import Tick
+    from ceilingwatch.services.fanout import _event as fanned_out
+
+    when = tick.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = fanned_out(monitor, when, Tick("fleet", tick, f"fleet-tick-{when}"))
+    record = {
+        "messageId": f"{monitor}-{n}",
+        "receiptHandle": f"receipt-{monitor}-{n}",
+        "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ceilingwatch-FleetQueue",
+        "awsRegion": "us-east-1",
     }
+    return {"Records": [record]}
 
 
 def recorded(env: Mapping[str, str], monitors: list[str], tick: datetime) -> tuple[int, int]:
@@ -148,30 +168,36 @@ def _at(item: dict[str, Any], name: str) -> datetime | None:
 
 
 def schedule(runs: list[Run], init_cpu_ms: float, concurrency: int, seed: int = 10) -> Outcome:
-    """When each run ends if starts are spread over the window and at most `concurrency` run.
+    """When each run ends if the fan-out's messages become visible at their delays (spread
+    evenly over the window, as domain/fleet.py spreads them) and at most `concurrency`
+    environments take them in order (the event source mapping's MaximumConcurrency).
 
-    A start finds a free warm environment, or a new one (a cold start, the import's CPU added)
-    while fewer than the limit exist, or waits for the first to free up (Lambda queues
-    throttled asynchronous events and retries them; waiting in order is the kindest case).
+    A message finds a free warm environment, or a new one (a cold start, the import's CPU added)
+    while fewer than the cap exist, or waits in the queue for the first to free up.
     """
-    limit = concurrency or len(runs)
-    rng = random.Random(seed)  # noqa: S311  # nosec B311 - a reproducible spread, not a secret
-    starts = sorted(rng.uniform(0, WINDOW_SECONDS) for _ in runs)
+    from ceilingwatch.domain.fleet import spread
+
+    rng = random.Random(seed)  # noqa: S311  # nosec B311 - a reproducible order, not a secret
+    delays = [d for _, d in spread((r.monitor for r in runs), WINDOW_SECONDS)]
     free_at: list[float] = []  # when each existing environment is free again (a heap)
     spans = []
-    for start, run in zip(starts, rng.sample(runs, len(runs)), strict=True):
+    for start, run in zip(delays, rng.sample(runs, len(runs)), strict=True):
         cold = False
         if free_at and free_at[0] <= start:
             heapq.heappop(free_at)
-            begin = start
-        elif len(free_at) < limit:
-            begin, cold = start, True
+            begin = float(start)
+        elif len(free_at) < concurrency:
+            begin, cold = float(start), True
         else:
-            begin = heapq.heappop(free_at)
+            begin = max(float(start), heapq.heappop(free_at))
         end = begin + run.lambda_seconds(init_cpu_ms if cold else 0.0)
         heapq.heappush(free_at, end)
         spans.append((begin, end))
-    peak = max(sum(1 for b, e in spans if b <= t < e) for t, _ in spans)
+    events = sorted([(b, 1) for b, _ in spans] + [(e, -1) for _, e in spans])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
     late = sum(1 for _, end in spans if end > TICK_SECONDS)
     return Outcome(concurrency, Spread.of([end for _, end in spans]), late, peak)
 
@@ -192,5 +218,5 @@ def phase(
         judged=judged,
         errors_recorded=errors,
         run_seconds=Spread.of([r.wall_ms / 1000 for r in runs]),
-        outcomes=[schedule(runs, init_cpu, c) for c in RESERVATIONS],
+        outcomes=[schedule(runs, init_cpu, c) for c in CONCURRENCIES],
     )

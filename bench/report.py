@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bench import costs
 from bench.child import LAYERS
 from bench.cold import ColdFigures, MemoryFigures
-from bench.fleet import RESERVATIONS, TICK_SECONDS, WINDOW_SECONDS, FleetPhase
+from bench.fleet import DEFAULT_CONCURRENCY, TICK_SECONDS, WINDOW_SECONDS, FleetPhase
 from bench.package_size import Package
 from bench.warm import CALL_ROWS, HOUR_OF_TICKS, CallFigures, WarmFigures
 from infra.packaging.package import MAX_ZIP_BYTES, REPO_ROOT
@@ -166,11 +166,13 @@ def _package(p: Package) -> list[str]:
 
 
 def _fleet(phases: list[FleetPhase]) -> list[str]:
+    count = len(phases[0].runs)
     lines = [
-        f"6. {len(phases[0].runs)} monitors through one tick (bench/fleet.py): the real handler,",
-        "   each run in an execution environment of its own, against the stand-ins; then the",
-        f"   measured runs laid on the schedule: starts spread over {WINDOW_SECONDS} s, CPU",
-        "   stretched x13.8 (128 MB), cold starts where an environment is new.",
+        f"6. {count:,} monitors through one tick (bench/fleet.py): the real handler, each run in",
+        "   an execution environment of its own, on the SQS event of the fan-out's message,",
+        "   against the stand-ins; then the measured runs laid on the fleet queue: messages",
+        f"   spread over {WINDOW_SECONDS} s, at most MaximumConcurrency at once, CPU stretched",
+        "   x13.8 (128 MB), cold starts where an environment is new.",
     ]
     for f in phases:
         lines += [
@@ -178,18 +180,23 @@ def _fleet(phases: list[FleetPhase]) -> list[str]:
             f"of {len(f.runs)}; a run here takes {f.run_seconds.text('s', 2)}",
         ]
         for o in f.outcomes:
-            name = "unreserved" if o.concurrency == 0 else f"ReservedConcurrency={o.concurrency}"
+            default = " (default)" if o.concurrency == DEFAULT_CONCURRENCY else ""
+            name = f"MaximumConcurrency={o.concurrency}{default}"
             within = len(f.runs) - o.late
             lines.append(
-                f"     {name:24} last done {o.finished_s.high:5.0f} s after the tick, "
-                f"{within}/{len(f.runs)} within {TICK_SECONDS} s, {o.peak_running} at once"
+                f"     {name:32} last done {o.finished_s.high:5.0f} s after the tick, "
+                f"{within:,}/{len(f.runs):,} within {TICK_SECONDS} s, {o.peak_running} at once"
             )
     bad = [f.label for f in phases if f.judged + f.errors_recorded < len(f.runs)]
-    unreserved_late = any(f.outcomes[RESERVATIONS.index(0)].late for f in phases)
-    ok = not bad and not unreserved_late
+    default_late = any(
+        o.late for f in phases for o in f.outcomes if o.concurrency == DEFAULT_CONCURRENCY
+    )
+    ok = not bad and not default_late
     lines.append(
-        "   every monitor judged or its ERROR recorded within the tick (unreserved)"
+        f"   {count:,} monitors: every one judged or its ERROR recorded within the tick "
+        f"(MaximumConcurrency={DEFAULT_CONCURRENCY})"
         if ok
-        else f"   ! not every monitor was judged in time: {', '.join(bad) or 'late runs'}"
+        else f"   ! {count:,} monitors: not every one was judged in time: "
+        f"{', '.join(bad) or 'late runs'}"
     )
     return lines

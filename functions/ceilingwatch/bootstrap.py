@@ -15,6 +15,7 @@ from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.services.base import Dependencies
+from ceilingwatch.services.fanout import Fleet
 from ceilingwatch.services.interactions import Responders
 from ceilingwatch.services.live import Receivers
 
@@ -83,6 +84,24 @@ def build_receivers(settings: Settings | None = None, *, region: str | None = No
         calls=LiveCallStore(dynamodb, settings.live_calls_table_name),
         states=StateStore(dynamodb, settings.state_table_name),
         invoker=CheckInvoker(aws("lambda")(), settings.check_function_name),
+    )
+
+
+def build_fleet(settings: Settings | None = None, *, region: str | None = None) -> Fleet:
+    """The fan-out's registry (cached for the life of the environment), queue and states, and
+    a run's ports to tell a forgotten monitor's channels."""
+    from ceilingwatch.adapters.fleet_states import FleetStates
+    from ceilingwatch.adapters.registry import ParameterRegistry
+    from ceilingwatch.adapters.tick_queue import TickQueue
+
+    settings = settings or Settings.from_env()
+    aws = _clients(region, connect=3, read=5, attempts=3)
+    return Fleet(
+        registry=ParameterRegistry(aws("ssm")(), settings.parameter_prefix),
+        queue=TickQueue(aws("sqs")(), os.environ.get("FLEET_QUEUE_URL", "")),
+        states=FleetStates(aws("dynamodb")(), settings.state_table_name),
+        run=build_dependencies(settings, region=region),
+        spread_seconds=int(os.environ.get("CEILINGWATCH_FANOUT_SPREAD_SECONDS", "120")),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,16 +26,50 @@ _dependencies: Dependencies | None = None
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, dependencies: Dependencies | None = None
 ) -> dict[str, Any]:
-    global _dependencies
-    try:
-        if dependencies is None:
-            from ceilingwatch.bootstrap import build_dependencies
+    if _is_sqs_batch(event):
+        return _batch(event["Records"], dependencies, context)
+    return _handle(event, dependencies, context)
 
-            _dependencies = _dependencies or build_dependencies()
-            dependencies = _dependencies
-        result = _dispatch(
-            event, dependencies, deadline_from(context.get_remaining_time_in_millis())
-        )
+
+def _is_sqs_batch(event: dict[str, Any]) -> bool:
+    records = event.get("Records")
+    return isinstance(records, list) and all(
+        isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records
+    )
+
+
+def _wired() -> Dependencies:
+    global _dependencies
+    from ceilingwatch.bootstrap import build_dependencies
+
+    _dependencies = _dependencies or build_dependencies()
+    return _dependencies
+
+
+def _batch(
+    records: list[dict[str, Any]], deps: Dependencies | None, context: LambdaContext
+) -> dict[str, Any]:
+    """The fan-out's messages, one monitor each: a message that fails is reported alone, so
+    SQS retries it and then dead-letters it, and never holds back another monitor's."""
+    failures = []
+    for message in records:
+        try:
+            event = json.loads(message["body"])
+            if not isinstance(event, dict):
+                raise RunCrashedError("the message is not a JSON object")
+            _handle(event, deps, context)
+        except Exception:
+            failures.append({"itemIdentifier": message["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def _handle(
+    event: dict[str, Any], deps: Dependencies | None, context: LambdaContext
+) -> dict[str, Any]:
+    """One event as the schedule or EventBridge sends it: today's behaviour, unchanged."""
+    try:
+        deadline = deadline_from(context.get_remaining_time_in_millis())
+        result = _dispatch(event, deps or _wired(), deadline)
         if result is None:
             logger.info("a Parameter Store change outside any monitor's path; ignored")
             return {"skipped": "not a monitor's parameter"}
@@ -44,10 +79,7 @@ def lambda_handler(
         logger.error("run failed", extra={"problem": error.problem, "fix": error.what_to_fix})
         raise
     except Exception as error:
-        count("RunFailures", 1)
-        logger.exception("run failed")  # the formatter masks the traceback
-        # The runtime prints the exception's text and the dead-letter queue keeps it.
-        raise RunCrashedError(scrub(f"{type(error).__name__}: {error}", loaded_secrets())) from None
+        raise _crashed(error) from None
     record(result)
     if isinstance(result.error, DeliveryError):
         # Judged and stored, but no channel took what this run owes: Lambda's retry sends it.
@@ -57,6 +89,13 @@ def lambda_handler(
     return result.summary()
 
 
+def _crashed(error: Exception) -> RunCrashedError:
+    count("RunFailures", 1)
+    logger.exception("run failed")  # the formatter masks the traceback
+    # The runtime prints the exception's text and the dead-letter queue keeps it.
+    return RunCrashedError(scrub(f"{type(error).__name__}: {error}", loaded_secrets()))
+
+
 def _dispatch(event: dict[str, Any], deps: Dependencies, deadline: float) -> RunResult | None:
     """A Parameter Store change (None if no monitor's), else a schedule's tick."""
     if ParameterChange.recognises(event):
@@ -64,9 +103,7 @@ def _dispatch(event: dict[str, Any], deps: Dependencies, deadline: float) -> Run
         if change is None:
             return None
         logger.append_keys(monitor=change.monitor, parameter=change.parameter)
-        metrics.add_dimension(name="monitor", value=change.monitor)
         return confirm_change(change, deps, deadline=deadline)
     tick = Tick.from_event(event, deps.clock())
     logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
-    metrics.add_dimension(name="monitor", value=tick.monitor)
     return run(tick, deps, deadline=deadline)

@@ -20,6 +20,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json, get_model_map
 from moto.server import ThreadedMotoServer
 
+from infra.local_stack.poller import detach_moto_invocations
 from infra.local_stack.sam_transform import translate
 from infra.standins.loopback import LoopbackService
 
@@ -198,6 +199,7 @@ class LocalStack(LoopbackService):
         self._fix_role_policies(cfn_template, resource_map)
         self._fix_table_ttl(cfn_template, resource_map)
         self._replay_skipped(cfn_template, resource_map)
+        detach_moto_invocations(account, self.region)  # the mapping's poller: poller.py
         for key, output in deferred.items():
             logical_id, attribute = output["Value"]["Fn::GetAtt"]
             self.outputs[key] = self.attributes[logical_id][attribute]

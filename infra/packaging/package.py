@@ -159,6 +159,7 @@ import sys
 import ceilingwatch.handler
 import ceilingwatch.interactions
 import ceilingwatch.webhook
+import ceilingwatch.fanout
 if "boto3" in sys.modules:
     sys.exit("importing the handlers imported boto3, which only building the clients needs")
 from ceilingwatch.bootstrap import build_dependencies, build_receivers

@@ -93,8 +93,8 @@ def test_secrets_then_deploy_then_a_quiet_first_run_and_a_test_alert(
     variables = function["Environment"]["Variables"]
     assert variables["CEILINGWATCH_PAGERDUTY_EVENTS_URL"] == ANSWERS["PagerDutyEventsUrl"]
     groups = stack.client("logs").describe_log_groups()["logGroups"]
-    # The check function's, the interactions function's and the webhook's, all as answered.
-    assert len(groups) == 3 and {g.get("retentionInDays") for g in groups} == {90}
+    # The check, interactions, webhook and fan-out functions' groups, all as answered.
+    assert len(groups) == 4 and {g.get("retentionInDays") for g in groups} == {90}
     invoke = stack.client("lambda").get_function_event_invoke_config(
         FunctionName=stack.outputs["CheckFunctionName"]
     )

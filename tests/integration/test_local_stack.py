@@ -45,6 +45,8 @@ def test_stack_is_created_from_the_template_with_its_outputs(stack: LocalStack) 
         "SlackInteractivityUrl",
         "UltravoxWebhookUrl",
         "LiveCallsTableName",
+        "FanoutFunctionName",
+        "FleetQueueUrl",
     }
     assert stack.outputs["ParameterPath"] == "/ceilingwatch/itest/"
     assert stack.endpoint_url.startswith("http://127.0.0.1:")
@@ -102,14 +104,9 @@ def test_email_subscription_exists_when_an_address_is_given(stack: LocalStack) -
 
 def test_heartbeat_alarm_fires_on_silence(stack: LocalStack) -> None:
     heartbeat = alarm(stack, "ceilingwatch-itest-heartbeat")
-    assert (heartbeat["Namespace"], heartbeat["MetricName"]) == (
-        "Ceilingwatch",
-        "UtilizationPercent",
-    )
-    assert heartbeat["Dimensions"] == [
-        {"Name": "service", "Value": "ceilingwatch"},
-        {"Name": "monitor", "Value": "itest"},
-    ]
+    # The deployment's heartbeat: the fan-out's ticks, for every monitor at once.
+    assert (heartbeat["Namespace"], heartbeat["MetricName"]) == ("Ceilingwatch", "FanoutTicks")
+    assert heartbeat["Dimensions"] == [{"Name": "service", "Value": "ceilingwatch"}]
     assert heartbeat["Statistic"] == "SampleCount"
     assert (heartbeat["Period"], heartbeat["EvaluationPeriods"]) == (300, 3)
     assert heartbeat["TreatMissingData"] == "breaching"
@@ -155,16 +152,16 @@ def test_schedule_passes_the_monitor_and_the_scheduler_identity(stack: LocalStac
     assert set(schedules) == {"cron(1/5 * * * ? *)", "cron(0 9 ? * MON *)"}
     digest = schedules["cron(0 9 ? * MON *)"]
     assert json.loads(digest["Target"]["Input"])["action"] == "digest"
-    assert digest["Target"]["Arn"] == stack.outputs["CheckFunctionArn"]
+    fanout = stack.client("lambda").get_function(FunctionName=stack.outputs["FanoutFunctionName"])
+    assert digest["Target"]["Arn"] == fanout["Configuration"]["FunctionArn"]
     schedule = schedules["cron(1/5 * * * ? *)"]
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
-    assert schedule["Target"]["Arn"] == stack.outputs["CheckFunctionArn"]
+    # The deployment's one schedule ticks the fan-out, which names each monitor in its message.
+    assert schedule["Target"]["Arn"] == fanout["Configuration"]["FunctionArn"]
     assert schedule["Target"]["DeadLetterConfig"]["Arn"] == stack.outputs["DeadLetterQueueArn"]
     assert json.loads(schedule["Target"]["Input"]) == {
-        "monitor": "itest",
         "scheduledTime": "<aws.scheduler.scheduled-time>",
         "executionId": "<aws.scheduler.execution-id>",
-        "attempt": "<aws.scheduler.attempt-number>",
     }
 
 

@@ -125,6 +125,7 @@ def test_the_monitor_stack_is_created_beside_the_main_one(stack: LocalStack) -> 
         "WarningPercentParameter": "AWS::SSM::Parameter",
         "CriticalPercentParameter": "AWS::SSM::Parameter",
         "SchedulerRole": "AWS::IAM::Role",
+        "MonitorMetricsParameter": "AWS::SSM::Parameter",
     }
     # The rest are the types the fixture replays: nothing in the template is left out.
     declared = {name: r["Type"] for name, r in load(str(MONITOR_TEMPLATE))["Resources"].items()}
@@ -144,6 +145,7 @@ def test_the_new_monitors_parameters_exist_and_the_main_ones_are_untouched(
         "concurrency-limit": ("String", "20"),
         "warning-percent": ("String", "80"),
         "critical-percent": ("String", "95"),
+        "monitor-metrics": ("String", "true"),
     }
     assert values("main")["concurrency-limit"] == ("String", "50")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,25 +35,33 @@ def lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
+@pytest.mark.parametrize("opted_in", [False, True])
 def test_scheduled_event_is_judged_logged_and_measured(
-    log: io.StringIO, capsys: pytest.CaptureFixture[str]
+    log: io.StringIO, capsys: pytest.CaptureFixture[str], opted_in: bool
 ) -> None:
     world = World()
     world.ultravox.peak_at = lambda start: 48
+    assert world.parameters.cfg is not None
+    world.parameters.cfg = replace(world.parameters.cfg, monitor_metrics=opted_in)
     event = json.loads((EVENTS / "scheduled-tick.json").read_text())
     result = lambda_handler(event, Context(), dependencies=world.dependencies())
     assert result["status"] == "CRITICAL" and result["utilization"] == 96.0
     decisions = [line for line in lines(log.getvalue()) if line["message"].startswith("decision")]
     assert len(decisions) == 1
     assert decisions[0]["decision"]["reason"].startswith("peak 48 of 50 calls (96%)")
+    # Every per-monitor figure is in the decision line, which costs nothing per monitor.
+    assert decisions[0]["decision"]["peak"] == 48 and decisions[0]["decision"]["utilization"] == 96
     # Metrics print to stdout, which pytest takes back from the fixture for the test itself.
     emf = [line for line in lines(capsys.readouterr().out) if "_aws" in line]
     per_monitor = [e for e in emf if "monitor" in e]
-    assert len(per_monitor) == 1
-    # Two custom metrics per monitor, no more: each one is billed per monitor.
-    assert metric_names(per_monitor[0]) == {"PeakCalls", "UtilizationPercent"}
-    assert per_monitor[0]["monitor"] == "default"
-    assert per_monitor[0]["UtilizationPercent"] in (96.0, [96.0])
+    # Two custom metrics for a monitor that opted in (monitor-metrics), none otherwise.
+    assert {n for e in per_monitor for n in metric_names(e)} == (
+        {"PeakCalls", "UtilizationPercent"} if opted_in else set()
+    )
+    if opted_in:
+        assert all(e["monitor"] == "default" for e in per_monitor)
+        [utilisation] = [e for e in per_monitor if "UtilizationPercent" in e]
+        assert utilisation["UtilizationPercent"] in (96.0, [96.0])
     assert decisions[0]["decision"]["level"] == 2 and decisions[0]["decision"]["limit"] == 50
     # The notification went out: counted once for the whole deployment, not per monitor.
     [sent] = [e for e in emf if "NotificationsSent" in metric_names(e)]
@@ -146,3 +154,26 @@ def test_an_unexpected_failure_keeps_no_secret_in_what_the_runtime_keeps(log: io
     text = "".join(traceback.format_exception(caught.value)) + log.getvalue()
     assert API_KEY not in text and WEBHOOK not in text
     assert "RuntimeError: proxy said: bad X-API-Key ****" in str(caught.value)
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {"messageId": f"id-{n}", "body": body, "eventSource": "aws:sqs"}
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_an_sqs_batch_reports_only_the_messages_that_failed() -> None:
+    world = World()
+    world.ultravox.peak_at = lambda start: 10
+    good = json.dumps({"monitor": "default", "scheduledTime": "2026-11-24T14:31:00Z"})
+    answer = lambda_handler(
+        sqs_event("{not json", good, json.dumps({"monitor": "bad name!"})),
+        Context(),
+        dependencies=world.dependencies(),
+    )
+    # The poison and the bad event are retried then dead-lettered; the good one was judged.
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "id-0"}, {"itemIdentifier": "id-2"}]}
+    assert world.states.load("default") is not None

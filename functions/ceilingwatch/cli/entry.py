@@ -11,6 +11,7 @@ from ceilingwatch.cli import (
     check,
     doctor,
     live,
+    monitors,
     put_secrets,
     replay,
     report,
@@ -28,7 +29,7 @@ from ceilingwatch.cli.common import (
 from ceilingwatch.cli.flags import Parser
 from ceilingwatch.common.errors import MonitorError, UltravoxAuthError, UltravoxUnavailableError
 
-COMMANDS = (check, replay, report, put_secrets, doctor, test_alert, live)
+COMMANDS = (check, replay, report, put_secrets, monitors, doctor, test_alert, live)
 
 
 def build_parser() -> argparse.ArgumentParser:

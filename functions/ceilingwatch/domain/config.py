@@ -74,6 +74,7 @@ class MonitorConfig:
     mute_until: datetime | None = None
     dry_run: bool = False
     forecast_window: timedelta = timedelta(minutes=30)  # 0 = no FORECAST notifications
+    monitor_metrics: bool = False  # its own metrics, opted into: the log line is free
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def parameter(self, name: str) -> str:

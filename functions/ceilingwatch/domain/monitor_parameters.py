@@ -153,4 +153,13 @@ MONITOR_PARAMETERS = (
         flag="--forecast-minutes",
         unit="minutes",
     ),
+    Parameter(
+        "monitor-metrics",
+        "send this monitor's own PeakCalls and UtilizationPercent metrics ($0.60 a month)",
+        v.boolean,
+        False,
+        kept=True,
+        show=v.boolean_text,
+        field="monitor_metrics",
+    ),
 )

@@ -88,6 +88,7 @@ class ParameterTable:
             mute_until=read("mute-until"),
             dry_run=read("dry-run"),
             forecast_window=read("forecast-minutes"),
+            monitor_metrics=read("monitor-metrics"),
             options={r.name: read(r.name) for r in self.rows if self.owners[r.name] != MONITOR},
         )
         if read.problems:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
+from ceilingwatch.domain.fleet import Registered
 from ceilingwatch.domain.last_valid import ConfigReading, KeptValues
 from ceilingwatch.domain.live_calls import CallRecord, LiveCount, Tally
 from ceilingwatch.domain.parameter_table import ParameterTable
@@ -81,6 +82,31 @@ class AlertStates(Protocol):
     def save(self, state: AlertState, expected_version: int) -> None:
         """Raises StateConflictError when the stored version is not `expected_version`."""
         ...
+
+
+class FleetRegistry(Protocol):
+    """Every registered monitor (adapters/registry.py), cached until a change makes it stale."""
+
+    def monitors(self) -> tuple[Registered, ...]: ...
+
+    def stale(self) -> None: ...
+
+
+class TickQueue(Protocol):
+    """The per-monitor events of a tick, each with its delay in seconds (adapters/tick_queue.py)."""
+
+    def send(self, messages: Sequence[tuple[Mapping[str, Any], int]]) -> int: ...
+
+
+class FleetStates(Protocol):
+    """The fleet's view of the state table: each monitor's last completed run, and the
+    forgotten notice last sent (adapters/fleet_states.py)."""
+
+    def last_runs(self, monitors: Sequence[str]) -> dict[str, datetime | None]: ...
+
+    def told(self) -> tuple[tuple[str, ...], datetime | None]: ...
+
+    def remember(self, names: tuple[str, ...], at: datetime) -> None: ...
 
 
 # --- the channels ---------------------------------------------------------------------------

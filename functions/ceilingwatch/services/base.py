@@ -55,6 +55,7 @@ class RunResult:
     deliveries: list[Delivery] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)
     error: MonitorError | None = None
+    monitor_metrics: bool = False  # the monitor opted into its own metrics
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from ceilingwatch.common.observability import NAMESPACE, SERVICE, logger, metrics
+from ceilingwatch.common.observability import NAMESPACE, SERVICE, logger
 from ceilingwatch.services.base import RunResult
 from ceilingwatch.services.delivery import Status
 
 
 def record(result: RunResult) -> None:
-    """The decision line, and two metrics per monitor: each costs $0.30 a month, per monitor.
-
-    The level and the limit are fields of the decision line (the dashboard queries them with
-    Logs Insights); the counts go out for the whole deployment, and only when not zero.
+    """The decision line (every per-monitor figure, queried by the dashboard with Logs
+    Insights), a monitor's own two metrics only when it opted in, and deployment-wide counts.
     """
     summary = result.summary() | {"level": result.level_value}
     if result.error is not None:
@@ -25,12 +23,17 @@ def record(result: RunResult) -> None:
             "notifications held back by mute-until, a Slack snooze or acknowledge, or dry-run",
             extra={"held": result.suppressed, "skipped": result.skipped},
         )
-    if result.peak is not None and result.limit:
-        # UtilizationPercent is also the heartbeat: its alarm fires when it stops coming.
-        metrics.add_metric(name="PeakCalls", unit=MetricUnit.Count, value=result.peak)
-        metrics.add_metric(
-            name="UtilizationPercent", unit=MetricUnit.Percent, value=summary["utilization"]
-        )
+    if result.monitor_metrics and result.peak is not None and result.limit:
+        # Opted in (monitor-metrics): $0.60 a month for this monitor; the line above is free.
+        dimensions = {"service": SERVICE, "monitor": result.monitor}
+        for name, unit, value in (
+            ("PeakCalls", MetricUnit.Count, result.peak),
+            ("UtilizationPercent", MetricUnit.Percent, summary["utilization"]),
+        ):
+            with single_metric(
+                name, unit, value, namespace=NAMESPACE, default_dimensions=dimensions
+            ):
+                pass
     outcomes = [outcome for d in result.deliveries for outcome in d.channels.values()]
     count("NotificationsSent", sum(1 for o in outcomes if o.status is Status.SENT))
     failed = sum(1 for o in outcomes if o.status not in (Status.SENT, Status.HELD))

@@ -174,6 +174,7 @@ def _describe(
     result.status, result.reason = outcome.state.status, outcome.reason
     result.level_value = int(outcome.state.judged.level)
     result.limit = config.concurrency_limit if config else None
+    result.monitor_metrics = config is not None and config.monitor_metrics
     if isinstance(observation, Measured):
         evaluation = observation.evaluation
         result.peak = evaluation.peak.max_total_calls

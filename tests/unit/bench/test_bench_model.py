@@ -9,7 +9,7 @@ import pytest
 from cfnlint.decode.cfn_yaml import load
 
 from bench import costs
-from bench.fleet import TICK_SECONDS, Run, schedule
+from bench.fleet import DEFAULT_CONCURRENCY, TICK_SECONDS, WINDOW_SECONDS, Run, schedule
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -23,17 +23,15 @@ def alarms(template: str) -> set[str]:
     }
 
 
-def test_the_cost_table_counts_the_alarms_the_templates_create() -> None:
-    # A monitor added with infra/monitor.yaml brings its own alarms; the main stack has the
-    # deployment's alarms plus its own monitor's heartbeat.
-    per_monitor = alarms("infra/monitor.yaml")
-    assert len(per_monitor) == costs.MONITOR_ALARMS
-    assert len(alarms("template.yaml") - per_monitor) == costs.DEPLOYMENT_ALARMS
+def test_the_cost_table_counts_the_alarms_the_template_creates() -> None:
+    # The fleet has the deployment's alarms only: a monitor added as data brings none.
+    assert costs.MONITOR_ALARMS == 0
+    assert len(alarms("template.yaml")) == costs.DEPLOYMENT_ALARMS
 
 
 def test_every_service_the_deployment_uses_has_a_line() -> None:
     items = [line.item for line in costs.bill(1)]
-    for service in ("Lambda", "DynamoDB", "SSM", "KMS", "SNS", "X-Ray", "Scheduler"):
+    for service in ("Lambda", "SQS", "DynamoDB", "SSM", "KMS", "SNS", "X-Ray", "Scheduler"):
         assert any(service in item for item in items), service
     for part in ("metrics", "alarms", "Logs"):
         assert any(f"CloudWatch {part}" in item for item in items), part
@@ -45,34 +43,40 @@ def test_free_tiers_only_ever_lower_a_line() -> None:
             assert 0 <= line.free_usd <= line.list_usd, line
 
 
-def test_a_hundred_monitors_cost_under_a_dollar_each_before_free_tiers() -> None:
-    # PRODUCT.md's bar, with the default usage (a recent bench run's figures).
-    assert costs.per_monitor(100) < 1.0
-    # Metrics dominate: two per monitor at $0.30 each.
-    [metrics] = [line for line in costs.bill(100) if line.item == "CloudWatch metrics"]
-    assert metrics.list_usd == pytest.approx((2 * 100 + 3) * 0.30)
+def test_the_cost_a_monitor_falls_as_the_fleet_grows_under_the_goal_at_1000() -> None:
+    # The fleet's goal, list prices without free tiers, with the default usage.
+    assert costs.per_monitor(1000) < 0.25
+    assert costs.per_monitor(1000) < costs.per_monitor(100) < costs.per_monitor(10)
+    # No per-monitor metric: the deployment's six counts, whatever the fleet's size.
+    [metrics] = [line for line in costs.bill(1000) if line.item == "CloudWatch metrics"]
+    assert metrics.list_usd == pytest.approx(6 * 0.30)
 
 
 def runs(seconds: float, count: int = 100) -> list[Run]:
     return [Run(f"m{i}", cpu_ms=10.0, wall_ms=seconds * 1000, status="x") for i in range(count)]
 
 
-def test_unreserved_a_hundred_hanging_runs_end_within_the_tick() -> None:
-    outcome = schedule(runs(24.0), init_cpu_ms=150.0, concurrency=0)
+def test_a_thousand_hanging_runs_end_within_the_tick_at_the_default_cap() -> None:
+    outcome = schedule(runs(17.0, 1000), init_cpu_ms=150.0, concurrency=DEFAULT_CONCURRENCY)
     assert outcome.late == 0
     assert outcome.finished_s.high < TICK_SECONDS
+    assert outcome.peak_running == DEFAULT_CONCURRENCY
 
 
-def test_five_reserved_executions_cannot_carry_a_hundred_hanging_runs() -> None:
-    # 100 runs of 24 s on 5 executions need 480 s: more than the tick.
-    outcome = schedule(runs(24.0), init_cpu_ms=150.0, concurrency=5)
-    assert outcome.peak_running == 5
+def test_fifty_at_once_cannot_carry_a_thousand_hanging_runs() -> None:
+    # 1,000 runs of 17 s, 50 at a time, need 340 s: more than the tick.
+    outcome = schedule(runs(17.0, 1000), init_cpu_ms=150.0, concurrency=50)
+    assert outcome.peak_running == 50
     assert outcome.late > 0
-    assert outcome.finished_s.high > TICK_SECONDS
 
 
-def test_the_model_never_runs_more_than_the_reservation() -> None:
-    for reserved in (1, 3, 14):
-        assert schedule(runs(24.0, 40), init_cpu_ms=0.0, concurrency=reserved).peak_running <= (
-            reserved
-        )
+def test_healthy_runs_follow_the_spread_not_the_cap() -> None:
+    # Short runs end soon after their message appears: the spread, not the cap, sets the pace.
+    outcome = schedule(runs(0.3, 1000), init_cpu_ms=150.0, concurrency=200)
+    assert WINDOW_SECONDS - 1 < outcome.finished_s.high < WINDOW_SECONDS + 10
+    assert outcome.peak_running < 40  # cold starts overlap at first; far under the cap
+
+
+def test_the_model_never_runs_more_than_the_cap() -> None:
+    for cap in (2, 3, 14):
+        assert schedule(runs(24.0, 40), init_cpu_ms=0.0, concurrency=cap).peak_running <= cap

@@ -37,7 +37,7 @@ def test_each_plug_in_names_its_parameters_after_itself_and_has_one_owner() -> N
                 assert row.name.startswith(f"{plugin.name}-")
                 assert PARAMETERS.owners[row.name] == f"{kind} {plugin.name}"
     own = [row.name for row in PARAMETERS.rows if PARAMETERS.owners[row.name] == MONITOR]
-    assert own[0] == "concurrency-limit" and len(own) == 14
+    assert own[0] == "concurrency-limit" and len(own) == 15
 
 
 def test_a_parameter_declared_twice_is_refused_when_the_table_is_assembled() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,26 @@ def only(template: dict[str, Any], kind: str) -> dict[str, Any]:
     return properties
 
 
-def main_schedule() -> dict[str, Any]:
-    properties: dict[str, Any] = main()["Resources"]["CheckFunction"]["Properties"]["Events"][
-        "Schedule"
+def main_schedule(name: str = "Schedule") -> dict[str, Any]:
+    """The deployment's one schedule, now the fan-out's (it queues one event per monitor)."""
+    properties: dict[str, Any] = main()["Resources"]["FanoutFunction"]["Properties"]["Events"][
+        name
     ]["Properties"]
     return properties
+
+
+def fanned_out(input_text: str, monitor: str) -> dict[str, Any]:
+    """The per-monitor event the fan-out queues for a tick with this schedule input."""
+    from ceilingwatch.domain.tick import Tick
+    from ceilingwatch.services.fanout import _event
+
+    scheduled = json.loads(input_text)
+    tick = Tick.from_event(
+        {**scheduled, "monitor": "x", "scheduledTime": ""}, datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    return _event(monitor, scheduled["scheduledTime"], tick) | {
+        "executionId": scheduled["executionId"]
+    }
 
 
 def sub_text(value: Any, **names: str) -> str:
@@ -141,11 +157,15 @@ def test_ssm_parameters_are_the_main_templates_for_the_named_monitor() -> None:
             for p in found
         }
 
-    assert paths(monitor()) == paths(main())
+    # Plus its opt-in to its own metrics, which its heartbeat alarm watches.
+    assert paths(monitor()) == paths(main()) | {
+        "/ceilingwatch/staging/monitor-metrics": ("String", "true")
+    }
     assert paths(monitor()) == {
         "/ceilingwatch/staging/concurrency-limit": ("String", {"Ref": "ConcurrencyLimit"}),
         "/ceilingwatch/staging/warning-percent": ("String", "80"),
         "/ceilingwatch/staging/critical-percent": ("String", "95"),
+        "/ceilingwatch/staging/monitor-metrics": ("String", "true"),
     }
 
 
@@ -155,17 +175,17 @@ def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None
     assert event["monitor"] == "staging"
     assert event["scheduledTime"] == "<aws.scheduler.scheduled-time>"
     assert event["executionId"] == "<aws.scheduler.execution-id>"
-    # The same shape as the main stack's schedule, so the handler sees one kind of event.
-    theirs = json.loads(sub_text(main_schedule()["Input"], MonitorName="staging"))
-    assert event == theirs
+    # The same meaning as the fan-out's per-monitor event, so an old stack's tick and the
+    # fan-out's are one tick to the handler (the attempt number is extra, and ignored).
+    theirs = fanned_out(main_schedule()["Input"], "staging")
+    assert {k: v for k, v in event.items() if k != "attempt"} == theirs
 
 
 def test_schedule_runs_like_the_main_one() -> None:
     ours = monitor()["Resources"]["Schedule"]["Properties"]
     theirs = main_schedule()
     assert ours["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
-    for field in ("ScheduleExpressionTimezone", "FlexibleTimeWindow"):
-        assert ours.get(field) == theirs.get(field), field
+    assert ours["ScheduleExpressionTimezone"] == theirs["ScheduleExpressionTimezone"]
     assert ours["Target"]["RetryPolicy"] == theirs["RetryPolicy"]
     assert ours["Target"]["Arn"] == {"Ref": "CheckFunctionArn"}
     assert ours["Target"]["DeadLetterConfig"] == {"Arn": {"Ref": "DeadLetterQueueArn"}}
@@ -176,15 +196,13 @@ def test_schedule_runs_like_the_main_one() -> None:
 def test_the_digest_schedule_is_the_main_ones_for_this_monitor() -> None:
     assert set(resources(monitor(), "AWS::Scheduler::Schedule")) == {"Schedule", "DigestSchedule"}
     ours = monitor()["Resources"]["DigestSchedule"]["Properties"]
-    theirs = main()["Resources"]["CheckFunction"]["Properties"]["Events"]["DigestSchedule"][
-        "Properties"
-    ]
+    theirs = main_schedule("DigestSchedule")
     assert ours["ScheduleExpression"] == {"Ref": "DigestScheduleExpression"}
     for field in ("ScheduleExpressionTimezone", "FlexibleTimeWindow"):
         assert ours.get(field) == theirs.get(field), field
     assert ours["Target"]["RetryPolicy"] == theirs["RetryPolicy"]
     event = json.loads(sub_text(ours["Target"]["Input"], MonitorName="staging"))
-    assert event == json.loads(sub_text(theirs["Input"], MonitorName="staging"))
+    assert event == fanned_out(theirs["Input"], "staging")
     assert event["action"] == "digest" and event["monitor"] == "staging"
     assert ours["Target"]["Arn"] == {"Ref": "CheckFunctionArn"}
 
@@ -215,7 +233,11 @@ def test_each_alarm_matches_the_main_templates(alarm: str) -> None:
     assert set(resources(monitor(), "AWS::CloudWatch::Alarm")) == {"HeartbeatAlarm"}
     ours = monitor()["Resources"][alarm]["Properties"]
     theirs = main()["Resources"][alarm]["Properties"]
-    for field in ALARM_FIELDS:
+    # The main stack's heartbeat now watches the fan-out; an old stack's still watches its
+    # monitor's own UtilizationPercent, sent while its monitor-metrics parameter says true.
+    assert ours["MetricName"] == "UtilizationPercent" and theirs["MetricName"] == "FanoutTicks"
+    assert {"Name": "monitor", "Value": {"Ref": "MonitorName"}} in ours["Dimensions"]
+    for field in set(ALARM_FIELDS) - {"MetricName", "Dimensions"}:
         assert ours.get(field) == theirs.get(field), field
     assert ours["AlarmActions"] == [{"Ref": "AlertTopicArn"}]
     assert ours["OKActions"] == [{"Ref": "AlertTopicArn"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ JUSTIFIED_STAR_RESOURCES = {
     # In a key policy "*" means the key the policy is attached to.
     ("AlertKey", "AccountAdministersKeyThroughIam"),
     ("AlertKey", "CloudWatchAlarmsPublishToEncryptedTopic"),
+    # DescribeParameters has no resource-level permission; it lists names, never values.
+    ("FanoutFunctionRole", "ListMonitors"),
 }
 # (resource, Sid) of the statements allowed a wildcard action, and why.
 JUSTIFIED_STAR_ACTIONS = {
@@ -107,6 +110,7 @@ def test_parameters_are_only_what_a_user_must_choose() -> None:
         "ChatbotTopicArnPattern",
         "LogRetentionInDays",
         "ReservedConcurrency",
+        "MaximumConcurrency",
     }
     # Only the monitor's name and its limit have no default: `sam deploy --guided` asks for them.
     assert parameters["TopicKmsArn"]["Default"] == ""
@@ -239,22 +243,42 @@ def test_function_policy_is_least_privilege() -> None:
     assert not pattern.fullmatch("*") and not pattern.fullmatch("arn:aws:sns:*:*:*")
 
 
-def test_schedule_input_carries_the_monitor_and_the_scheduler_identity() -> None:
-    schedule = function()["Events"]["Schedule"]
+def fanout() -> dict[str, Any]:
+    props: dict[str, Any] = template()["Resources"]["FanoutFunction"]["Properties"]
+    return props
+
+
+def test_one_schedule_ticks_the_fan_out_with_the_scheduler_identity() -> None:
+    assert "Schedule" not in function()["Events"] and "DigestSchedule" not in function()["Events"]
+    schedule = fanout()["Events"]["Schedule"]
     assert schedule["Type"] == "ScheduleV2"
     props = schedule["Properties"]
     assert props["ScheduleExpressionTimezone"] == "UTC"
-    # Monitors spread over 3 minutes of the tick; a run (30 s at most) still ends within it.
-    assert props["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 3}
+    # The fan-out spreads the monitors itself (SQS delays): its own tick is on time.
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
     assert props["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
     assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
-    payload = json.loads(sub_text(props["Input"], MonitorName="demo"))
-    assert payload == {
-        "monitor": "demo",
+    assert json.loads(props["Input"]) == {
         "scheduledTime": "<aws.scheduler.scheduled-time>",
         "executionId": "<aws.scheduler.execution-id>",
-        "attempt": "<aws.scheduler.attempt-number>",
     }
+
+
+def test_the_check_function_takes_the_fleet_queue_capped_by_a_parameter() -> None:
+    event = function()["Events"]["FleetQueue"]
+    assert event["Type"] == "SQS"
+    props = event["Properties"]
+    assert props["Queue"] == {"Fn::GetAtt": ["FleetQueue", "Arn"]}
+    assert props["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "MaximumConcurrency"}}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == 1  # one monitor an invocation: a hang never delays another
+    queue = template()["Resources"]["FleetQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["DeadLetterQueue", "Arn"]
+    }
+    assert queue["VisibilityTimeout"] >= 6 * function()["Timeout"]
+    parameter = template()["Parameters"]["MaximumConcurrency"]
+    assert parameter["MinValue"] == 2 and parameter["MaxValue"] == 1000
 
 
 def test_parameter_store_changes_under_the_prefix_reach_the_function() -> None:
@@ -271,10 +295,15 @@ def test_parameter_store_changes_under_the_prefix_reach_the_function() -> None:
     assert sample["source"] == "aws.ssm" and sample["detail"]["name"].startswith(prefix + "/")
 
 
-def test_sample_scheduled_event_matches_the_schedule_input() -> None:
+def test_sample_scheduled_event_matches_the_fanned_out_event() -> None:
+    from ceilingwatch.domain.tick import Tick
+    from ceilingwatch.services.fanout import _event
+
     event = json.loads((TEMPLATE.parent / "events" / "scheduled-tick.json").read_text())
-    payload = json.loads(sub_text(function()["Events"]["Schedule"]["Properties"]["Input"]))
-    assert set(event) == set(payload)
+    tick = Tick.from_event(event, datetime(2030, 1, 1, tzinfo=UTC))
+    fanned = _event(event["monitor"], event["scheduledTime"], tick)
+    # What an old per-monitor schedule sends (with its attempt number) and the fan-out queues.
+    assert set(event) - {"attempt"} == set(fanned)
 
 
 def test_heartbeat_alarm_watches_the_metric_powertools_emits() -> None:
@@ -283,11 +312,9 @@ def test_heartbeat_alarm_watches_the_metric_powertools_emits() -> None:
         heartbeat["Namespace"]
         == function()["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
     )
-    assert heartbeat["MetricName"] == "UtilizationPercent"
-    assert heartbeat["Dimensions"] == [
-        {"Name": "service", "Value": "ceilingwatch"},
-        {"Name": "monitor", "Value": {"Ref": "MonitorName"}},
-    ]
+    # The deployment's heartbeat is the fan-out's: each completed tick counts one.
+    assert heartbeat["MetricName"] == "FanoutTicks"
+    assert heartbeat["Dimensions"] == [{"Name": "service", "Value": "ceilingwatch"}]
     assert heartbeat["Statistic"] == "SampleCount"
     assert heartbeat["Period"] * heartbeat["EvaluationPeriods"] == 900
     assert heartbeat["TreatMissingData"] == "breaching"
@@ -380,6 +407,8 @@ def test_outputs() -> None:
         "SlackInteractivityUrl",
         "UltravoxWebhookUrl",
         "LiveCallsTableName",
+        "FanoutFunctionName",
+        "FleetQueueUrl",
     }
     assert template()["Outputs"]["SlackInteractivityUrl"]["Value"] == {
         "Fn::GetAtt": ["InteractionsFunctionUrl", "FunctionUrl"]
@@ -438,8 +467,9 @@ def test_the_digest_schedule_sends_the_digest_action_on_mondays() -> None:
     schedules = resources("AWS::Scheduler::Schedule", deployed())
     [digest] = [s for s in schedules.values() if "digest" in str(s["Properties"]["Target"])]
     target = digest["Properties"]["Target"]
-    sent = json.loads(target["Input"]["Fn::Sub"].replace("${MonitorName}", "prod"))
-    assert sent["action"] == "digest" and sent["monitor"] == "prod"
+    sent = json.loads(target["Input"])
+    # The fan-out queues the digest for every registered monitor.
+    assert sent["action"] == "digest" and "monitor" not in sent
     assert digest["Properties"]["ScheduleExpression"] == {"Ref": "DigestScheduleExpression"}
 
 
