@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from ceilingwatch.bootstrap import PARAMETERS, build_dependencies
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Kind, Notification
+from ceilingwatch.domain.severity import Severity
 from ceilingwatch.services.base import SEND_SECONDS
 from ceilingwatch.services.delivery import Status, claim, send
 
@@ -100,7 +101,9 @@ def one_send(base: str) -> tuple[float, float, dict[str, str]]:
         },
     )
     roster = deps.channels(config)
-    note = Notification(Kind.RAISED, "bench", "WARNING", "peak 41 of 50 calls", datetime.now(UTC))
+    note = Notification(
+        Kind.RAISED, "bench", Severity.WARNING, "peak 41 of 50 calls", datetime.now(UTC)
+    )
     wall, cpu = time.perf_counter(), time.process_time()
     settled = send(
         claim([note], roster.channels),

@@ -152,7 +152,9 @@ def bare_calls(deps: Any, monitor: str, api_key: str, *, read_parameters: bool) 
     from ceilingwatch.adapters.ultravox import CONCURRENCY_PATH
 
     settings = deps.settings
-    dynamodb, ssm, session = deps.states.client, deps.parameters.client, deps.ultravox.session
+    # The usage source is built per monitor; its wiring holds the session every run shares.
+    session = deps.usage.keywords["wiring"].session
+    dynamodb, ssm = deps.states.client, deps.parameters.client
     key = {"monitor": {"S": monitor}}
     # The bare write stores a copy of the real item under its own key: the same size.
     item = dynamodb.get_item(TableName=settings.state_table_name, Key=key)["Item"]
