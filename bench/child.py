@@ -102,13 +102,14 @@ def floor(event: dict[str, Any]) -> dict[str, Any]:
 
 # What a cold invocation imports beyond the floor's botocore and urllib3, in the order a
 # fresh interpreter would pay for each: the CPU of each step is what it adds.
+# A tick builds botocore's own clients and reads SSM itself: boto3 and Powertools' parameters
+# are not among them (tests/unit/test_tick_imports.py).
 LAYERS = (
     ("botocore.session", "botocore, as the floor imports it"),
-    ("boto3", "boto3 itself (s3transfer, resources)"),
     ("requests", "requests (charset_normalizer, idna, certifi)"),
     ("aws_lambda_powertools", "Powertools' Logger, Metrics, Tracer"),
-    ("aws_lambda_powertools.utilities.parameters", "Powertools' parameters"),
-    ("ceilingwatch.handler", "ceilingwatch's own modules"),
+    ("ceilingwatch.handler", "ceilingwatch's own modules: the handler"),
+    ("ceilingwatch.bootstrap", "ceilingwatch's own modules: the wiring"),
 )
 
 

@@ -75,12 +75,9 @@ def main() -> None:
     # A quiet run's log, measured only where the Ultravox calls are not being counted.
     log_bytes = logged_bytes(run) if plan["timed_runs"] else 0
     assert deps is not None
-    import boto3
-
-    # The clients built so far, and through the default session those built on first use (SNS).
-    counted = Counted(deps.parameters.client, deps.states.client)
-    if boto3.DEFAULT_SESSION is not None:
-        boto3.DEFAULT_SESSION.events.register("before-send", counted.count)
+    # The run's clients, the SNS one included (built here if no run has needed it yet).
+    sns = deps.channels.keywords["wiring"].sns()
+    counted = Counted(deps.parameters.client, deps.states.client, sns)
     for _ in range(plan["warmup"]):
         run()
     calls = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.adapters.sources import REGISTRY as SOURCES
 from ceilingwatch.adapters.sources import SourceWiring, build_source
@@ -15,9 +15,11 @@ from ceilingwatch.channels import Wiring, build_channels
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.services.base import Dependencies
-from ceilingwatch.services.fanout import Fleet
-from ceilingwatch.services.interactions import Responders
-from ceilingwatch.services.live import Receivers
+
+if TYPE_CHECKING:  # other functions' services: a tick never imports them
+    from ceilingwatch.services.fanout import Fleet
+    from ceilingwatch.services.interactions import Responders
+    from ceilingwatch.services.live import Receivers
 
 # The one parameter table: the monitor's own parameters, then each registered source's and
 # channel's. Secrets, kept values, put-secrets, the flags and the docs derive from it.
@@ -32,8 +34,8 @@ def build_dependencies(
 ) -> Dependencies:
     """Everything a run needs, for the handler, the CLI, the demo and the bench alike.
 
-    boto3 honours AWS_ENDPOINT_URL (the local stack); clients a run does not always need (SNS)
-    are built on first use.
+    botocore honours AWS_ENDPOINT_URL (the local stack); clients a run does not always need
+    (SNS) are built on first use.
     """
     from ceilingwatch.adapters.parameters import ParameterStore
     from ceilingwatch.adapters.state_store import StateStore
@@ -41,9 +43,10 @@ def build_dependencies(
 
     settings = settings or Settings.from_env()
     # Bounded by the function's 30 s. Standard mode counts the first try in total_max_attempts.
-    aws = _clients(region, connect=3, read=5, attempts=3)
+    session = _session()
+    aws = _clients(region, connect=3, read=5, attempts=3, session=session)
     # A channel gets one retry and a short wait: the send phase has other channels to serve.
-    channel = _clients(region, connect=2, read=4, attempts=2)
+    channel = _clients(region, connect=2, read=4, attempts=2, session=session)
     ssm = aws("ssm")()
     return Dependencies(
         settings=settings,
@@ -74,6 +77,7 @@ def build_receivers(settings: Settings | None = None, *, region: str | None = No
     from ceilingwatch.adapters.live_calls import LiveCallStore
     from ceilingwatch.adapters.state_store import StateStore
     from ceilingwatch.adapters.webhook_secrets import WebhookSecrets
+    from ceilingwatch.services.live import Receivers
 
     settings = settings or Settings.from_env(deployed=False)
     # Ultravox waits for the answer and retries what fails: short timeouts, one retry.
@@ -93,6 +97,7 @@ def build_fleet(settings: Settings | None = None, *, region: str | None = None) 
     from ceilingwatch.adapters.fleet_states import FleetStates
     from ceilingwatch.adapters.registry import ParameterRegistry
     from ceilingwatch.adapters.tick_queue import TickQueue
+    from ceilingwatch.services.fanout import Fleet
 
     settings = settings or Settings.from_env()
     aws = _clients(region, connect=3, read=5, attempts=3)
@@ -111,6 +116,7 @@ def build_responders(settings: Settings | None = None, *, region: str | None = N
     from ceilingwatch.adapters.state_store import StateStore
     from ceilingwatch.channels.slack_clicks import SlackClicks
     from ceilingwatch.common.observability import redact
+    from ceilingwatch.services.interactions import Responders
 
     settings = settings or Settings.from_env()
     # A click must be answered within Slack's 3 s: short timeouts, one retry.
@@ -128,10 +134,14 @@ def build_responders(settings: Settings | None = None, *, region: str | None = N
 
 
 def _clients(
-    region: str | None, *, connect: float, read: float, attempts: int
+    region: str | None, *, connect: float, read: float, attempts: int, session: Any = None
 ) -> Callable[[str], Callable[[], Any]]:
-    """boto3 clients with these timeouts and attempts, each built on its first use."""
-    import boto3  # the runtime's own SDK, imported when the first invocation wires up
+    """Clients with these timeouts and attempts, each built on its first use.
+
+    botocore's own clients, the layer boto3's are made of: boto3 itself would bring its
+    resource layer and s3transfer into every cold start (about 20 ms CPU) and a session of its
+    own (about 25 ms more), for nothing a run uses (docs/measured.md).
+    """
     from botocore.config import Config
 
     config = Config(
@@ -139,13 +149,22 @@ def _clients(
         read_timeout=read,
         retries={"mode": "standard", "total_max_attempts": attempts},
     )
+    session = session or _session()
 
     def client(service: str) -> Callable[[], Any]:
         # Where the client points is read now, so a client built later points at the same place.
         options = _client_options(service, region)
-        return functools.cache(lambda: boto3.client(service, config=config, **options))  # type: ignore[call-overload]
+        return functools.cache(lambda: session.create_client(service, config=config, **options))
 
     return client
+
+
+def _session() -> Any:
+    """A botocore session for one set of dependencies: service models, endpoints and
+    credentials are loaded once for every client built from it."""
+    import botocore.session  # the runtime's own SDK, imported when the first invocation wires up
+
+    return botocore.session.get_session()
 
 
 def aws_client(service: str, *, region: str | None = None) -> Any:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.common.errors import DeliveryError, MonitorError, RunCrashedError
 from ceilingwatch.common.observability import loaded_secrets, logger, metrics, tracer
@@ -13,9 +11,11 @@ from ceilingwatch.common.scrub import scrub
 from ceilingwatch.domain.config_notices import ParameterChange
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.base import Dependencies, RunResult, deadline_from
-from ceilingwatch.services.config_change import confirm_change
 from ceilingwatch.services.decision import count, record
 from ceilingwatch.services.monitor import run
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 _dependencies: Dependencies | None = None
 
@@ -103,6 +103,10 @@ def _dispatch(event: dict[str, Any], deps: Dependencies, deadline: float) -> Run
         if change is None:
             return None
         logger.append_keys(monitor=change.monitor, parameter=change.parameter)
+        metrics.add_dimension(name="monitor", value=change.monitor)
+        # Imported here, not by every tick: a change event is the rare case (test_tick_imports).
+        from ceilingwatch.services.config_change import confirm_change
+
         return confirm_change(change, deps, deadline=deadline)
     tick = Tick.from_event(event, deps.clock())
     logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())

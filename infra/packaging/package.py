@@ -36,9 +36,9 @@ POWERTOOLS_UNUSED = (
     "logging/formatters",
     "metrics/provider/datadog",
 )
-# Of Powertools' utilities, the run uses only these; the rest (parser, idempotency, batch, ...)
-# goes.
-POWERTOOLS_UTILITIES_USED = ("__init__.py", "parameters", "typing", "jmespath_utils")
+# Of Powertools' utilities, the run uses only these; the rest (parser, idempotency, batch, and
+# parameters: SSM is read by adapters/parameters.py) goes.
+POWERTOOLS_UTILITIES_USED = ("__init__.py", "typing", "jmespath_utils")
 # Our own modules that only the command line imports (the laptop's tools: the CLI, its charts,
 # the backtest, the HTML report); import_problem() proves the handler imports without them.
 LAPTOP_ONLY = (

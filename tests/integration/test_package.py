@@ -55,7 +55,8 @@ def test_the_unused_powertools_and_the_shadowing_sdk_copies_are_gone(package: Pa
     assert not (powertools / "event_handler").exists()
     assert not (powertools / "utilities" / "parser").exists()
     assert not (powertools / "utilities" / "idempotency").exists()
-    assert (powertools / "utilities" / "parameters" / "ssm.py").is_file()
+    assert not (powertools / "utilities" / "parameters").exists()  # our own SSM reader
+    assert (powertools / "logging" / "logger.py").is_file()
     for name in SHADOWING:
         assert not (package / name).exists(), f"{name} would shadow the runtime's copy"
     assert list(package.rglob("ceilingwatch/__pycache__/handler.*.pyc")), "no bytecode shipped"
@@ -70,6 +71,6 @@ def test_the_check_names_a_module_that_pruning_took_away(tmp_path: Path) -> None
     # Given a package pruned one subpackage too far, the import check says what is missing.
     function_dir = built_like_sam(tmp_path / "CheckFunction")
     prune(function_dir)
-    shutil.rmtree(function_dir / POWERTOOLS / "utilities" / "parameters")
+    shutil.rmtree(function_dir / POWERTOOLS / "utilities" / "typing")
     problem = import_problem(function_dir)
-    assert "aws_lambda_powertools.utilities.parameters" in problem
+    assert "aws_lambda_powertools.utilities.typing" in problem

@@ -23,19 +23,22 @@ from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import claim_and_send, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status
-from ceilingwatch.services.live_check import check_live
-from ceilingwatch.services.notices import send_digest, send_test
 from ceilingwatch.services.observe import observe
 from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
 
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
     """Judge one tick and deliver what it owes; `deadline` ends the send phase."""
-    if tick.action is Action.TEST:
-        return send_test(tick, deps, deadline)
-    if tick.action is Action.DIGEST:
-        return send_digest(tick, deps, deadline)
+    if tick.action in (Action.TEST, Action.DIGEST):
+        # The digest's modules load only for its weekly run, not at every tick's cold start.
+        from ceilingwatch.services import notices
+
+        send = notices.send_test if tick.action is Action.TEST else notices.send_digest
+        return send(tick, deps, deadline)
     if tick.action is Action.LIVE:
+        # Only the live feed's invocations need it: a scheduled tick never imports it.
+        from ceilingwatch.services.live_check import check_live
+
         return check_live(tick, deps, deadline)
     return _check(tick, deps, deadline)
 

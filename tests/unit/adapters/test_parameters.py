@@ -1,0 +1,80 @@
+"""Our SSM reader: every page read, names after the path, decryption asked, a max-age cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from ceilingwatch.adapters.parameters import ParameterStore
+from ceilingwatch.bootstrap import PARAMETERS
+from ceilingwatch.common.errors import AwsServiceError
+
+PATH = "/ceilingwatch/prod/"
+KEY = "uvx-reader-test-key-0042"
+
+
+class Ssm:
+    """GetParametersByPath in pages of `page` parameters, as SSM answers with MaxResults."""
+
+    def __init__(self, values: dict[str, str], page: int = 1) -> None:
+        self.values, self.page, self.calls = values, page, []  # type: ignore[var-annotated]
+        self.error: Exception | None = None
+
+    def get_parameters_by_path(self, **options: Any) -> dict[str, Any]:
+        self.calls.append(options)
+        if self.error is not None:
+            raise self.error
+        names = sorted(self.values)
+        start = int(options.get("NextToken", "0"))
+        chunk = names[start : start + self.page]
+        page: dict[str, Any] = {
+            "Parameters": [{"Name": options["Path"] + n, "Value": self.values[n]} for n in chunk]
+        }
+        if start + self.page < len(names):
+            page["NextToken"] = str(start + self.page)
+        return page
+
+
+def store(ssm: Ssm, max_age: int = 60) -> ParameterStore:
+    return ParameterStore(ssm, "/ceilingwatch", max_age, table=PARAMETERS)
+
+
+def test_every_page_is_read_with_decryption_and_names_lose_the_path() -> None:
+    ssm = Ssm({"concurrency-limit": "50", "ultravox-api-key": KEY, "warning-percent": "70"})
+    config = store(ssm).load("prod")
+    assert config.concurrency_limit == 50 and config.thresholds.warning == 70
+    assert len(ssm.calls) == 3  # one page each
+    assert all(c["Path"] == PATH and c["WithDecryption"] is True for c in ssm.calls)
+    assert [c.get("NextToken") for c in ssm.calls] == [None, "1", "2"]
+
+
+def test_the_cache_spares_a_read_until_its_age_and_fresh_skips_it() -> None:
+    ssm = Ssm({"concurrency-limit": "50", "ultravox-api-key": KEY}, page=10)
+    parameters = store(ssm)
+    parameters.read("prod")
+    parameters.read("prod")
+    assert len(ssm.calls) == 1
+    ssm.values["concurrency-limit"] = "80"
+    assert parameters.read("prod", fresh=True).config.concurrency_limit == 80  # type: ignore[union-attr]
+    assert len(ssm.calls) == 2
+
+
+def test_a_max_age_of_zero_reads_every_time() -> None:
+    ssm = Ssm({"concurrency-limit": "50", "ultravox-api-key": KEY}, page=10)
+    parameters = store(ssm, max_age=0)
+    parameters.read("prod")
+    parameters.read("prod")
+    assert len(ssm.calls) == 2
+
+
+def test_a_refused_read_names_the_code_and_the_fix_never_the_values() -> None:
+    ssm = Ssm({"ultravox-api-key": KEY})
+    ssm.error = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetParametersByPath"
+    )
+    with pytest.raises(AwsServiceError) as raised:
+        store(ssm).read("prod")
+    assert "AccessDeniedException" in raised.value.problem
+    assert "ssm:GetParametersByPath" in raised.value.what_to_fix
+    assert KEY not in str(raised.value)
