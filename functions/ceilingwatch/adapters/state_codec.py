@@ -96,6 +96,10 @@ _HEALTH = _Format("S", lambda health: health.value, Health)
 _OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
 _MEMORY = _Format("S", _encode_memory, _decode_memory)
 _VALUES = _Format("S", _encode_values, _decode_values)
+_EVENTS = _Format("S", " ".join, lambda text: tuple(text.split()))
+_FAILURES = _Format(
+    "S", lambda failures: _encode_values(failures) if failures else "", _decode_values
+)
 
 # Every attribute of the item, in the order it has always been written, and where it lives
 # in the state: (record, field), the record "" for the state's own fields.
@@ -140,6 +144,8 @@ ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
     "snoozed_by": ("answers", "snoozed_by", _TEXT),
     "acknowledged_level": ("answers", "acknowledged_level", _LEVEL),
     "acknowledged_by": ("answers", "acknowledged_by", _TEXT),
+    "handled_events": ("told", "events", _EVENTS),
+    "channel_failures": ("watches", "channel_failures", _FAILURES),
     "version": ("", "version", _INT),
 }
 RECORDS: dict[str, type[Any]] = {

@@ -9,11 +9,13 @@ from ceilingwatch.common.errors import DeliveryError, StateConflictError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.outbox import Owed
+from ceilingwatch.domain.outbox import ChannelMemory, Owed
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.state import AlertState, DeliveryRecord
 from ceilingwatch.services.base import Dependencies, RunResult
 from ceilingwatch.services.delivery import Settlement, send
+
+MERGES = 4  # a change's verdict claimed beside a delivering run: a few writes may interleave
 
 
 def delivering(state: AlertState, now: datetime, grace: timedelta) -> bool:
@@ -31,14 +33,18 @@ def claim_and_send(
     deps: Dependencies,
     deadline: float,
     result: RunResult,
+    *,
+    beside: tuple[Owed, ...] = (),
 ) -> None:
     """Store the state with what it owes (the claim), deliver, then store what is still owed.
 
     The claim is a conditional write: of two overlapping runs only one sends. The state never
     says a channel took a notification it has not taken: a retry or the next tick sends it.
+    `beside` is what a live run is delivering right now: kept in the outbox, not sent here.
     """
-    since = deps.clock() if owed else None
-    claimed = replace(state, delivery=replace(state.delivery, outbox=owed, outbox_since=since))
+    since = (state.delivery.outbox_since if beside else None) or (deps.clock() if owed else None)
+    outbox = beside + owed
+    claimed = replace(state, delivery=replace(state.delivery, outbox=outbox, outbox_since=since))
     try:
         deps.states.save(claimed, expected_version=previous.version if previous else 0)
     except StateConflictError:
@@ -47,12 +53,13 @@ def claim_and_send(
         return
     if not owed:
         return
-    ledger = Ledger(claimed, deps)
+    memory = previous.delivery.channel_memory if previous else {}
+    ledger = Ledger(claimed, deps, owed, memory)
     settlement = send(
         owed,
         roster.channels,
         links=links(deps.settings, config, state.monitor),
-        memory=previous.delivery.channel_memory if previous else {},
+        memory=memory,
         deadline=deadline,
         roster_complete=roster.complete,
         on_landing=ledger.landed,
@@ -63,12 +70,49 @@ def claim_and_send(
         result.error = _undelivered(settlement, state.monitor)
 
 
+def beside_or_carried(
+    previous: AlertState | None, owed: tuple[Owed, ...], deps: Dependencies
+) -> tuple[tuple[Owed, ...], tuple[Owed, ...]]:
+    """What a notice outside the run sends, and what it keeps beside it: a live run's outbox is
+    that run's to deliver; a dead or finished run's owed entries go out with the notice."""
+    if previous is None:
+        return owed, ()
+    if delivering(previous, deps.clock(), deps.settings.outbox_grace):
+        return owed, previous.delivery.outbox
+    return previous.delivery.outbox + owed, ()
+
+
+def carry_owed(
+    previous: AlertState,
+    config: MonitorConfig | None,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> None:
+    """Judge nothing, but send what is still owed, unless a live run is delivering it."""
+    carried = previous.delivery.outbox
+    if not carried or delivering(previous, deps.clock(), deps.settings.outbox_grace):
+        return
+    again = replace(previous, version=previous.version + 1)
+    claim_and_send(previous, again, carried, config, roster, deps, deadline, result)
+
+
 class Ledger:
     """The claim, settled as each channel lands: a crash at any instant owes only what no
-    record says was taken. Each write is conditional on the one before it."""
+    record says was taken. Each write is conditional on the one before it; when another
+    writer came between (a change's verdict claimed beside this run), its entries are kept."""
 
-    def __init__(self, claimed: AlertState, deps: Dependencies) -> None:
+    def __init__(
+        self,
+        claimed: AlertState,
+        deps: Dependencies,
+        owned: tuple[Owed, ...],
+        memory: ChannelMemory,
+    ) -> None:
         self.state, self.deps = claimed, deps
+        self.owned = [entry.notification for entry in owned]
+        self.memory = {name: dict(values) for name, values in memory.items()}
         self.failed = False
 
     def landed(self, settlement: Settlement) -> None:
@@ -84,28 +128,46 @@ class Ledger:
 
     def settle(self, settlement: Settlement) -> None:
         """What is still owed, and what the channels remember, stored over the claim."""
-        if self._unchanged(settlement):
+        outbox, memory = self._merged(self.state, settlement)
+        delivery = self.state.delivery
+        if not self.failed and outbox == delivery.outbox and memory == delivery.channel_memory:
             return
         self._write(settlement)
 
-    def _unchanged(self, settlement: Settlement) -> bool:
-        delivery = self.state.delivery
-        return (
-            not self.failed
-            and delivery.outbox == settlement.owed
-            and dict(delivery.channel_memory) == dict(settlement.memory)
-        )
+    def _merged(
+        self, base: AlertState, settlement: Settlement
+    ) -> tuple[tuple[Owed, ...], dict[str, dict[str, str]]]:
+        """This run's entries as settled, anyone else's as stored; the memory it changed."""
+        others = tuple(e for e in base.delivery.outbox if e.notification not in self.owned)
+        changed = {
+            name: dict(values)
+            for name, values in settlement.memory.items()
+            if dict(values) != self.memory.get(name, {})
+        }
+        memory = {name: dict(values) for name, values in base.delivery.channel_memory.items()}
+        return settlement.owed + others, memory | changed
 
     def _write(self, settlement: Settlement) -> None:
-        claimed = self.state
-        since = claimed.delivery.outbox_since if settlement.owed else None
-        settled = replace(
-            claimed,
-            delivery=DeliveryRecord(settlement.owed, since, settlement.memory),
-            version=claimed.version + 1,
-        )
-        self.deps.states.save(settled, expected_version=claimed.version)
-        self.state = settled
+        for _ in range(MERGES):
+            base = self.state
+            outbox, memory = self._merged(base, settlement)
+            since = (base.delivery.outbox_since or self.deps.clock()) if outbox else None
+            settled = replace(
+                base,
+                delivery=DeliveryRecord(outbox, since, memory),
+                version=base.version + 1,
+            )
+            try:
+                self.deps.states.save(settled, expected_version=base.version)
+            except StateConflictError:
+                fresh = self.deps.states.load(base.monitor)
+                if fresh is None:
+                    raise
+                self.state = fresh
+                continue
+            self.state = settled
+            return
+        raise StateConflictError(f"the state of {self.state.monitor} kept changing under a run")
 
 
 def _undelivered(settlement: Settlement, monitor: str) -> DeliveryError | None:
