@@ -183,7 +183,10 @@ def state_from_item(item: Item) -> AlertState:
 
 def _note_fields(note: Notification) -> dict[str, Any]:
     # No previous severity has always been written as "".
-    return asdict(note) | {"previous_severity": note.previous_severity or ""}
+    fields = asdict(note) | {"previous_severity": note.previous_severity or ""}
+    if not note.missed:
+        del fields["missed"]  # as written before coalescing: nothing missed is no field
+    return fields
 
 
 def _note(raw: dict[str, Any]) -> Notification:

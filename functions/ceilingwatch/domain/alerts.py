@@ -90,6 +90,9 @@ class Notification:
     episode: str = ""
     headline: str = ""  # the subject's figures when no reading has them (the digest's peak)
     detail: str = ""  # a long plain-text body (the digest), shown in full where a channel can
+    # What one channel missed while it failed, told with the newest news it is owed instead
+    # of a burst of stale messages ("raised WARNING at 12:46 UTC, ..."; see outbox.coalesce).
+    missed: str = ""
 
 
 class NotChecked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -9,11 +10,11 @@ from ceilingwatch.common.errors import DeliveryError, StateConflictError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.outbox import ChannelMemory, Owed
+from ceilingwatch.domain.outbox import ChannelMemory, Owed, coalesce
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.state import AlertState, DeliveryRecord
 from ceilingwatch.services.base import Dependencies, RunResult
-from ceilingwatch.services.delivery import Settlement, send
+from ceilingwatch.services.delivery import Settlement, Status, send
 
 MERGES = 4  # a change's verdict claimed beside a delivering run: a few writes may interleave
 
@@ -42,6 +43,7 @@ def claim_and_send(
     says a channel took a notification it has not taken: a retry or the next tick sends it.
     `beside` is what a live run is delivering right now: kept in the outbox, not sent here.
     """
+    owed = coalesce(owed)  # a channel back from an outage gets where the episode stands
     since = (state.delivery.outbox_since if beside else None) or (deps.clock() if owed else None)
     outbox = beside + owed
     claimed = replace(state, delivery=replace(state.delivery, outbox=outbox, outbox_since=since))
@@ -55,6 +57,7 @@ def claim_and_send(
         return
     memory = previous.delivery.channel_memory if previous else {}
     ledger = Ledger(claimed, deps, owed, memory)
+    ledger.watch(previous.delivery.outbox if previous else (), roster)
     settlement = send(
         owed,
         roster.channels,
@@ -64,10 +67,14 @@ def claim_and_send(
         roster_complete=roster.complete,
         on_landing=ledger.landed,
     )
+    _settled(ledger, settlement, state.monitor, result)
+
+
+def _settled(ledger: Ledger, settlement: Settlement, monitor: str, result: RunResult) -> None:
     result.deliveries += settlement.deliveries
     ledger.settle(settlement)
     if result.error is None:
-        result.error = _undelivered(settlement, state.monitor)
+        result.error = _undelivered(settlement, monitor)
 
 
 def beside_or_carried(
@@ -114,6 +121,13 @@ class Ledger:
         self.owned = [entry.notification for entry in owned]
         self.memory = {name: dict(values) for name, values in memory.items()}
         self.failed = False
+        self.owing: frozenset[str] = frozenset()
+        self.parameters: dict[str, str] = {}
+
+    def watch(self, earlier: tuple[Owed, ...], roster: Roster) -> None:
+        """Channels that owed something before this run: failing again, they keep failing."""
+        self.owing = frozenset(n for e in earlier for n in e.channels or ())
+        self.parameters = {c.name: getattr(c, "parameter", c.name) for c in roster.channels}
 
     def landed(self, settlement: Settlement) -> None:
         """One channel took a notification: recorded before it takes the next (phase's lock)."""
@@ -127,12 +141,20 @@ class Ledger:
             logger.warning("could not record a delivery as it landed", extra={"error": str(error)})
 
     def settle(self, settlement: Settlement) -> None:
-        """What is still owed, and what the channels remember, stored over the claim."""
+        """What is still owed, what the channels remember and which keep failing, stored."""
         outbox, memory = self._merged(self.state, settlement)
-        delivery = self.state.delivery
-        if not self.failed and outbox == delivery.outbox and memory == delivery.channel_memory:
+        delivery, watches = self.state.delivery, self.state.watches
+        failures = failing_channels(
+            watches.channel_failures, settlement, self.owing, self.parameters
+        )
+        if (
+            not self.failed
+            and outbox == delivery.outbox
+            and memory == delivery.channel_memory
+            and failures == watches.channel_failures
+        ):
             return
-        self._write(settlement)
+        self._write(settlement, failures)
 
     def _merged(
         self, base: AlertState, settlement: Settlement
@@ -147,9 +169,11 @@ class Ledger:
         memory = {name: dict(values) for name, values in base.delivery.channel_memory.items()}
         return settlement.owed + others, memory | changed
 
-    def _write(self, settlement: Settlement) -> None:
+    def _write(self, settlement: Settlement, failures: Mapping[str, str] | None = None) -> None:
         for _ in range(MERGES):
             base = self.state
+            if failures is not None:
+                base = replace(base, watches=replace(base.watches, channel_failures=failures))
             outbox, memory = self._merged(base, settlement)
             since = (base.delivery.outbox_since or self.deps.clock()) if outbox else None
             settled = replace(
@@ -168,6 +192,30 @@ class Ledger:
             self.state = settled
             return
         raise StateConflictError(f"the state of {self.state.monitor} kept changing under a run")
+
+
+def failing_channels(
+    before: Mapping[str, str],
+    settlement: Settlement,
+    owing: frozenset[str],
+    parameters: Mapping[str, str],
+) -> dict[str, str]:
+    """Which channels keep failing, each as its problem naming the parameter to fix.
+
+    A refusal for good counts at once (a revoked token, a webhook gone); a transient failure
+    once the channel already owed something from an earlier run. A channel that takes anything
+    is well again. The first words seen are kept, so the notice is told once, not per answer.
+    """
+    failures = dict(before)
+    taken: set[str] = set()
+    for delivery in settlement.deliveries:
+        for name, outcome in delivery.channels.items():
+            if outcome.status is Status.SENT:
+                taken.add(name)
+            elif outcome.status is Status.REFUSED or (outcome.owed and name in owing):
+                said = outcome.detail or outcome.status.value
+                failures.setdefault(name, f"{parameters.get(name, name)}: {said}")
+    return {name: text for name, text in failures.items() if name not in taken}
 
 
 def _undelivered(settlement: Settlement, monitor: str) -> DeliveryError | None:

@@ -69,7 +69,7 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     state, notes = _told(outcome, reading, roster, tick, deps)
     if config is not None and config.dry_run:
         return _held(result, notes)
-    owed = carried + claim(notes, roster.channels)
+    owed = carried + claim(notes, roster.channels, state.watches.channel_failures)
     claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
     return result
 
@@ -117,7 +117,9 @@ def _told(
     muted = config is not None and config.muted(at)
     state, notes = outcome.state, list(outcome.notifications)
     if config is not None and not muted:
-        state, notice = channel_problems_notice(state, roster.problems, at, config)
+        state, failing = still_failing(state, roster)
+        problems = roster.problems + tuple(failing.values())
+        state, notice = channel_problems_notice(state, problems, at, config)
         notes += [notice] if notice is not None else []
     state, config_notice = track_config(
         state,
@@ -129,6 +131,13 @@ def _told(
     )
     notes += [config_notice] if config_notice is not None else []
     return state, notes
+
+
+def still_failing(state: AlertState, roster: Roster) -> tuple[AlertState, dict[str, str]]:
+    """The channels that kept failing, among those still configured."""
+    names = {c.name for c in roster.channels}
+    failing = {n: t for n, t in state.watches.channel_failures.items() if n in names}
+    return replace(state, watches=replace(state.watches, channel_failures=failing)), failing
 
 
 def _held(result: RunResult, notes: list[Notification]) -> RunResult:
