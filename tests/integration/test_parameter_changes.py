@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from ceilingwatch.domain.ports import AlertStates
+from ceilingwatch.domain.state import AlertState
 from moto.events.models import EventPattern
 
 from infra.local_stack.stack import LocalStack
@@ -101,3 +106,93 @@ def test_a_change_outside_any_monitor_is_ignored(stack: LocalStack) -> None:
         result = h.change("nested/deeper", T)
         assert result == {"skipped": "not a monitor's parameter"}
         assert h.emails() == [] and h.slack.messages == []
+
+
+def config_emails(h: Harness) -> list[str]:
+    """The subjects of every email about the configuration: CONFIG notices and verdicts."""
+    return [s for s in h.subjects() if s.startswith("[CONFIG]")]
+
+
+def test_a_value_refused_by_the_change_is_not_told_again_by_the_runs(stack: LocalStack) -> None:
+    parameters = {"renotify-error-minutes": "60"}
+    with harness(stack, flat_scenario(21), "oncerefused", parameters) as h:
+        h.invoke(T)
+        h.put("warning-percent", "abc")
+        h.change("warning-percent", T + timedelta(minutes=2))
+        for minutes in range(5, 60, 5):  # an hour of runs judging with 80: nothing more said
+            assert h.invoke(T + timedelta(minutes=minutes))["status"] == "OK"
+        assert len(config_emails(h)) == 1, config_emails(h)
+        assert sum("[CONFIG]" in m["text"] for m in h.slack.messages) == 1
+        h.invoke(T + timedelta(minutes=62))  # the reminder interval has passed: reminded once
+        assert len(config_emails(h)) == 2
+        assert "warning-percent invalid" in h.emails()[-1]["Message"]
+
+
+def test_a_value_the_run_told_first_is_not_told_again_by_its_late_change(
+    stack: LocalStack,
+) -> None:
+    with harness(stack, flat_scenario(21), "oncelate") as h:
+        h.invoke(T)
+        h.put("warning-percent", "abc")
+        h.invoke(T + timedelta(minutes=5))  # the run reads it before the change event lands
+        assert len(config_emails(h)) == 1
+        result = h.change("warning-percent", T + timedelta(minutes=4))
+        assert "refused" in result["reason"] and result["suppressed"] == ["config-changed"]
+        assert len(config_emails(h)) == 1
+        h.put("warning-percent", "xyz")  # a new value is a new problem: told at once
+        h.change("warning-percent", T + timedelta(minutes=7))
+        assert len(config_emails(h)) == 2
+
+
+def test_a_duplicate_change_event_sends_its_verdict_once(stack: LocalStack) -> None:
+    with harness(stack, flat_scenario(21), "oncedup") as h:
+        h.invoke(T)
+        h.put("warning-percent", "60")
+        first = h.change("warning-percent", T + timedelta(minutes=2), event_id="evt-1")
+        again = h.change("warning-percent", T + timedelta(minutes=2), event_id="evt-1")
+        assert first["skipped"] == "" and "duplicate" in again["skipped"]
+        assert len(config_emails(h)) == 1
+        assert sum("[CONFIG]" in m["text"] for m in h.slack.messages) == 1
+        assert "evt-1" in h.state()["handled_events"]
+
+
+class SerialStates:
+    """moto checks a condition, then writes, without a lock: real DynamoDB is atomic per item."""
+
+    def __init__(self, states: AlertStates) -> None:
+        self.states, self.lock = states, threading.Lock()
+
+    def load(self, monitor: str) -> AlertState | None:
+        return self.states.load(monitor)
+
+    def save(self, state: AlertState, expected_version: int) -> None:
+        with self.lock:
+            self.states.save(state, expected_version)
+
+
+def test_a_verdict_during_a_runs_delivery_is_claimed_beside_it(stack: LocalStack) -> None:
+    with harness(stack, flat_scenario(42), "beside") as h:  # 84 %: the run raises a WARNING
+        assert h.deps is not None
+        h.deps.states = SerialStates(h.deps.states)
+        h.slack.respond_with(200, delay=3.0)  # the run's Slack post takes 3 s
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(h.invoke, T)
+            deadline = time.monotonic() + 10
+            while h.slack.attempts == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            h.put("warning-percent", "85")
+            verdict = h.change("warning-percent", T + timedelta(seconds=30), event_id="evt-b")
+            assert verdict["skipped"] == "" and verdict["notifications"][0]["slack"] == "sent"
+            during = h.state()
+            # The run still owes Slack its WARNING; the verdict, claimed beside it (its event's
+            # id with it), is settled: the run's own writes keep it so.
+            assert "raised" in during["outbox"] and "config-changed" not in during["outbox"]
+            assert during["handled_events"] == "evt-b"
+            assert running.result()["status"] == "WARNING"
+        after = h.state()
+        assert "outbox" not in after and after["handled_events"] == "evt-b"
+        subjects = h.subjects()
+        assert sum(s.startswith("[WARNING]") for s in subjects) == 1
+        assert len(config_emails(h)) == 1
+        texts = [m["text"] for m in h.slack.messages]
+        assert sum("[CONFIG]" in t for t in texts) == 1 and len(texts) == 2

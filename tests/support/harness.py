@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,9 +78,13 @@ class Harness:
         result: dict[str, Any] = lambda_handler(payload, Context(), dependencies=self.deps)
         return result
 
-    def change(self, name: str, at: datetime, operation: str = "Update") -> dict[str, Any]:
-        """What EventBridge delivers when a parameter of this monitor changes, to the handler."""
+    def change(
+        self, name: str, at: datetime, operation: str = "Update", event_id: str = ""
+    ) -> dict[str, Any]:
+        """What EventBridge delivers when a parameter of this monitor changes, to the handler:
+        each event its own `id` unless `event_id` repeats one (a duplicate delivery)."""
         event = json.loads(EVENTS.joinpath("parameter-change.json").read_text())
+        event["id"] = event_id or str(uuid.uuid4())
         event["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
         event["detail"] |= {"name": f"/ceilingwatch/{self.monitor}/{name}", "operation": operation}
         event["resources"] = [

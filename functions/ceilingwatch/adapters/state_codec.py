@@ -106,6 +106,10 @@ _HEALTH = _Format("S", lambda health: health.value, Health)
 _OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
 _MEMORY = _Format("S", _encode_memory, _decode_memory)
 _VALUES = _Format("S", _encode_values, _decode_values)
+_EVENTS = _Format("S", " ".join, lambda text: tuple(text.split()))
+_FAILURES = _Format(
+    "S", lambda failures: _encode_values(failures) if failures else "", _decode_values
+)
 
 # Every attribute of the item, in the order it has always been written, and where it lives
 # in the state: (record, field), the record "" for the state's own fields.
@@ -154,6 +158,8 @@ ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
     "episode_top_seconds": ("episode", "top_seconds", _SECONDS),
     "escalation_pending": ("escalation", "pending", _PENDING),
     "escalation_told": ("escalation", "told", _NAMES),
+    "handled_events": ("told", "events", _EVENTS),
+    "channel_failures": ("watches", "channel_failures", _FAILURES),
     "version": ("", "version", _INT),
 }
 RECORDS: dict[str, type[Any]] = {
@@ -197,6 +203,8 @@ def _note_fields(note: Notification) -> dict[str, Any]:
         del fields["opened_at"]
     if fields["reading"] is not None and not fields["reading"]["live"]:
         del fields["reading"]["live"]  # only a live count's reading says so: old items unchanged
+    if not note.missed:
+        del fields["missed"]  # as written before coalescing: nothing missed is no field
     return fields
 
 

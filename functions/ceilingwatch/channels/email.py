@@ -35,6 +35,7 @@ MIN_SEVERITY = min_severity("email", Severity.WARNING, "by email (always on: the
 
 class EmailChannel:
     name = "email"
+    parameter = "the stack's alert topic"  # no parameter: the stack makes it
 
     def __init__(
         self, client: Callable[[], Any], topic_arn: str, min_severity: Severity = Severity.WARNING

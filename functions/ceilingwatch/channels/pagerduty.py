@@ -88,6 +88,7 @@ class PagerDutyChannel:
     so a broken monitor can never resolve a capacity incident, nor the reverse."""
 
     name = "pagerduty"
+    parameter = ROUTING_KEY.name  # named when it keeps failing (a channel problem)
 
     def __init__(
         self,

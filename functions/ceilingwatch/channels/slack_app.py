@@ -23,6 +23,7 @@ class SlackAppChannel:
     """
 
     name = "slack"
+    parameter = "slack-bot-token"  # named when it keeps failing (a channel problem)
 
     def __init__(
         self, api: SlackWebApi, channel_id: str, *, min_severity: Severity = Severity.WARNING

@@ -57,6 +57,7 @@ def webhook_problem(url: Secret, allowed_prefixes: Sequence[str]) -> str:
 
 class SlackWebhookChannel:
     name = "slack"
+    parameter = "slack-webhook-url"  # named when it keeps failing (a channel problem)
 
     def __init__(
         self,

@@ -92,6 +92,7 @@ def build(config: MonitorConfig | None, wiring: Wiring) -> Channel | str | None:
 
 class TeamsChannel:
     name = "teams"
+    parameter = WEBHOOK.name  # named when it keeps failing (a channel problem)
 
     def __init__(
         self, webhook: Secret, poster: Poster, *, min_severity: Severity = Severity.WARNING

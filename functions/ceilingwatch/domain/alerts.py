@@ -93,6 +93,9 @@ class Notification:
     detail: str = ""  # a long plain-text body (the digest), shown in full where a channel can
     # When its capacity episode began: the incident tools' one key for the episode comes from it.
     opened_at: datetime | None = None
+    # What one channel missed while it failed, told with the newest news it is owed instead
+    # of a burst of stale messages ("raised WARNING at 12:46 UTC, ..."; see outbox.coalesce).
+    missed: str = ""
 
 
 class NotChecked:

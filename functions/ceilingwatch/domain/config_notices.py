@@ -28,6 +28,7 @@ class ParameterChange:
     parameter: str  # the short name, `warning-percent`
     operation: str  # Create, Update, Delete, LabelParameterVersion
     at: datetime
+    event_id: str = ""  # EventBridge's `id`: the same on a duplicate delivery
 
     @staticmethod
     def recognises(event: Mapping[str, Any]) -> bool:
@@ -53,7 +54,8 @@ class ParameterChange:
         except ValueError:
             at = now
         operation = str(detail.get("operation", "Update")) if isinstance(detail, Mapping) else ""
-        return cls(parts[0], parts[1], operation, at.astimezone(UTC) if at.tzinfo else now)
+        when = at.astimezone(UTC) if at.tzinfo else now
+        return cls(parts[0], parts[1], operation, when, str(event.get("id", ""))[:64])
 
 
 def track_config(
@@ -77,18 +79,45 @@ def track_config(
     return told, note
 
 
+def signature(reading: ConfigReading) -> str:
+    """What is wrong, as told: the key the CONFIG notice and a change's verdict share."""
+    return "; ".join(p.text for p in reading.problems)
+
+
+def told_config(state: AlertState, reading: ConfigReading, at: datetime) -> AlertState:
+    """A change's verdict told the configuration's problems (or that there are none) at `at`:
+    the runs tell them again only at the reminder interval."""
+    told = signature(reading)
+    watches = replace(state.watches, config_problems=told, config_problems_at=at if told else None)
+    return replace(state, watches=watches)
+
+
+def already_told(state: AlertState | None, reading: ConfigReading, change: ParameterChange) -> bool:
+    """A run read this change's value and told its problems, at or after the change: the
+    verdict would say again what the CONFIG notice said."""
+    if state is None or not any(_names(p, change.parameter) for p in reading.problems):
+        return False  # an accepted change is news the CONFIG notice never told
+    watches = state.watches
+    told_at = watches.config_problems_at
+    return (
+        watches.config_problems == signature(reading)
+        and told_at is not None
+        and (told_at >= change.at)
+    )
+
+
 def config_notice(
     state: AlertState, reading: ConfigReading, path: str, tick: datetime, interval: timedelta
 ) -> tuple[AlertState, Notification | None]:
     problems = reading.problems
-    signature = "; ".join(p.text for p in problems)
+    signature_now = signature(reading)
     watches = state.watches
     if not problems:
         cleared = replace(watches, config_problems="", config_problems_at=None)
         return replace(state, watches=cleared), None
     last = watches.config_problems_at
     repeat_due = last is not None and bool(interval) and tick - last >= interval
-    if signature == watches.config_problems and last is not None and not repeat_due:
+    if signature_now == watches.config_problems and last is not None and not repeat_due:
         return state, None
     note = Notification(
         Kind.CONFIG,
@@ -99,7 +128,7 @@ def config_notice(
         fix=f"correct the parameters named above under {path}; each change is checked at once",
         headline=_problems_headline(reading),
     )
-    told = replace(watches, config_problems=signature, config_problems_at=tick)
+    told = replace(watches, config_problems=signature_now, config_problems_at=tick)
     return replace(state, watches=told), note
 
 

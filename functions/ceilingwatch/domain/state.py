@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -71,6 +72,22 @@ class Told:
     forecast_fired_at: datetime | None = None
     forecast_alerted_at: datetime | None = None
     plan_risk_key: str = ""
+    # The ids of the change events and digest deliveries already claimed (newest last): a
+    # duplicate delivery of one finds its id here and tells nothing again.
+    events: tuple[str, ...] = ()
+
+    def handled(self, event_id: str) -> bool:
+        return bool(event_id) and event_id in self.events
+
+    def remembering(self, event_id: str) -> tuple[str, ...]:
+        if not event_id or event_id in self.events:
+            return self.events
+        return (*self.events, event_id)[-EVENTS_KEPT:]
+
+
+# EventBridge and the scheduler deliver a duplicate within minutes: a few ids are plenty, and
+# the item stays under DynamoDB's 1 KB write unit.
+EVENTS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,8 @@ class Watches:
     forecast_held_at: datetime | None = None
     channel_problems: str = ""  # told while they last, reminded at the ERROR interval
     channel_problems_at: datetime | None = None
+    # Channels failing at delivery (by name): the problem as first seen, naming the parameter.
+    channel_failures: Mapping[str, str] = field(default_factory=dict)
     # The judging parameters of the last valid configuration (never a secret), what a run
     # judges with while a parameter is wrong (None: never valid); and the problems last told.
     last_valid_config: KeptValues | None = None

@@ -120,12 +120,25 @@ def plan_risk_notice(
     return replace(state, told=replace(state.told, plan_risk_key=risk.key)), note
 
 
+def problems_key(problems: tuple[str, ...]) -> str:
+    return "; ".join(sorted(problems))
+
+
+def told_channel_problems(state: AlertState, problems: tuple[str, ...], at: datetime) -> AlertState:
+    """A change's verdict named these channel problems at `at`: the runs remind at the interval."""
+    key = problems_key(problems)
+    if not key or key == state.watches.channel_problems:
+        return state
+    told = replace(state.watches, channel_problems=key, channel_problems_at=at)
+    return replace(state, watches=told)
+
+
 def channel_problems_notice(
     state: AlertState, problems: tuple[str, ...], tick: datetime, cfg: MonitorConfig
 ) -> Noticed:
     """A channel that cannot work is told through the channels that can: once, then as a reminder
     at the ERROR interval while it lasts; fixing it quietly clears the memory."""
-    key = "; ".join(sorted(problems))
+    key = problems_key(problems)
     watches = state.watches
     if not key:
         cleared = replace(watches, channel_problems="", channel_problems_at=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -9,11 +10,13 @@ from ceilingwatch.common.errors import DeliveryError, StateConflictError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.outbox import Owed
+from ceilingwatch.domain.outbox import ChannelMemory, Owed, coalesce
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.state import AlertState, DeliveryRecord
 from ceilingwatch.services.base import Dependencies, RunResult
-from ceilingwatch.services.delivery import Settlement, send
+from ceilingwatch.services.delivery import Settlement, Status, send
+
+MERGES = 4  # a change's verdict claimed beside a delivering run: a few writes may interleave
 
 
 def delivering(state: AlertState, now: datetime, grace: timedelta) -> bool:
@@ -31,14 +34,19 @@ def claim_and_send(
     deps: Dependencies,
     deadline: float,
     result: RunResult,
+    *,
+    beside: tuple[Owed, ...] = (),
 ) -> None:
     """Store the state with what it owes (the claim), deliver, then store what is still owed.
 
     The claim is a conditional write: of two overlapping runs only one sends. The state never
     says a channel took a notification it has not taken: a retry or the next tick sends it.
+    `beside` is what a live run is delivering right now: kept in the outbox, not sent here.
     """
-    since = deps.clock() if owed else None
-    claimed = replace(state, delivery=replace(state.delivery, outbox=owed, outbox_since=since))
+    owed = coalesce(owed)  # a channel back from an outage gets where the episode stands
+    since = (state.delivery.outbox_since if beside else None) or (deps.clock() if owed else None)
+    outbox = beside + owed
+    claimed = replace(state, delivery=replace(state.delivery, outbox=outbox, outbox_since=since))
     try:
         deps.states.save(claimed, expected_version=previous.version if previous else 0)
     except StateConflictError:
@@ -47,29 +55,79 @@ def claim_and_send(
         return
     if not owed:
         return
-    ledger = Ledger(claimed, deps)
+    memory = previous.delivery.channel_memory if previous else {}
+    ledger = Ledger(claimed, deps, owed, memory)
+    ledger.watch(previous.delivery.outbox if previous else (), roster)
     settlement = send(
         owed,
         roster.channels,
         links=links(deps.settings, config, state.monitor),
-        memory=previous.delivery.channel_memory if previous else {},
+        memory=memory,
         deadline=deadline,
         roster_complete=roster.complete,
         on_landing=ledger.landed,
     )
+    _settled(ledger, settlement, state.monitor, result)
+
+
+def _settled(ledger: Ledger, settlement: Settlement, monitor: str, result: RunResult) -> None:
     result.deliveries += settlement.deliveries
     ledger.settle(settlement)
     if result.error is None:
-        result.error = _undelivered(settlement, state.monitor)
+        result.error = _undelivered(settlement, monitor)
+
+
+def beside_or_carried(
+    previous: AlertState | None, owed: tuple[Owed, ...], deps: Dependencies
+) -> tuple[tuple[Owed, ...], tuple[Owed, ...]]:
+    """What a notice outside the run sends, and what it keeps beside it: a live run's outbox is
+    that run's to deliver; a dead or finished run's owed entries go out with the notice."""
+    if previous is None:
+        return owed, ()
+    if delivering(previous, deps.clock(), deps.settings.outbox_grace):
+        return owed, previous.delivery.outbox
+    return previous.delivery.outbox + owed, ()
+
+
+def carry_owed(
+    previous: AlertState,
+    config: MonitorConfig | None,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> None:
+    """Judge nothing, but send what is still owed, unless a live run is delivering it."""
+    carried = previous.delivery.outbox
+    if not carried or delivering(previous, deps.clock(), deps.settings.outbox_grace):
+        return
+    again = replace(previous, version=previous.version + 1)
+    claim_and_send(previous, again, carried, config, roster, deps, deadline, result)
 
 
 class Ledger:
     """The claim, settled as each channel lands: a crash at any instant owes only what no
-    record says was taken. Each write is conditional on the one before it."""
+    record says was taken. Each write is conditional on the one before it; when another
+    writer came between (a change's verdict claimed beside this run), its entries are kept."""
 
-    def __init__(self, claimed: AlertState, deps: Dependencies) -> None:
+    def __init__(
+        self,
+        claimed: AlertState,
+        deps: Dependencies,
+        owned: tuple[Owed, ...],
+        memory: ChannelMemory,
+    ) -> None:
         self.state, self.deps = claimed, deps
+        self.owned = [entry.notification for entry in owned]
+        self.memory = {name: dict(values) for name, values in memory.items()}
         self.failed = False
+        self.owing: frozenset[str] = frozenset()
+        self.parameters: dict[str, str] = {}
+
+    def watch(self, earlier: tuple[Owed, ...], roster: Roster) -> None:
+        """Channels that owed something before this run: failing again, they keep failing."""
+        self.owing = frozenset(n for e in earlier for n in e.channels or ())
+        self.parameters = {c.name: getattr(c, "parameter", c.name) for c in roster.channels}
 
     def landed(self, settlement: Settlement) -> None:
         """One channel took a notification: recorded before it takes the next (phase's lock)."""
@@ -83,29 +141,81 @@ class Ledger:
             logger.warning("could not record a delivery as it landed", extra={"error": str(error)})
 
     def settle(self, settlement: Settlement) -> None:
-        """What is still owed, and what the channels remember, stored over the claim."""
-        if self._unchanged(settlement):
-            return
-        self._write(settlement)
-
-    def _unchanged(self, settlement: Settlement) -> bool:
-        delivery = self.state.delivery
-        return (
+        """What is still owed, what the channels remember and which keep failing, stored."""
+        outbox, memory = self._merged(self.state, settlement)
+        delivery, watches = self.state.delivery, self.state.watches
+        failures = failing_channels(
+            watches.channel_failures, settlement, self.owing, self.parameters
+        )
+        if (
             not self.failed
-            and delivery.outbox == settlement.owed
-            and dict(delivery.channel_memory) == dict(settlement.memory)
-        )
+            and outbox == delivery.outbox
+            and memory == delivery.channel_memory
+            and failures == watches.channel_failures
+        ):
+            return
+        self._write(settlement, failures)
 
-    def _write(self, settlement: Settlement) -> None:
-        claimed = self.state
-        since = claimed.delivery.outbox_since if settlement.owed else None
-        settled = replace(
-            claimed,
-            delivery=DeliveryRecord(settlement.owed, since, settlement.memory),
-            version=claimed.version + 1,
-        )
-        self.deps.states.save(settled, expected_version=claimed.version)
-        self.state = settled
+    def _merged(
+        self, base: AlertState, settlement: Settlement
+    ) -> tuple[tuple[Owed, ...], dict[str, dict[str, str]]]:
+        """This run's entries as settled, anyone else's as stored; the memory it changed."""
+        others = tuple(e for e in base.delivery.outbox if e.notification not in self.owned)
+        changed = {
+            name: dict(values)
+            for name, values in settlement.memory.items()
+            if dict(values) != self.memory.get(name, {})
+        }
+        memory = {name: dict(values) for name, values in base.delivery.channel_memory.items()}
+        return settlement.owed + others, memory | changed
+
+    def _write(self, settlement: Settlement, failures: Mapping[str, str] | None = None) -> None:
+        for _ in range(MERGES):
+            base = self.state
+            if failures is not None:
+                base = replace(base, watches=replace(base.watches, channel_failures=failures))
+            outbox, memory = self._merged(base, settlement)
+            since = (base.delivery.outbox_since or self.deps.clock()) if outbox else None
+            settled = replace(
+                base,
+                delivery=DeliveryRecord(outbox, since, memory),
+                version=base.version + 1,
+            )
+            try:
+                self.deps.states.save(settled, expected_version=base.version)
+            except StateConflictError:
+                fresh = self.deps.states.load(base.monitor)
+                if fresh is None:
+                    raise
+                self.state = fresh
+                continue
+            self.state = settled
+            return
+        raise StateConflictError(f"the state of {self.state.monitor} kept changing under a run")
+
+
+def failing_channels(
+    before: Mapping[str, str],
+    settlement: Settlement,
+    owing: frozenset[str],
+    parameters: Mapping[str, str],
+) -> dict[str, str]:
+    """Which channels keep failing, each as its problem naming the parameter to fix.
+
+    A refusal for good counts at once (a revoked token, a webhook gone); a transient failure
+    once the channel already owed something from an earlier run. A channel that takes anything
+    is well again. The first words seen are kept, so the notice is told once, not per answer.
+    """
+    failures = dict(before)
+    taken: set[str] = set()
+    for delivery in settlement.deliveries:
+        for name, outcome in delivery.channels.items():
+            if outcome.status is Status.SENT:
+                taken.add(name)
+            elif outcome.status is Status.REFUSED or (outcome.owed and name in owing):
+                said = outcome.detail or outcome.status.value
+                failures.setdefault(name, f"{parameters.get(name, name)}: {said}")
+    return {name: text for name, text in failures.items() if name not in taken}
 
 
 def _undelivered(settlement: Settlement, monitor: str) -> DeliveryError | None:

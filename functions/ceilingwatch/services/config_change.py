@@ -6,15 +6,20 @@ from dataclasses import replace
 
 from ceilingwatch.common.errors import MonitorError, UltravoxAuthError
 from ceilingwatch.common.observability import logger
-from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
-from ceilingwatch.domain.config_notices import ParameterChange, change_verdict
-from ceilingwatch.domain.last_valid import applied_values
+from ceilingwatch.domain.config_notices import (
+    ParameterChange,
+    already_told,
+    change_verdict,
+    told_config,
+)
+from ceilingwatch.domain.last_valid import ConfigReading, applied_values
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.state import AlertState
+from ceilingwatch.domain.watches import told_channel_problems
 from ceilingwatch.services.base import Dependencies, RunResult
-from ceilingwatch.services.claims import claim_and_send, delivering, links
-from ceilingwatch.services.delivery import Delivery, claim, send
+from ceilingwatch.services.claims import beside_or_carried, carry_owed, claim_and_send
+from ceilingwatch.services.delivery import claim
 
 ATTEMPTS = 3  # a scheduled run may store the state between our read and our write
 
@@ -23,7 +28,9 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
     """Check the monitor's whole configuration as it is now, and tell every channel that works.
 
     An accepted configuration becomes the last valid one at once; a refused one changes
-    nothing, and the monitor goes on judging with what it had.
+    nothing, and the monitor goes on judging with what it had. The verdict is claimed in the
+    state like every notification: a duplicate delivery of the event (same `id`) tells nothing,
+    and what it told the runs do not tell again before the reminder interval.
     """
     result = RunResult(monitor=change.monitor, tick=change.at, status="CONFIG")
     path = parameter_path(deps.settings.parameter_prefix, change.monitor)
@@ -35,43 +42,54 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
         if reading.config is not None:
             deps.on_secrets(*reading.config.secrets())
         roster = deps.channels(reading.config)
+        if previous is not None and previous.told.handled(change.event_id):
+            result.skipped = "this change was already confirmed (a duplicate delivery)"
+            carry_owed(previous, reading.config, roster, deps, deadline, result)
+            return result
         problems = roster.problems + _source_problems(change, reading.config, deps, deadline)
         before = applied_values(table, last_valid)
         note = change_verdict(change, reading, before, previous, path, problems, table=table)
         result.reason = note.why
-        if previous is not None and delivering(previous, deps.clock(), deps.settings.outbox_grace):
-            # A run is delivering this monitor's outbox: leave its state alone, tell directly.
-            result.deliveries += _tell(note, reading.config, roster, deps, deadline)
-            break
-        state = replace(previous or AlertState(change.monitor), version=_next(previous))
-        if reading.valid_values is not None:
-            kept = replace(state.watches, last_valid_config=reading.valid_values)
-            state = replace(state, watches=kept)
-        carried = previous.delivery.outbox if previous else ()
-        owed = carried + claim([note], roster.channels)
+        notes = [note]
+        if already_told(previous, reading, change):
+            # A run read the new value first and told it in its CONFIG notice.
+            notes, result.suppressed = [], [note.kind.value]
+        state = _recorded(previous, change, reading, roster, told=bool(notes))
+        # While a run delivers its outbox, the verdict is claimed beside it and sent here.
+        owed, beside = beside_or_carried(previous, claim(notes, roster.channels), deps)
         result.skipped = ""
-        claim_and_send(previous, state, owed, reading.config, roster, deps, deadline, result)
+        claim_and_send(
+            previous, state, owed, reading.config, roster, deps, deadline, result, beside=beside
+        )
         if not result.skipped:
             break
     logger.info("parameter change", extra={"parameter": change.parameter, "verdict": note.why})
     return result
 
 
-def _tell(
-    note: Notification,
-    config: MonitorConfig | None,
+def _recorded(
+    previous: AlertState | None,
+    change: ParameterChange,
+    reading: ConfigReading,
     roster: Roster,
-    deps: Dependencies,
-    deadline: float,
-) -> list[Delivery]:
-    settlement = send(
-        claim([note], roster.channels),
-        roster.channels,
-        links=links(deps.settings, config, note.monitor),
-        memory={},
-        deadline=deadline,
+    *,
+    told: bool,
+) -> AlertState:
+    """The state with the change claimed: its id, the valid values, and what the verdict told."""
+    state = previous or AlertState(change.monitor)
+    state = replace(
+        state,
+        version=_next(previous),
+        told=replace(state.told, events=state.told.remembering(change.event_id)),
     )
-    return settlement.deliveries
+    if reading.valid_values is not None:
+        kept = replace(state.watches, last_valid_config=reading.valid_values)
+        state = replace(state, watches=kept)
+    if told:
+        state = told_config(state, reading, change.at)
+        if reading.config is not None:
+            state = told_channel_problems(state, roster.problems, change.at)
+    return state
 
 
 def _source_problems(

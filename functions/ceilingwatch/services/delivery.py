@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ceilingwatch.common.errors import ChannelError
-from ceilingwatch.domain.alerts import Notification
+from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.ports import Channel, Context
 
@@ -58,10 +58,22 @@ class Settlement:
     memory: dict[str, dict[str, str]]
 
 
-def claim(notes: Sequence[Notification], channels: Sequence[Channel]) -> tuple[Owed, ...]:
-    """Each notification, owed to the channels its routing sends it to."""
-    owed = (Owed(n, tuple(c.name for c in channels if c.accepts(n))) for n in notes)
+def claim(
+    notes: Sequence[Notification],
+    channels: Sequence[Channel],
+    failing: Collection[str] = (),
+) -> tuple[Owed, ...]:
+    """Each notification, owed to the channels its routing sends it to; a channel problem not
+    to the channels `failing` (it is about them: the others carry it)."""
+    owed = (
+        Owed(n, tuple(c.name for c in channels if c.accepts(n) and not _about(n, c, failing)))
+        for n in notes
+    )
     return tuple(entry for entry in owed if entry.channels)
+
+
+def _about(note: Notification, channel: Channel, failing: Collection[str]) -> bool:
+    return note.kind is Kind.CHANNEL_PROBLEM and channel.name in failing
 
 
 # Called, under the phase's lock, with the settlement so far each time a channel takes (or

@@ -22,7 +22,7 @@ from ceilingwatch.domain.tick import Tick
 from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import claim_and_send, delivering
-from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status
+from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
 from ceilingwatch.services.observe import observe
 from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
 
@@ -96,12 +96,14 @@ def _claim(
     roster: Roster,
     tick: Tick,
 ) -> tuple[AlertState, tuple[Owed, ...]]:
-    """What this run owes each channel, a channel with a delay only once its delay is up."""
-    channels = roster.channels
+    """What this run owes each channel, a channel with a delay only once its delay is up, and
+    never a failing channel the notice about itself (the others carry it)."""
+    channels, failing = roster.channels, state.watches.channel_failures
     delays = {c.name: config.option(delay_name(c.name)) for c in channels} if config else {}
 
     def routes(note: Notification) -> tuple[str, ...]:
-        return tuple(c.name for c in channels if c.accepts(note))
+        (owed,) = claim([note], channels, failing) or (Owed(note, ()),)
+        return owed.channels or ()
 
     return claim_with_delays(state, notes, routes, delays, tick.scheduled_time)
 
@@ -149,7 +151,9 @@ def _told(
     muted = config is not None and config.muted(at)
     state, notes = outcome.state, list(outcome.notifications)
     if config is not None and not muted:
-        state, notice = channel_problems_notice(state, roster.problems, at, config)
+        state, failing = still_failing(state, roster)
+        problems = roster.problems + tuple(failing.values())
+        state, notice = channel_problems_notice(state, problems, at, config)
         notes += [notice] if notice is not None else []
     state, config_notice = track_config(
         state,
@@ -161,6 +165,13 @@ def _told(
     )
     notes += [config_notice] if config_notice is not None else []
     return state, notes
+
+
+def still_failing(state: AlertState, roster: Roster) -> tuple[AlertState, dict[str, str]]:
+    """The channels that kept failing, among those still configured."""
+    names = {c.name for c in roster.channels}
+    failing = {n: t for n, t in state.watches.channel_failures.items() if n in names}
+    return replace(state, watches=replace(state.watches, channel_failures=failing)), failing
 
 
 def _held(result: RunResult, notes: list[Notification]) -> RunResult:

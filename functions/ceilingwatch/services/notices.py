@@ -1,6 +1,8 @@
-"""Notices outside the alert lifecycle: the test alert and the weekly digest, sent once."""
+"""Notices outside the alert lifecycle: the test alert, and the weekly digest claimed once."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ceilingwatch.common.errors import DeliveryError
 from ceilingwatch.domain.alerts import Kind, Notification
@@ -8,11 +10,14 @@ from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.digest_text import digest_notification
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.severity import Severity
+from ceilingwatch.domain.state import AlertState
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
-from ceilingwatch.services.claims import links
+from ceilingwatch.services.claims import beside_or_carried, carry_owed, claim_and_send, links
 from ceilingwatch.services.delivery import Status, claim, send
 from ceilingwatch.services.weekly import gather_digest
+
+CLAIM_ATTEMPTS = 3  # the 5-minute tick runs beside the digest's: it may store first
 
 
 def send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
@@ -33,17 +38,55 @@ def send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
 
 
 def send_digest(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
-    """The weekly digest: read, build, send; no alert state is read or written."""
+    """The weekly digest: read, build, claim, send; it judges nothing.
+
+    Claimed in the state under the scheduler's executionId like every notification: a
+    duplicate delivery of the same execution sends nothing again, and a channel that fails
+    keeps it owed for the next run rather than failing this one (and resending to the rest).
+    """
     config = deps.parameters.load(tick.monitor)
     deps.on_secrets(*config.secrets())
-    source = deps.usage(config)
-    digest = gather_digest(source, config, tick.scheduled_time, deadline=judge_by(deadline))
-    note = digest_notification(digest, tick.scheduled_time)
-    result = _send_notice(
-        note, "DIGEST", "the weekly digest", config, deps.channels(config), deps, deadline
+    roster = deps.channels(config)
+    result = RunResult(tick.monitor, tick.scheduled_time, status="DIGEST")
+    note: Notification | None = None
+    for _ in range(CLAIM_ATTEMPTS):
+        previous = deps.states.load(tick.monitor)
+        if previous is not None and previous.told.handled(tick.execution_id):
+            result.skipped = "this digest was already claimed (a duplicate delivery)"
+            carry_owed(previous, config, roster, deps, deadline, result)
+            return result
+        if note is None:
+            source = deps.usage(config)
+            digest = gather_digest(source, config, tick.scheduled_time, deadline=judge_by(deadline))
+            note = digest_notification(digest, tick.scheduled_time)
+            result.reason = note.why  # no PeakCalls metric: a week's peak is not a tick's
+        result.skipped = ""
+        _claim_digest(previous, tick, note, config, roster, deps, deadline, result)
+        if not result.skipped:
+            return result
+    result.error = DeliveryError(
+        f"the weekly digest for {tick.monitor} could not be claimed: {result.skipped}",
+        "nothing to do: Lambda's retry claims it",
     )
-    result.reason = note.why  # no PeakCalls metric: a week's peak is not a tick's
     return result
+
+
+def _claim_digest(
+    previous: AlertState | None,
+    tick: Tick,
+    note: Notification,
+    config: MonitorConfig,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> None:
+    """The digest claimed under its execution's id, beside what a live run is delivering."""
+    state = previous or AlertState(tick.monitor)
+    remembered = replace(state.told, events=state.told.remembering(tick.execution_id))
+    state = replace(state, told=remembered, version=state.version + 1)
+    owed, beside = beside_or_carried(previous, claim([note], roster.channels), deps)
+    claim_and_send(previous, state, owed, config, roster, deps, deadline, result, beside=beside)
 
 
 def _send_notice(

@@ -276,7 +276,7 @@ def test_a_channel_that_took_a_notification_is_never_sent_it_again() -> None:
     assert world.states.items["prod"].delivery.outbox == ()
 
 
-def test_what_is_owed_goes_out_with_the_next_tick_news_in_one_send_phase() -> None:
+def test_what_is_owed_goes_out_with_the_next_tick_news_as_one_message() -> None:
     world = World()
     world.ultravox.peak_at = lambda start: 41
     world.email.fail = DOWN
@@ -286,9 +286,11 @@ def test_what_is_owed_goes_out_with_the_next_tick_news_in_one_send_phase() -> No
     world.now += timedelta(minutes=5)
     result = go(world, tick(5))
     assert [(d.notification.kind.value, sorted(d.channels)) for d in result.deliveries] == [
-        ("raised", ["email"]),
-        ("escalated", ["email", "slack"]),
+        ("escalated", ["slack"]),
+        ("escalated", ["email"]),
     ]
+    (late,) = world.email.sent
+    assert late.why.endswith("; sent late: this channel missed raised WARNING at 14:36 UTC")
 
 
 def test_channel_memory_is_kept_with_the_state_between_runs() -> None:
