@@ -23,7 +23,6 @@ from infra.standins.channels import ChannelStandins
 
 MONITOR = "demo"
 LIMIT = 20
-EXISTING = 1  # calls running before the batch, which the live feed learns of from activeCalls
 SECRET = "whsec-demo-local-only"  # noqa: S105  # nosec B105  (valid only in this demo)
 SCHEDULE = timedelta(minutes=5)  # the template's ScheduleExpression
 FLEX = timedelta(minutes=3)  # and its flexible window
@@ -44,13 +43,8 @@ def run_live_demo(out: TextIO = sys.stdout, calls: int = LIMIT) -> LiveDemoRepor
     say("")
     say("live feed: Ultravox's signed call webhooks, beside the poll")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    # One call already running when the feed goes on: the first scheduled run reconciles the
-    # live count to Ultravox's activeCalls, so the batch fills the other LIMIT - 1 slots.
     quiet = Scenario.from_dict(
-        {
-            "start": (now - timedelta(hours=2)).isoformat(),
-            "segments": [{"minutes": 180, "hold": EXISTING}],
-        }
+        {"start": (now - timedelta(hours=2)).isoformat(), "segments": [{"minutes": 180, "hold": 1}]}
     )
     with (
         LocalStack(parameters={"MonitorName": MONITOR, "ConcurrencyLimit": str(LIMIT)}) as stack,
@@ -58,7 +52,7 @@ def run_live_demo(out: TextIO = sys.stdout, calls: int = LIMIT) -> LiveDemoRepor
         ChannelStandins() as channels,
     ):
         path = stack.outputs["ParameterPath"]
-        secure = {"ultravox-api-key": "uvx-demo-live", "ultravox-webhook-secret": SECRET}
+        secure = {"ultravox-api-key": "uvx-demo-live"}
         for name, value in {**secure, **channels.secure_parameters(("slack",))}.items():
             stack.client("ssm").put_parameter(
                 Name=path + name, Value=value, Type="SecureString", Overwrite=True
@@ -73,14 +67,20 @@ def run_live_demo(out: TextIO = sys.stdout, calls: int = LIMIT) -> LiveDemoRepor
 
             ultravox.set_clock(now)
             lambda_handler({"monitor": MONITOR}, Context(), dependencies=feed.check)
-            say(
-                f"  {now:%H:%M} scheduled run: {EXISTING}/{LIMIT} calls, OK; "
-                f"webhook URL {feed.url}{MONITOR}"
+            # The feed goes on after that run, as `ceilingwatch live enable` does: a run with it
+            # on reconciles with activeCalls, and the simulator's call is not one of the batch.
+            stack.client("ssm").put_parameter(
+                Name=path + "ultravox-webhook-secret",
+                Value=SECRET,
+                Type="SecureString",
+                Overwrite=True,
             )
-            _campaign(feed.url + MONITOR, calls - EXISTING, channels, feed, report)
+            say(
+                f"  {now:%H:%M} scheduled run: 1/{LIMIT} calls, OK; webhook URL {feed.url}{MONITOR}"
+            )
+            _campaign(feed.url + MONITOR, calls, channels, feed, report)
         report.poll_after = _next_poll(datetime.now(UTC))
-    batch = calls - EXISTING
-    say(f"  a batch of {batch} calls in {sum(report.answers):.1f} s, each webhook answered 204")
+    say(f"  a batch of {calls} calls in {sum(report.answers):.1f} s, each webhook answered 204")
     for subject, after in report.told:
         say(f"  told {after:5.2f} s after the webhook that crossed its level: {subject}")
     say(
@@ -105,7 +105,7 @@ def _campaign(
         report.answers.append(time.monotonic() - started)
         if status != 204:
             raise RuntimeError(f"the receiver answered {status}")
-        crossed.setdefault(classify(n + EXISTING, LIMIT, Thresholds()).name, sent)
+        crossed.setdefault(classify(n, LIMIT, Thresholds()).name, sent)
     feed.invoke.wait()
     for delivery in channels.slack.deliveries:
         text = str((delivery.payload or {}).get("text", ""))
