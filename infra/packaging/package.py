@@ -46,6 +46,7 @@ LAPTOP_ONLY = (
     "ceilingwatch/domain/chart.py",
     "ceilingwatch/domain/backtest.py",
     "ceilingwatch/domain/report.py",
+    "ceilingwatch/domain/replay.py",  # the CLI's replay and the backtest's loop
 )
 # A fixed timestamp makes the zip depend on its contents only (zip cannot store 1970).
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
