@@ -48,6 +48,11 @@ LAPTOP_ONLY = (
     "ceilingwatch/domain/report.py",
     "ceilingwatch/domain/replay.py",  # the CLI's replay and the backtest's loop
 )
+# charset_normalizer (requests' dependency) ships mypyc builds of two modules beside their pure
+# Python sources, a third of the zip's compressed size between them; without them it imports the
+# sources and detects the same encodings. Its command line is never run.
+CHARSET_NORMALIZER = "charset_normalizer"
+CHARSET_NORMALIZER_UNUSED = ("cli", "__main__.py")
 # A fixed timestamp makes the zip depend on its contents only (zip cannot store 1970).
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
@@ -103,6 +108,9 @@ def prune(function_dir: Path) -> list[str]:
     powertools = function_dir / POWERTOOLS
     doomed += [powertools / name for name in POWERTOOLS_UNUSED]
     doomed += [function_dir / name for name in LAPTOP_ONLY]
+    charset = function_dir / CHARSET_NORMALIZER
+    doomed += [charset / name for name in CHARSET_NORMALIZER_UNUSED]
+    doomed += sorted(charset.glob("*.so")) if charset.is_dir() else []
     utilities = powertools / "utilities"
     if utilities.is_dir():
         doomed += [

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess  # nosec B404
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,6 +68,27 @@ def test_the_unused_powertools_and_the_shadowing_sdk_copies_are_gone(package: Pa
     assert not (package / "ceilingwatch" / "domain" / "report.py").exists()
     assert (package / "ceilingwatch" / "domain" / "forecast.py").is_file()
     assert (package / "ceilingwatch" / "services" / "weekly.py").is_file()
+
+
+def test_charset_normalizer_ships_its_sources_and_still_detects_an_encoding(package: Path) -> None:
+    # Its mypyc builds are pruned (a third of the zip); requests' encoding guess must still work.
+    charset = package / "charset_normalizer"
+    assert not list(charset.glob("*.so")) and not (charset / "cli").exists()
+    guess = subprocess.run(  # noqa: S603  # nosec B603 - our own interpreter and code
+        [sys.executable, "-S", "-c", DETECT],
+        env={"PYTHONPATH": str(package), "PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert guess.stdout.strip() == "utf_8 False"
+
+
+DETECT = """
+import charset_normalizer, charset_normalizer.md
+best = charset_normalizer.from_bytes("Zürich, Genève, Ærø: café".encode()).best()
+print(best.encoding, charset_normalizer.md.__file__.endswith(".so"))
+"""
 
 
 def test_the_check_names_a_module_that_pruning_took_away(tmp_path: Path) -> None:
