@@ -12,6 +12,11 @@ from ceilingwatch.domain.live_calls import CallRecord, CallStage, LiveCount, Tal
 
 TALLY_KEY = "#tally"  # the reconcile's item: no stage, so it is never counted as a call
 _FORWARD = "attribute_not_exists(callId) OR stage < :stage"
+# Only open records carry openUntil (their expiry, epoch seconds), the sort key of this local
+# index: its Query reads the open, unexpired records and nothing TTL has yet to delete.
+OPEN_INDEX = "OpenCalls"
+# The tally sorts after every call (year 2286), so the count's one Query reads it too.
+_TALLY_SORTS = "9999999999"
 
 
 class LiveCallStore:
@@ -43,8 +48,13 @@ class LiveCallStore:
         tally = Tally()
         query: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "monitor = :m",
-            "ExpressionAttributeValues": {":m": {"S": monitor}},
+            "IndexName": OPEN_INDEX,
+            # openUntil > floor(now) is now < expiry, exactly, for a whole-second expiry.
+            "KeyConditionExpression": "monitor = :m AND openUntil > :now",
+            "ExpressionAttributeValues": {
+                ":m": {"S": monitor},
+                ":now": {"N": str(int(now.timestamp()))},
+            },
             "ConsistentRead": True,
         }
         try:
@@ -68,7 +78,7 @@ class LiveCallStore:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"monitor": {"S": monitor}, "callId": {"S": call_id}},
-                UpdateExpression="SET stage = :ended, closedBy = :why",
+                UpdateExpression="SET stage = :ended, closedBy = :why REMOVE openUntil",
                 ConditionExpression="attribute_exists(callId) AND stage < :ended",
                 ExpressionAttributeValues={
                     ":ended": {"N": str(int(CallStage.ENDED))},
@@ -89,6 +99,7 @@ class LiveCallStore:
             "aboveRuns": {"N": str(tally.above_runs)},
             "belowRuns": {"N": str(tally.below_runs)},
             "lagNoticed": {"BOOL": tally.lag_noticed},
+            "openUntil": {"N": _TALLY_SORTS},
         }
         try:
             self.client.put_item(TableName=self.table_name, Item=item)
@@ -105,14 +116,20 @@ class LiveCallStore:
 
 
 def _call_item(monitor: str, call: CallRecord) -> dict[str, Any]:
-    return {
+    expires = {"N": str(int(call.expires.timestamp()))}
+    item = {
         "monitor": {"S": monitor},
         "callId": {"S": call.call_id},
         "stage": {"N": str(int(call.stage))},
         "created": {"S": call.created.isoformat()},
-        # Epoch seconds: DynamoDB's TTL deletes the item some time after this.
-        "expires": {"N": str(int(call.expires.timestamp()))},
+        # Epoch seconds: DynamoDB's TTL deletes the item some time after this. Until then an
+        # ended item is what refuses a late `call.started`; after it, a late one writes a record
+        # already past its own expiry, which never counts.
+        "expires": expires,
     }
+    if call.open:
+        item["openUntil"] = expires
+    return item
 
 
 def _call_of(item: dict[str, Any]) -> CallRecord:
