@@ -98,9 +98,10 @@ class LiveCallStore:
             "offset": {"N": str(tally.offset)},
             "aboveRuns": {"N": str(tally.above_runs)},
             "belowRuns": {"N": str(tally.below_runs)},
-            "lagNoticed": {"BOOL": tally.lag_noticed},
             "openUntil": {"N": _TALLY_SORTS},
         }
+        if tally.lag_told_at is not None:
+            item["lagToldAt"] = {"S": tally.lag_told_at.isoformat()}
         try:
             self.client.put_item(TableName=self.table_name, Item=item)
         except (ClientError, BotoCoreError) as error:
@@ -146,5 +147,5 @@ def _tally_of(item: dict[str, Any]) -> Tally:
         offset=int(item.get("offset", {}).get("N", "0")),
         above_runs=int(item.get("aboveRuns", {}).get("N", "0")),
         below_runs=int(item.get("belowRuns", {}).get("N", "0")),
-        lag_noticed=bool(item.get("lagNoticed", {}).get("BOOL", False)),
+        lag_told_at=datetime.fromisoformat(item["lagToldAt"]["S"]) if "lagToldAt" in item else None,
     )
