@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from ceilingwatch.adapters.live_calls import LiveCallStore
 from ceilingwatch.cli import main
+from ceilingwatch.domain.live_calls import CallRecord, CallStage
 
 from infra.simulator.ultravox import UltravoxSimulator
 from infra.standins.loopback import refused_url
@@ -142,3 +145,72 @@ def test_doctor_shows_an_unhealthy_webhook_its_failures_and_active_calls(
     assert "✘ live feed: webhook" in out and "unhealthy, 3 recent failure(s)" in out
     assert f"ceilingwatch live enable --monitor {MONITOR}" in out
     assert str(stored()) not in out
+
+
+def live_table(monkeypatch: pytest.MonkeyPatch) -> LiveCallStore:
+    """The stack's live calls table, made as template.yaml makes it, named in the environment."""
+    from tests.unit.template.test_template import template
+
+    props = template()["Resources"]["LiveCallsTable"]["Properties"]
+    boto3.client("dynamodb").create_table(
+        TableName="live-calls",
+        **{k: props[k] for k in ("AttributeDefinitions", "KeySchema", "LocalSecondaryIndexes")},
+        BillingMode=props["BillingMode"],
+    )
+    monkeypatch.setenv("LIVE_CALLS_TABLE_NAME", "live-calls")
+    return LiveCallStore(boto3.client("dynamodb"), "live-calls")
+
+
+def open_calls(store: LiveCallStore, ids: range) -> None:
+    now = datetime.now(UTC)
+    for n in ids:
+        call = CallRecord(f"c{n}", CallStage.JOINED, now, now + timedelta(hours=1))
+        assert store.record(MONITOR, call)
+
+
+@pytest.fixture
+def doctor(aws: str, capsys: pytest.CaptureFixture[str]) -> Callable[[], str]:
+    """The monitor configured; each call runs doctor and returns what it printed."""
+    configure()
+
+    def run() -> str:
+        capsys.readouterr()
+        main(["doctor", "--monitor", MONITOR, "--topic-arn", aws])
+        return capsys.readouterr().out
+
+    return run
+
+
+def test_doctor_shows_the_live_count_beside_active_calls_and_says_when_they_differ(
+    doctor: Callable[[], str], ultravox: UltravoxSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ultravox.set_clock(datetime(2026, 11, 24, 13, 29, 30, tzinfo=UTC))  # activeCalls: 50
+    assert enable() == 0
+    store = live_table(monkeypatch)
+    open_calls(store, range(47))
+    out = doctor()
+    assert "· calls now: 50 (Ultravox's activeCalls)" in out
+    assert (
+        "· live count: 47, differs from activeCalls (50): the feed has not heard of 3 call(s)"
+    ) in out
+    assert "3 runs in a row below is a live-lag notice" in out
+    open_calls(store, range(47, 50))
+    assert "✔ live count: 50, the same as activeCalls" in doctor()
+
+
+def test_doctor_shows_no_live_count_without_the_live_feed(
+    doctor: Callable[[], str], ultravox: UltravoxSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_calls(live_table(monkeypatch), range(3))
+    out = doctor()
+    assert "live feed: off" in out and "live count" not in out
+
+
+def test_doctor_says_where_the_live_count_comes_from_when_no_table_is_named(
+    doctor: Callable[[], str], ultravox: UltravoxSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert enable() == 0
+    monkeypatch.delenv("LIVE_CALLS_TABLE_NAME", raising=False)
+    out = doctor()
+    assert "· live count: not read: no table named" in out
+    assert "pass --stack-name, or set LIVE_CALLS_TABLE_NAME" in out

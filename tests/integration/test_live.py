@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from ceilingwatch.adapters.live_calls import LiveCallStore
 from ceilingwatch.domain.live_calls import CallStage
 from moto.dynamodb.models import DynamoDBBackend
 
@@ -62,6 +63,8 @@ def test_what_moto_can_create_is_created_as_the_template_says(stack: LocalStack)
     dynamodb = stack.client("dynamodb")
     table = dynamodb.describe_table(TableName=stack.outputs["LiveCallsTableName"])["Table"]
     assert [k["AttributeName"] for k in table["KeySchema"]] == ["monitor", "callId"]
+    (index,) = table["LocalSecondaryIndexes"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["monitor", "openUntil"]
     ttl = dynamodb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expires"
     functions = stack.client("lambda").list_functions()["Functions"]
@@ -114,6 +117,55 @@ def test_duplicates_reordering_lost_ends_and_late_retries_keep_the_count_exact(
         old = datetime.now(UTC) - timedelta(hours=9)
         assert post(url, call_body("e", "started", old), SECRET) == 204
         assert live_count(feed, "order") == 2
+
+
+class ReadsCounted:
+    """A DynamoDB client that keeps how many items each Query read (its ScannedCount)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.scanned: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def query(self, **kwargs: Any) -> Any:
+        page = self.client.query(**kwargs)
+        self.scanned.append(page["ScannedCount"])
+        return page
+
+
+def test_the_count_reads_only_open_unexpired_records_however_late_ttl_deletes(
+    stack: LocalStack,
+) -> None:
+    with live(stack, "lagged", limit="500") as (_, feed):
+        url = feed.url + "lagged"
+        now = datetime.now(UTC)
+        for n in range(30):  # calls that ended within the hour: kept, so a late start is refused
+            body = call_body(f"done{n}", "ended", now - timedelta(minutes=5))
+            assert post(url, body, SECRET) == 204
+        for n in range(30):  # calls long expired that DynamoDB's TTL has not deleted yet
+            old = now - timedelta(hours=30)
+            assert post(url, call_body(f"old{n}", "joined", old), SECRET) == 204
+        for n in range(3):
+            assert post(url, call_body(f"open{n}", "joined"), SECRET) == 204
+        assert len(records(stack, "lagged")) == 63
+        reads = ReadsCounted(stack.client("dynamodb"))
+        store = LiveCallStore(reads, stack.outputs["LiveCallsTableName"])
+        assert store.count("lagged", datetime.now(UTC)).calls == 3
+        assert reads.scanned == [3]  # the three open calls: nothing ended, nothing expired
+        # A late duplicate start of a call that ended: refused while the ended item is kept...
+        assert post(url, call_body("done0", "started", now - timedelta(minutes=5)), SECRET) == 204
+        assert records(stack, "lagged")["done0"] == int(CallStage.ENDED)
+        # ...and once TTL deleted it (past the call's own expiry), a retry writes a record
+        # already past that expiry: it never counts again, and is never read by the count.
+        stack.client("dynamodb").delete_item(
+            TableName=stack.outputs["LiveCallsTableName"],
+            Key={"monitor": {"S": "lagged"}, "callId": {"S": "old0"}},
+        )
+        assert post(url, call_body("old0", "started", now - timedelta(hours=30)), SECRET) == 204
+        assert store.count("lagged", datetime.now(UTC)).calls == 3
+        assert reads.scanned[-1] == 3
 
 
 def test_a_call_never_joined_stops_counting_after_its_join_timeout(stack: LocalStack) -> None:

@@ -65,6 +65,7 @@ class FakeUltravox:
     peak_at: Callable[[datetime], int] = lambda start: 10
     errors: list[MonitorError] = field(default_factory=list)
     allowed: int | None = None
+    active_calls: int = 0  # the account's activeCalls, which a live feed's reconcile reads
     series_calls: int = 0
     account_calls: int = 0
     keys: list[str] = field(default_factory=list)  # the key of each monitor it was built for
@@ -89,7 +90,7 @@ class FakeUltravox:
 
     def account(self, *, deadline: float) -> Account:
         self.account_calls += 1
-        return Account(self.allowed, 0, "scale")
+        return Account(self.allowed, self.active_calls, "scale")
 
     def call(self, call_id: str, *, deadline: float) -> Mapping[str, Any] | None:
         return None  # no call is known: a live count's reconcile finds none to settle

@@ -12,6 +12,11 @@ from ceilingwatch.domain.live_calls import CallRecord, CallStage, LiveCount, Tal
 
 TALLY_KEY = "#tally"  # the reconcile's item: no stage, so it is never counted as a call
 _FORWARD = "attribute_not_exists(callId) OR stage < :stage"
+# Only open records carry openUntil (their expiry, epoch seconds), the sort key of this local
+# index: its Query reads the open, unexpired records and nothing TTL has yet to delete.
+OPEN_INDEX = "OpenCalls"
+# The tally sorts after every call (year 2286), so the count's one Query reads it too.
+_TALLY_SORTS = "9999999999"
 
 
 class LiveCallStore:
@@ -43,8 +48,13 @@ class LiveCallStore:
         tally = Tally()
         query: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "monitor = :m",
-            "ExpressionAttributeValues": {":m": {"S": monitor}},
+            "IndexName": OPEN_INDEX,
+            # openUntil > floor(now) is now < expiry, exactly, for a whole-second expiry.
+            "KeyConditionExpression": "monitor = :m AND openUntil > :now",
+            "ExpressionAttributeValues": {
+                ":m": {"S": monitor},
+                ":now": {"N": str(int(now.timestamp()))},
+            },
             "ConsistentRead": True,
         }
         try:
@@ -68,7 +78,7 @@ class LiveCallStore:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"monitor": {"S": monitor}, "callId": {"S": call_id}},
-                UpdateExpression="SET stage = :ended, closedBy = :why",
+                UpdateExpression="SET stage = :ended, closedBy = :why REMOVE openUntil",
                 ConditionExpression="attribute_exists(callId) AND stage < :ended",
                 ExpressionAttributeValues={
                     ":ended": {"N": str(int(CallStage.ENDED))},
@@ -88,8 +98,10 @@ class LiveCallStore:
             "offset": {"N": str(tally.offset)},
             "aboveRuns": {"N": str(tally.above_runs)},
             "belowRuns": {"N": str(tally.below_runs)},
-            "lagNoticed": {"BOOL": tally.lag_noticed},
+            "openUntil": {"N": _TALLY_SORTS},
         }
+        if tally.lag_told_at is not None:
+            item["lagToldAt"] = {"S": tally.lag_told_at.isoformat()}
         try:
             self.client.put_item(TableName=self.table_name, Item=item)
         except (ClientError, BotoCoreError) as error:
@@ -105,14 +117,20 @@ class LiveCallStore:
 
 
 def _call_item(monitor: str, call: CallRecord) -> dict[str, Any]:
-    return {
+    expires = {"N": str(int(call.expires.timestamp()))}
+    item = {
         "monitor": {"S": monitor},
         "callId": {"S": call.call_id},
         "stage": {"N": str(int(call.stage))},
         "created": {"S": call.created.isoformat()},
-        # Epoch seconds: DynamoDB's TTL deletes the item some time after this.
-        "expires": {"N": str(int(call.expires.timestamp()))},
+        # Epoch seconds: DynamoDB's TTL deletes the item some time after this. Until then an
+        # ended item is what refuses a late `call.started`; after it, a late one writes a record
+        # already past its own expiry, which never counts.
+        "expires": expires,
     }
+    if call.open:
+        item["openUntil"] = expires
+    return item
 
 
 def _call_of(item: dict[str, Any]) -> CallRecord:
@@ -129,5 +147,5 @@ def _tally_of(item: dict[str, Any]) -> Tally:
         offset=int(item.get("offset", {}).get("N", "0")),
         above_runs=int(item.get("aboveRuns", {}).get("N", "0")),
         below_runs=int(item.get("belowRuns", {}).get("N", "0")),
-        lag_noticed=bool(item.get("lagNoticed", {}).get("BOOL", False)),
+        lag_told_at=datetime.fromisoformat(item["lagToldAt"]["S"]) if "lagToldAt" in item else None,
     )

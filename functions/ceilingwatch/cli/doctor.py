@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         for finding in found:
             report(finding)
         if all(f.passed for f in found):  # else the key or Ultravox is the problem, told above
-            for passed, what, fix in live.findings(config, args.base_url):
+            for passed, what, fix in live.findings(config, args.base_url, live.counter(args)):
                 report(Finding(passed, what, fix))
         report(slack_finding(config))
     report(topic(args))

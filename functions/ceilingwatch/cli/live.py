@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import secrets
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from ceilingwatch.adapters.live_calls import LiveCallStore
 from ceilingwatch.adapters.parameters import ParameterStore
 from ceilingwatch.adapters.ultravox import API_KEY, WEBHOOK_SECRET, Webhook, Webhooks
 from ceilingwatch.bootstrap import PARAMETERS
@@ -27,6 +31,8 @@ from ceilingwatch.common.errors import MonitorError, aws_error_code
 from ceilingwatch.domain.config import MonitorConfig, Secret, parameter_path
 
 URL_OUTPUT = "UltravoxWebhookUrl"
+TABLE_OUTPUT = "LiveCallsTableName"
+TABLE_ENV = "LIVE_CALLS_TABLE_NAME"
 DEFAULT_STACK = "ceilingwatch"
 MAX_URL = 200  # Ultravox refuses a longer webhook URL
 SECRET_BYTES = 32  # 43 characters of URL-safe base64: well under Ultravox's 120
@@ -195,18 +201,65 @@ def _describe(hook: Webhook) -> str:
     )
 
 
-def findings(config: MonitorConfig, base_url: str | None) -> list[tuple[bool | None, str, str]]:
-    """The doctor's lines on the live feed: (passed, what, fix), with Ultravox's activeCalls."""
+Line = tuple[bool | None, str, str]
+
+
+def counter(args: argparse.Namespace) -> Callable[[], int]:
+    """The monitor's live count as the check reads it, from the stack's table (or $TABLE_ENV)."""
+
+    def count() -> int:
+        if args.stack_name:
+            table = aws.stack_outputs(args.stack_name, args.region, (TABLE_OUTPUT,))[TABLE_OUTPUT]
+        elif not (table := os.environ.get(TABLE_ENV, "")):
+            raise CliError("not read: no table named", f"pass --stack-name, or set {TABLE_ENV}")
+        store = LiveCallStore(aws.client("dynamodb", args.region), table)
+        return store.count(args.monitor, datetime.now(UTC)).calls
+
+    return count
+
+
+def beside(count: Callable[[], int], active: int | None) -> Line:
+    """The live count beside activeCalls, and in plain words what a difference means."""
+    try:
+        live = count()
+    except CliError as error:
+        return None, f"live count: {error.problem}", error.fix
+    except MonitorError as error:
+        return False, f"live count: {error.problem}", error.what_to_fix
+    if active is None or live == active:
+        said = "activeCalls not reported" if active is None else "the same as activeCalls"
+        return True, f"live count: {live}, {said}", ""
+    gap = abs(live - active)
+    if live < active:
+        why = (
+            f"the feed has not heard of {gap} call(s) Ultravox counts; each scheduled run "
+            "raises it to activeCalls, and 3 runs in a row below is a live-lag notice"
+        )
+    else:
+        why = (
+            f"{gap} call(s) whose end the feed has not heard yet; a scheduled run closes those "
+            "Ultravox says ended on the second run in a row above"
+        )
+    return None, f"live count: {live}, differs from activeCalls ({active}): {why}", ""
+
+
+def findings(
+    config: MonitorConfig, base_url: str | None, count: Callable[[], int] | None = None
+) -> list[Line]:
+    """The doctor's lines on the live feed: (passed, what, fix), with Ultravox's activeCalls
+    and, with the feed on, the live count beside it."""
     key_parameter = config.parameter(API_KEY.name)
     client = ultravox(base_url, key_parameter=key_parameter)
     key, deadline = ultravox_key(config), time.monotonic() + TIME_BUDGET_SECONDS
-    lines: list[tuple[bool | None, str, str]] = []
+    lines: list[Line] = []
     try:
         active = client.account(key, deadline=deadline).active_calls
         lines.append((None, f"calls now: {active} (Ultravox's activeCalls)", ""))
         enable = f"ceilingwatch live enable --monitor {config.monitor}"
         if config.secret(WEBHOOK_SECRET.name) is None:
             return [*lines, (None, "live feed: off (optional; turn it on with live enable)", "")]
+        if count is not None:
+            lines.append(beside(count, active))
         hooks = Webhooks(client, key, key_parameter).list(deadline=deadline)
     except MonitorError as error:
         return [*lines, (False, f"live feed: {error.problem}", error.what_to_fix)]

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     FORECAST = "forecast"
     DIGEST = "digest"
     PLAN_RISK = "plan-risk"
+    LIVE_LAG = "live-lag"
 
 
 # Kinds about the monitor itself: every configured channel hears them, whatever its routing.

@@ -99,7 +99,7 @@ class Tally:
     offset: int = 0
     above_runs: int = 0
     below_runs: int = 0
-    lag_noticed: bool = False
+    lag_told_at: datetime | None = None  # when the lagging feed was last told, this lag
 
 
 @dataclass(frozen=True)

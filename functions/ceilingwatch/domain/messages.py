@@ -38,6 +38,7 @@ TITLES = {
     Kind.FORECAST: "FORECAST: {monitor} heading for its call limit, {eta}",
     Kind.DIGEST: "Weekly capacity digest for {monitor}",
     Kind.PLAN_RISK: "{monitor}: the Ultravox plan is about to lapse or change",
+    Kind.LIVE_LAG: "{monitor}: the live feed keeps missing calls",
 }
 
 

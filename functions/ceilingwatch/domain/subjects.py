@@ -29,6 +29,7 @@ SHORT_TAILS = {
     Kind.CONFIG_CHANGED: "parameter changed",
     Kind.DIGEST: "weekly digest",
     Kind.FORECAST: "heading for its limit",
+    Kind.LIVE_LAG: "live feed missing calls",
 }
 
 
@@ -70,6 +71,7 @@ def _tails(note: Notification) -> list[str]:
         Kind.CHANNEL_PROBLEM: "a channel cannot deliver",
         Kind.TEST: "test alert from ceilingwatch",
         Kind.PLAN_RISK: "the Ultravox plan lapses or changes within 7 days",
+        Kind.LIVE_LAG: "the live feed keeps missing calls; check its Ultravox webhook",
     }
     wording = tails.get(note.kind, "{figures}")
     return [wording.format(figures=f) for f in _figures(note.kind, r)] + [short]

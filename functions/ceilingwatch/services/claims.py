@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from ceilingwatch.common.errors import DeliveryError, StateConflictError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.common.settings import Settings
+from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.outbox import ChannelMemory, Owed, coalesce
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.state import AlertState, DeliveryRecord
 from ceilingwatch.services.base import Dependencies, RunResult
-from ceilingwatch.services.delivery import Settlement, Status, send
+from ceilingwatch.services.delivery import Settlement, Status, claim, send
 
 MERGES = 4  # a change's verdict claimed beside a delivering run: a few writes may interleave
 
@@ -87,6 +88,27 @@ def beside_or_carried(
     if delivering(previous, deps.clock(), deps.settings.outbox_grace):
         return owed, previous.delivery.outbox
     return previous.delivery.outbox + owed, ()
+
+
+def claim_notice(
+    note: Notification,
+    config: MonitorConfig,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> bool:
+    """A notice decided after the run's own claim, claimed in the state beside what is owed and
+    sent; False when another run stored first, so the caller tells it again later."""
+    previous = deps.states.load(note.monitor)
+    state = previous or AlertState(note.monitor)
+    state = replace(state, version=state.version + 1)
+    owed, beside = beside_or_carried(previous, claim([note], roster.channels), deps)
+    told = RunResult(note.monitor, result.tick)
+    claim_and_send(previous, state, owed, config, roster, deps, deadline, told, beside=beside)
+    result.deliveries += told.deliveries
+    result.error = result.error or told.error
+    return not told.skipped
 
 
 def carry_owed(

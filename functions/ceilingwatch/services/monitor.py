@@ -16,12 +16,12 @@ from ceilingwatch.domain.last_valid import ConfigReading
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.parameter_table import delay_name
-from ceilingwatch.domain.ports import Roster
+from ceilingwatch.domain.ports import LiveCalls, Roster
 from ceilingwatch.domain.state import AlertState, Outcome
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
-from ceilingwatch.services.claims import claim_and_send, delivering
+from ceilingwatch.services.claims import claim_and_send, claim_notice, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
 from ceilingwatch.services.observe import observe
 from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
@@ -82,11 +82,37 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     owed = carried + fresh
     claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
     if config is not None and deps.live is not None and live_feed_on(config, deps.live):
-        done = reconcile_live(
-            tick.monitor, lambda: deps.usage(config), deps.live, deps.clock(), deadline
-        )
-        logger.info("live feed reconciled", extra={"reconcile": done})
+        _reconcile(tick.monitor, deps.live, config, roster, deps, deadline, result)
     return result
+
+
+def _reconcile(
+    monitor: str,
+    live: LiveCalls,
+    config: MonitorConfig,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> None:
+    """The live count against activeCalls; a lagging feed's notice claimed after the run's own."""
+    now = deps.clock()
+
+    def tell(note: Notification) -> bool:
+        if config.muted(now):
+            return False  # told once the mute ends, as the channel problems are
+        return claim_notice(note, config, roster, deps, deadline, result)
+
+    done = reconcile_live(
+        monitor,
+        lambda: deps.usage(config),
+        live,
+        now,
+        deadline,
+        tell=tell,
+        remind=config.renotify_error,
+    )
+    logger.info("live feed reconciled", extra={"reconcile": done})
 
 
 def _claim(

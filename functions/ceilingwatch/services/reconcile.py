@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.common.observability import logger
+from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.live_calls import LiveCount
-from ceilingwatch.domain.live_reconcile import reconcile
+from ceilingwatch.domain.live_reconcile import Reconciliation, reconcile
 from ceilingwatch.domain.ports import LiveCalls, UsageSource
 
 WEBHOOK_SECRET = "ultravox-webhook-secret"  # noqa: S105  # nosec B105  (a parameter's name)
+
+# Claims and sends a notice through the channels; False when it was not told (a muted monitor,
+# another run storing first): the lag stays untold, and the next run tells it.
+Tell = Callable[[Notification], bool]
 
 
 def live_feed_on(config: MonitorConfig | None, live: LiveCalls | None) -> bool:
@@ -26,10 +32,14 @@ def reconcile_live(
     live: LiveCalls,
     now: datetime,
     deadline: float,
+    *,
+    tell: Tell | None = None,
+    remind: timedelta | None = None,
 ) -> str:
     """Reads activeCalls and moves the live count to it; returns what it did, for the log.
 
-    Never fails the run: the poll's judgement stands whatever the feed does.
+    A feed that keeps lagging is told through `tell` (once, then every `remind`). Never fails
+    the run: the poll's judgement stands whatever the feed does.
     """
     try:
         source = source_of()
@@ -37,20 +47,33 @@ def reconcile_live(
         if active is None:
             return "activeCalls not reported"
         count = live.count(monitor, now)
-        step = reconcile(len(count.open_calls), active, count.tally)
+        step = reconcile(len(count.open_calls), active, count.tally, now, remind)
         closed = _lower(monitor, count, step.excess, source, live, now, deadline)
-        live.save_tally(monitor, step.tally)
+        tally = step.tally
+        if step.lagging and not _told(monitor, step, len(count.open_calls), active, now, tell):
+            tally = replace(tally, lag_told_at=count.tally.lag_told_at)
+        live.save_tally(monitor, tally)
     except MonitorError as error:
         logger.warning("live feed not reconciled", extra={"problem": error.problem})
         return "not reconciled"
-    if step.lagging:
-        logger.warning(
-            "the live feed keeps missing calls: check the Ultravox webhook for this monitor "
-            "(`ceilingwatch doctor` shows its status and recent failures)",
-            extra={"live": len(count.open_calls), "active_calls": active},
-        )
     seen = len(count.open_calls)
     return f"live {seen} vs activeCalls {active}: floor {step.tally.offset}, closed {closed}"
+
+
+def _told(
+    monitor: str, step: Reconciliation, live: int, active: int, now: datetime, tell: Tell | None
+) -> bool:
+    logger.warning(
+        "the live feed keeps missing calls: check the Ultravox webhook for this monitor "
+        "(`ceilingwatch doctor` shows its status and recent failures)",
+        extra={"live": live, "active_calls": active, "runs": step.tally.below_runs},
+    )
+    if tell is None:
+        return False
+    # Only a lagging run needs the notice's words: the scheduled tick never imports them.
+    from ceilingwatch.domain.live_lag import lag_notice
+
+    return tell(lag_notice(monitor, step.tally.below_runs, live, active, now))
 
 
 def _lower(

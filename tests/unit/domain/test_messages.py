@@ -18,6 +18,7 @@ from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, 
 from ceilingwatch.domain.digest import build_digest
 from ceilingwatch.domain.digest_text import digest_notification
 from ceilingwatch.domain.last_valid import applied_values, read_config
+from ceilingwatch.domain.live_lag import lag_notice
 from ceilingwatch.domain.messages import format_email, format_slack, sparkline, subject
 from ceilingwatch.domain.plan import Subscription, plan_risk
 from ceilingwatch.domain.severity import Severity
@@ -94,6 +95,7 @@ def lifecycle_notifications() -> dict[str, Notification]:
     )
     notes["digest"] = digest_notification(week, RUN)
     notes["config"], notes["config-changed"] = config_notifications()
+    notes["live-lag"] = lag_notice("prod", 3, 2, 5, tick_time(4))
     return notes
 
 

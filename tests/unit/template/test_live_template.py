@@ -11,6 +11,13 @@ PREFIX = {
 }
 
 
+# The table, and its index of open calls the count queries.
+LIVE_TABLE = [
+    {"Fn::GetAtt": ["LiveCallsTable", "Arn"]},
+    {"Fn::Sub": "${LiveCallsTable.Arn}/index/OpenCalls"},
+]
+
+
 def _granted(function: str) -> dict[str, tuple[list[str], Any]]:
     fn = template()["Resources"][function]["Properties"]
     return {
@@ -43,10 +50,7 @@ def test_the_receiver_may_only_read_its_secret_write_calls_read_the_state_and_st
             ["kms:Decrypt"],
             {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"},
         ),
-        "RecordAndCountLiveCalls": (
-            ["dynamodb:PutItem", "dynamodb:Query"],
-            {"Fn::GetAtt": ["LiveCallsTable", "Arn"]},
-        ),
+        "RecordAndCountLiveCalls": (["dynamodb:PutItem", "dynamodb:Query"], LIVE_TABLE),
         "ReadAlertState": (["dynamodb:GetItem"], {"Fn::GetAtt": ["StateTable", "Arn"]}),
         "StartTheLiveCheck": (["lambda:InvokeFunction"], {"Fn::GetAtt": ["CheckFunction", "Arn"]}),
     }
@@ -54,10 +58,7 @@ def test_the_receiver_may_only_read_its_secret_write_calls_read_the_state_and_st
 
 def test_the_check_counts_and_reconciles_the_live_calls_only() -> None:
     granted = _granted("CheckFunction")["CountAndReconcileLiveCalls"]
-    assert granted == (
-        ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
-        {"Fn::GetAtt": ["LiveCallsTable", "Arn"]},
-    )
+    assert granted == (["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], LIVE_TABLE)
     variables = template()["Resources"]["CheckFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["LIVE_CALLS_TABLE_NAME"] == {"Ref": "LiveCallsTable"}
 
@@ -70,6 +71,19 @@ def test_the_call_records_expire_and_are_encrypted_like_the_state() -> None:
         {"AttributeName": "callId", "KeyType": "RANGE"},
     ]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+    # The count reads only the open records, strongly consistently: a local index, keyed by
+    # the open records' expiry, never a global one (eventually consistent).
+    assert table["LocalSecondaryIndexes"] == [
+        {
+            "IndexName": "OpenCalls",
+            "KeySchema": [
+                {"AttributeName": "monitor", "KeyType": "HASH"},
+                {"AttributeName": "openUntil", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    assert "GlobalSecondaryIndexes" not in table
     state = template()["Resources"]["StateTable"]["Properties"]
     assert table["SSESpecification"] == state["SSESpecification"]
     assert table["PointInTimeRecoverySpecification"] == state["PointInTimeRecoverySpecification"]
