@@ -1,8 +1,9 @@
 """The simulator's webhook sender: signed as Ultravox signs, retried as it retries, with faults.
 
 Signature: `X-Ultravox-Webhook-Signature` is the lowercase hex HMAC-SHA256, keyed with each of
-the webhook's secrets, of the raw body followed by the `X-Ultravox-Webhook-Timestamp` value;
-several (one a secret, while one is rotated) are joined by commas.
+the webhook's secrets, of the raw body followed by the `X-Ultravox-Webhook-Timestamp` value (the
+simulator's own now, as Ultravox stamps its own); several (one a secret, while one is rotated)
+are joined by commas.
 
 Retries: Ultravox retries a non-2xx answer 10 times, the first about 30 s after the failure,
 doubling (the last some 8.5 h later): REAL_RETRIES. Tests pass a fast schedule instead.
@@ -77,6 +78,7 @@ class Sent:
     attempt: int
     status: int | None  # None: not answered (refused, timed out) or lost on purpose
     at: float  # time.monotonic() when the answer came
+    posted: float = 0.0  # time.time() when the request went
 
 
 @dataclass
@@ -119,6 +121,7 @@ class Dispatcher:
         self._cursor: datetime | None = None
         self._looking = threading.Lock()  # one look at the clock at a time
         self._sent: list[Sent] = []
+        self._in_flight = 0
         self._stop = threading.Event()
         self._senders = senders
         self._pool: ThreadPoolExecutor | None = None
@@ -147,6 +150,19 @@ class Dispatcher:
     def sent(self) -> list[Sent]:
         with self._lock:
             return list(self._sent)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Waits until every event the clock has passed was answered or given up on (a retry
+        still waiting counts as not yet); raises TimeoutError after `timeout` seconds."""
+        self.catch_up()
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not self._queue and not self._in_flight:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError("webhook deliveries still under way")
+            time.sleep(TICK)
 
     def send(self, event: str, call: dict[str, Any]) -> None:
         """`event` for `call` to every webhook that wants it, now (faults applied)."""
@@ -219,21 +235,25 @@ class Dispatcher:
             ready = []
             while self._queue and self._queue[0][0] <= time.monotonic():
                 ready.append(heapq.heappop(self._queue)[2])
+            self._in_flight += len(ready)
             return ready
 
     def _attempt(self, delivery: Delivery) -> None:
+        try:
+            self._try(delivery)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _try(self, delivery: Delivery) -> None:
+        posted = time.time()
         status, failure = self._post(delivery)
+        hook_id, attempt = delivery.hook.webhook_id, delivery.attempt
+        sent = Sent(
+            hook_id, delivery.event, delivery.call_id, attempt, status, time.monotonic(), posted
+        )
         with self._lock:
-            self._sent.append(
-                Sent(
-                    delivery.hook.webhook_id,
-                    delivery.event,
-                    delivery.call_id,
-                    delivery.attempt,
-                    status,
-                    time.monotonic(),
-                )
-            )
+            self._sent.append(sent)
         self.registry.record(delivery.hook, failure)
         if failure is None or delivery.attempt >= len(self.retries):
             return
@@ -245,19 +265,31 @@ class Dispatcher:
     def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
         if delivery.lost:
             return None, "lost on the way"
-        sent_at = timestamp(datetime.now(UTC) + timedelta(seconds=delivery.skew))
+        at = self._clock() + timedelta(seconds=delivery.skew)
         keys = [secrets.token_hex(16)] if delivery.forged else delivery.hook.secrets
-        headers = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: sent_at,
-            SIGNATURE_HEADER: sign(delivery.body, sent_at, keys),
-        }
         try:
-            answer = requests.post(
-                delivery.hook.url, data=delivery.body, headers=headers, timeout=10
-            )
+            status = post_signed(delivery.hook.url, delivery.body, keys, at=at)
         except requests.RequestException as error:
             return None, f"could not connect ({type(error).__name__})"
-        if 200 <= answer.status_code < 300:
-            return answer.status_code, None
-        return answer.status_code, f"HTTP {answer.status_code}"
+        if 200 <= status < 300:
+            return status, None
+        return status, f"HTTP {status}"
+
+
+def post_signed(
+    url: str,
+    body: bytes,
+    keys: Sequence[str],
+    *,
+    at: datetime | None = None,
+    session: requests.Session | None = None,
+) -> int:
+    """One signed POST as Ultravox makes it, stamped `at` (now); the answer's status. Tests and
+    the bench that script an exact order of events send them with it, one at a time."""
+    stamp = timestamp(at or datetime.now(UTC))
+    headers = {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: sign(body, stamp, keys),
+    }
+    return (session or requests).post(url, data=body, headers=headers, timeout=10).status_code
