@@ -4,6 +4,7 @@ those added since (a campaign), which the buckets, activeCalls and the webhooks 
 from __future__ import annotations
 
 import bisect
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -56,10 +57,16 @@ class Call:
         if self.ended is not None:
             yield self.ended, "call.ended"
 
-    def event(self, name: str) -> dict[str, Any]:
-        """The body Ultravox sends for `name`: the Call object as it stood when that was due."""
-        due = {event: at for at, event in self.events()}
-        return {"event": name, "call": self.as_of(due[name])}
+    def body(self, event: str) -> bytes:
+        """The body Ultravox sends for `event`: the Call object as it stood when that was due."""
+        due = {name: at for at, name in self.events()}
+        return json.dumps({"event": event, "call": self.as_of(due[event])}).encode()
+
+
+def one_call(call_id: str, created: datetime, hold: float = 60.0) -> Call:
+    """A call as a dialler starts it: joined JOIN_DELAY after it was created, ended `hold`
+    seconds after."""
+    return Call(call_id, created, created + JOIN_DELAY, created + timedelta(seconds=hold))
 
 
 def scenario_calls(scenario: Scenario) -> list[Call]:

@@ -79,6 +79,7 @@ class Sent:
     status: int | None  # None: not answered (refused, timed out) or lost on purpose
     at: float  # time.monotonic() when the answer came
     posted: float = 0.0  # time.time() when the request went
+    took: float = 0.0  # seconds until the answer (or the failure)
 
 
 @dataclass
@@ -246,12 +247,12 @@ class Dispatcher:
                 self._in_flight -= 1
 
     def _try(self, delivery: Delivery) -> None:
-        posted = time.time()
+        posted, started = time.time(), time.monotonic()
         status, failure = self._post(delivery)
-        hook_id, attempt = delivery.hook.webhook_id, delivery.attempt
-        sent = Sent(
-            hook_id, delivery.event, delivery.call_id, attempt, status, time.monotonic(), posted
-        )
+        answered = time.monotonic()
+        hook_id, event, attempt = delivery.hook.webhook_id, delivery.event, delivery.attempt
+        took = answered - started
+        sent = Sent(hook_id, event, delivery.call_id, attempt, status, answered, posted, took)
         with self._lock:
             self._sent.append(sent)
         self.registry.record(delivery.hook, failure)
