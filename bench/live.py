@@ -22,7 +22,7 @@ from infra.local_stack.function_output import captured_function_output
 from infra.local_stack.live import live_feed, webhook_environment
 from infra.local_stack.stack import LocalStack
 from infra.simulator.calls import one_call
-from infra.simulator.delivery import post_signed
+from infra.simulator.signing import post_signed
 from infra.simulator.ultravox import Scenario, UltravoxSimulator
 from infra.standins.channels import ChannelStandins
 

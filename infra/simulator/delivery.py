@@ -1,9 +1,7 @@
 """The simulator's webhook sender: signed as Ultravox signs, retried as it retries, with faults.
 
-Signature: `X-Ultravox-Webhook-Signature` is the lowercase hex HMAC-SHA256, keyed with each of
-the webhook's secrets, of the raw body followed by the `X-Ultravox-Webhook-Timestamp` value (the
-simulator's own now, as Ultravox stamps its own); several (one a secret, while one is rotated)
-are joined by commas.
+Signed as infra/simulator/signing.py says, stamped with the simulator's own now (as Ultravox
+stamps its own).
 
 Retries: Ultravox retries a non-2xx answer 10 times, the first about 30 s after the failure,
 doubling (the last some 8.5 h later): REAL_RETRIES. Tests pass a fast schedule instead.
@@ -18,9 +16,7 @@ default).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import heapq
-import hmac
 import itertools
 import json
 import secrets
@@ -29,16 +25,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 import requests
 
 from infra.simulator.calls import CallBook
 from infra.simulator.hooks import Webhook, WebhookRegistry
+from infra.simulator.signing import post_signed
 
-TIMESTAMP_HEADER = "X-Ultravox-Webhook-Timestamp"
-SIGNATURE_HEADER = "X-Ultravox-Webhook-Signature"
 REAL_RETRIES = tuple(30.0 * 2**i for i in range(10))  # 30 s ... 4.3 h: 8.5 h in all
 FAST_RETRIES = (0.05, 0.1, 0.2)
 MAX_CATCH_UP = timedelta(hours=1)  # a clock jumped a day ahead sends its last hour, not a day
@@ -46,16 +41,6 @@ TICK = 0.02  # seconds between looks at the clock
 
 WebhookFaultKind = Literal["duplicate", "reorder", "late", "lose_end", "forged", "stale", "future"]
 WEBHOOK_FAULT_KINDS: tuple[str, ...] = get_args(WebhookFaultKind)
-
-
-def sign(body: bytes, timestamp: str, keys: Sequence[str]) -> str:
-    """Ultravox's signature header: one hex HMAC-SHA256 a secret, comma-separated."""
-    message = body + timestamp.encode()
-    return ",".join(hmac.new(k.encode(), message, hashlib.sha256).hexdigest() for k in keys)
-
-
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -154,7 +139,8 @@ class Dispatcher:
 
     def settle(self, timeout: float = 10.0) -> None:
         """Waits until every event the clock has passed was answered or given up on (a retry
-        still waiting counts as not yet); raises TimeoutError after `timeout` seconds."""
+        still waiting counts as not yet, a reordered one held for the next event does not);
+        raises TimeoutError after `timeout` seconds."""
         self.catch_up()
         deadline = time.monotonic() + timeout
         while True:
@@ -275,22 +261,3 @@ class Dispatcher:
         if 200 <= status < 300:
             return status, None
         return status, f"HTTP {status}"
-
-
-def post_signed(
-    url: str,
-    body: bytes,
-    keys: Sequence[str],
-    *,
-    at: datetime | None = None,
-    session: requests.Session | None = None,
-) -> int:
-    """One signed POST as Ultravox makes it, stamped `at` (now); the answer's status. Tests and
-    the bench that script an exact order of events send them with it, one at a time."""
-    stamp = timestamp(at or datetime.now(UTC))
-    headers = {
-        "Content-Type": "application/json",
-        TIMESTAMP_HEADER: stamp,
-        SIGNATURE_HEADER: sign(body, stamp, keys),
-    }
-    return (session or requests).post(url, data=body, headers=headers, timeout=10).status_code

@@ -166,7 +166,7 @@ class Scenario:
             if minutes > 0:
                 lo = max(0, (window_start - self.start) // MINUTE)
                 hi = min(len(self.samples), (window_end - self.start) // MINUTE)
-                samples = list(self.samples[lo:hi] if lo < hi else ())
+                samples: Sequence[Sample] = self.samples[lo:hi] if lo < hi else ()
                 if added:
                     samples = self._with_added(window_start, minutes, added)
                 row = self._aggregate(bucket_start, samples, minutes)

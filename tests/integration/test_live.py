@@ -19,7 +19,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from infra.local_stack.live import LiveFeed, live_feed
 from infra.local_stack.stack import LocalStack
 from infra.simulator.calls import one_call
-from infra.simulator.delivery import post_signed
+from infra.simulator.signing import post_signed
 from tests.support.harness import START, Harness, flat_scenario, harness
 
 pytestmark = pytest.mark.integration
