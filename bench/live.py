@@ -18,10 +18,11 @@ from ceilingwatch.domain.live_signature import sign
 
 from bench.stats import Spread
 from infra.demo.timeline import Context, _environment
-from infra.demo.webhook_sender import call_body, post
 from infra.local_stack.function_output import captured_function_output
 from infra.local_stack.live import live_feed, webhook_environment
 from infra.local_stack.stack import LocalStack
+from infra.simulator.calls import one_call
+from infra.simulator.signing import post_signed
 from infra.simulator.ultravox import Scenario, UltravoxSimulator
 from infra.standins.channels import ChannelStandins
 
@@ -92,7 +93,7 @@ def _seed(stack: LocalStack, channels: ChannelStandins, monitor: str, limit: str
 
 
 def _request(monitor: str, call_id: str) -> dict[str, Any]:
-    body = call_body(call_id)
+    body = one_call(call_id, datetime.now(UTC)).body("call.started")
     stamp = datetime.now(UTC).isoformat()
     return {
         "rawPath": f"/{monitor}",
@@ -103,6 +104,10 @@ def _request(monitor: str, call_id: str) -> dict[str, Any]:
         "body": body.decode(),
         "isBase64Encoded": False,
     }
+
+
+def _post(url: str, call_id: str) -> None:
+    post_signed(url, one_call(call_id, datetime.now(UTC)).body("call.started"), [SECRET])
 
 
 def _cold(stack: LocalStack, invoke_url: str, rounds: int) -> tuple[Spread, Spread]:
@@ -143,10 +148,10 @@ def _crossing(feed: Any, channels: ChannelStandins, monitor: str) -> float:
     """Seconds from sending the webhook that takes `monitor` to its limit to Slack's message."""
     before = len(channels.slack.deliveries)
     for n in range(4):  # 4 of 5: 80%, WARNING; measured below from the fifth, AT_LIMIT
-        post(feed.url + monitor, call_body(f"{monitor}-{n}"), SECRET)
+        _post(feed.url + monitor, f"{monitor}-{n}")
     feed.invoke.wait()
     sent = time.time()
-    post(feed.url + monitor, call_body(f"{monitor}-4"), SECRET)
+    _post(feed.url + monitor, f"{monitor}-4")
     with _until(lambda: _told(channels, before, "[AT_LIMIT]")):
         feed.invoke.wait()
     told = [d for d in channels.slack.deliveries[before:] if "[AT_LIMIT]" in str(d.payload)]

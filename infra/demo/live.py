@@ -1,7 +1,9 @@
-"""`make demo`, live: a batch campaign told by the live feed in seconds beside the poll."""
+"""`make demo`, live: the simulator's batch campaign told by the live feed in seconds, beside
+the poll that would have told it minutes later."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import statistics
@@ -11,10 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-import requests
-
 from infra.demo.timeline import _environment, _printer
-from infra.demo.webhook_sender import call_body, post
 from infra.local_stack.function_output import captured_function_output
 from infra.local_stack.live import LiveFeed, live_feed
 from infra.local_stack.stack import LocalStack
@@ -23,9 +22,10 @@ from infra.standins.channels import ChannelStandins
 
 MONITOR = "demo"
 LIMIT = 20
-SECRET = "whsec-demo-local-only"  # noqa: S105  # nosec B105  (valid only in this demo)
+RUNNING = 1  # the call the account runs before the campaign, which the feed never heard of
 SCHEDULE = timedelta(minutes=5)  # the template's ScheduleExpression
 FLEX = timedelta(minutes=3)  # and its flexible window
+WITHIN = 2.0  # seconds the dialler takes to start the batch
 
 
 @dataclass
@@ -37,18 +37,19 @@ class LiveDemoReport:
     poll_after: timedelta = timedelta(0)
 
 
-def run_live_demo(out: TextIO = sys.stdout, calls: int = LIMIT) -> LiveDemoReport:
+def run_live_demo(out: TextIO = sys.stdout, calls: int = LIMIT - RUNNING) -> LiveDemoReport:
+    """The simulator runs one call, then a batch campaign of `calls` more (to the limit)."""
     say, report = _printer(out), LiveDemoReport()
     logging.getLogger("ceilingwatch.local_stack").setLevel(logging.WARNING)
     say("")
     say("live feed: Ultravox's signed call webhooks, beside the poll")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    quiet = Scenario.from_dict(
+    running = Scenario.from_dict(
         {"start": (now - timedelta(hours=2)).isoformat(), "segments": [{"minutes": 180, "hold": 1}]}
     )
     with (
         LocalStack(parameters={"MonitorName": MONITOR, "ConcurrencyLimit": str(LIMIT)}) as stack,
-        UltravoxSimulator(quiet, "uvx-demo-live") as ultravox,
+        UltravoxSimulator(running, "uvx-demo-live") as ultravox,  # on the wall clock
         ChannelStandins() as channels,
     ):
         path = stack.outputs["ParameterPath"]
@@ -65,22 +66,20 @@ def run_live_demo(out: TextIO = sys.stdout, calls: int = LIMIT) -> LiveDemoRepor
 
             from infra.demo.timeline import Context
 
-            ultravox.set_clock(now)
-            lambda_handler({"monitor": MONITOR}, Context(), dependencies=feed.check)
-            # The feed goes on after that run, as `ceilingwatch live enable` does: a run with it
-            # on reconciles with activeCalls, and the simulator's call is not one of the batch.
-            stack.client("ssm").put_parameter(
-                Name=path + "ultravox-webhook-secret",
-                Value=SECRET,
-                Type="SecureString",
-                Overwrite=True,
-            )
-            say(
-                f"  {now:%H:%M} scheduled run: 1/{LIMIT} calls, OK; webhook URL {feed.url}{MONITOR}"
-            )
-            _campaign(feed.url + MONITOR, calls, channels, feed, report)
+            for line in _enable(feed.url):
+                say(f"  {line}")
+            # The first scheduled run with the feed on: the call it never heard of is counted
+            # from activeCalls.
+            run = lambda_handler({"monitor": MONITOR}, Context(), dependencies=feed.check)
+            live = feed.receivers.calls.count(MONITOR, datetime.now(UTC)).calls
+            peak, status = run.get("peak"), run.get("status")
+            say(f"  {now:%H:%M} scheduled run: {peak}/{LIMIT} calls, {status}; live count {live}")
+            _campaign(ultravox, calls, channels, feed, report)
         report.poll_after = _next_poll(datetime.now(UTC))
-    say(f"  a batch of {calls} calls in {sum(report.answers):.1f} s, each webhook answered 204")
+    say(
+        f"  a batch of {calls} calls started within {WITHIN:g} s: {len(report.answers)} webhooks, "
+        f"each answered 204 (median {median_answer_ms(report):.0f} ms)"
+    )
     for subject, after in report.told:
         say(f"  told {after:5.2f} s after the webhook that crossed its level: {subject}")
     say(
@@ -90,23 +89,47 @@ def run_live_demo(out: TextIO = sys.stdout, calls: int = LIMIT) -> LiveDemoRepor
     return report
 
 
+def _enable(url: str) -> list[str]:
+    """`ceilingwatch live enable`, as a person runs it: the webhook in the simulator, its
+    secret in SSM; the command and what it printed."""
+    from ceilingwatch.cli import main
+
+    command = ["live", "enable", "--monitor", MONITOR, "--url", url.rstrip("/")]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(command)
+    if status != 0:
+        raise RuntimeError(f"live enable failed: {printed.getvalue()}")
+    return [f"$ ceilingwatch {' '.join(command)}", *printed.getvalue().splitlines()]
+
+
 def _campaign(
-    url: str, calls: int, channels: ChannelStandins, feed: LiveFeed, report: LiveDemoReport
+    ultravox: UltravoxSimulator,
+    calls: int,
+    channels: ChannelStandins,
+    feed: LiveFeed,
+    report: LiveDemoReport,
 ) -> None:
-    """`calls` calls created a few ms apart, as a dialler starts a batch."""
+    """The simulator's batch campaign: `calls` calls started within WITHIN seconds, their
+    webhooks sent as its clock passes them; each level's crossing is the webhook that reached it."""
     from ceilingwatch.domain.config import Thresholds
     from ceilingwatch.domain.evaluation import classify
 
-    session = requests.Session()
-    crossed: dict[str, float] = {}  # a level's name: when the webhook that reached it was sent
-    for n in range(1, calls + 1):
-        sent, started = time.time(), time.monotonic()
-        status = post(url, call_body(f"batch-{n}"), SECRET, session=session)
-        report.answers.append(time.monotonic() - started)
-        if status != 204:
-            raise RuntimeError(f"the receiver answered {status}")
-        crossed.setdefault(classify(n, LIMIT, Thresholds()).name, sent)
+    made = ultravox.live.campaign(calls, within=WITHIN, hold=600.0)
+    last = ultravox.live.calls.get(made[-1])
+    while last is not None and last.joined is not None and ultravox.now() < last.joined:
+        time.sleep(0.05)
+    ultravox.live.dispatcher.settle()
     feed.invoke.wait()
+    batch = set(made)
+    sent = [s for s in ultravox.webhooks_sent if s.call_id in batch]
+    if {s.status for s in sent} != {204}:
+        raise RuntimeError(f"the receiver answered {sorted({s.status for s in sent})}")
+    report.answers = [s.took for s in sent]
+    started = {s.call_id: s.posted for s in sent if s.event == "call.started"}
+    crossed: dict[str, float] = {}  # a level's name: when the webhook that reached it was sent
+    for n, call_id in enumerate(made, start=RUNNING + 1):
+        crossed.setdefault(classify(n, LIMIT, Thresholds()).name, started[call_id])
     for delivery in channels.slack.deliveries:
         text = str((delivery.payload or {}).get("text", ""))
         if "calls now, live" not in text:

@@ -4,8 +4,10 @@ and the real check handler behind a loopback Lambda Invoke, as the deployed stac
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ceilingwatch import handler, webhook
@@ -41,8 +43,13 @@ def webhook_environment(stack: LocalStack) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def live_feed(stack: LocalStack, check_env: Mapping[str, str]) -> Iterator[LiveFeed]:
-    """Serves both stand-ins until the `with` ends; `check_env` is the check's environment."""
+def live_feed(
+    stack: LocalStack,
+    check_env: Mapping[str, str],
+    clock: Callable[[], datetime] | None = None,
+) -> Iterator[LiveFeed]:
+    """Serves both stand-ins until the `with` ends; `check_env` is the check's environment.
+    `clock` (the wall clock by default): the functions' now, such as the simulator's."""
     holder: dict[str, Dependencies] = {}
 
     def check(event: dict[str, Any]) -> Any:
@@ -55,6 +62,9 @@ def live_feed(stack: LocalStack, check_env: Mapping[str, str]) -> Iterator[LiveF
         env = {**webhook_environment(stack), "AWS_ENDPOINT_URL_LAMBDA": invoke.base_url}
         with _environment(env):
             receivers = build_receivers()
+        if clock is not None:
+            holder["deps"] = dataclasses.replace(holder["deps"], clock=clock)
+            receivers = dataclasses.replace(receivers, clock=clock)
 
         def receive(event: dict[str, Any]) -> Any:
             return webhook.lambda_handler(

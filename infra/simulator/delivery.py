@@ -1,8 +1,7 @@
 """The simulator's webhook sender: signed as Ultravox signs, retried as it retries, with faults.
 
-Signature: `X-Ultravox-Webhook-Signature` is the lowercase hex HMAC-SHA256, keyed with each of
-the webhook's secrets, of the raw body followed by the `X-Ultravox-Webhook-Timestamp` value;
-several (one a secret, while one is rotated) are joined by commas.
+Signed as infra/simulator/signing.py says, stamped with the simulator's own now (as Ultravox
+stamps its own).
 
 Retries: Ultravox retries a non-2xx answer 10 times, the first about 30 s after the failure,
 doubling (the last some 8.5 h later): REAL_RETRIES. Tests pass a fast schedule instead.
@@ -17,9 +16,7 @@ default).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import heapq
-import hmac
 import itertools
 import json
 import secrets
@@ -28,16 +25,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 import requests
 
 from infra.simulator.calls import CallBook
 from infra.simulator.hooks import Webhook, WebhookRegistry
+from infra.simulator.signing import post_signed
 
-TIMESTAMP_HEADER = "X-Ultravox-Webhook-Timestamp"
-SIGNATURE_HEADER = "X-Ultravox-Webhook-Signature"
 REAL_RETRIES = tuple(30.0 * 2**i for i in range(10))  # 30 s ... 4.3 h: 8.5 h in all
 FAST_RETRIES = (0.05, 0.1, 0.2)
 MAX_CATCH_UP = timedelta(hours=1)  # a clock jumped a day ahead sends its last hour, not a day
@@ -45,16 +41,6 @@ TICK = 0.02  # seconds between looks at the clock
 
 WebhookFaultKind = Literal["duplicate", "reorder", "late", "lose_end", "forged", "stale", "future"]
 WEBHOOK_FAULT_KINDS: tuple[str, ...] = get_args(WebhookFaultKind)
-
-
-def sign(body: bytes, timestamp: str, keys: Sequence[str]) -> str:
-    """Ultravox's signature header: one hex HMAC-SHA256 a secret, comma-separated."""
-    message = body + timestamp.encode()
-    return ",".join(hmac.new(k.encode(), message, hashlib.sha256).hexdigest() for k in keys)
-
-
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -77,6 +63,8 @@ class Sent:
     attempt: int
     status: int | None  # None: not answered (refused, timed out) or lost on purpose
     at: float  # time.monotonic() when the answer came
+    posted: float = 0.0  # time.time() when the request went
+    took: float = 0.0  # seconds until the answer (or the failure)
 
 
 @dataclass
@@ -119,6 +107,7 @@ class Dispatcher:
         self._cursor: datetime | None = None
         self._looking = threading.Lock()  # one look at the clock at a time
         self._sent: list[Sent] = []
+        self._in_flight = 0
         self._stop = threading.Event()
         self._senders = senders
         self._pool: ThreadPoolExecutor | None = None
@@ -147,6 +136,20 @@ class Dispatcher:
     def sent(self) -> list[Sent]:
         with self._lock:
             return list(self._sent)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Waits until every event the clock has passed was answered or given up on (a retry
+        still waiting counts as not yet, a reordered one held for the next event does not);
+        raises TimeoutError after `timeout` seconds."""
+        self.catch_up()
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not self._queue and not self._in_flight:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError("webhook deliveries still under way")
+            time.sleep(TICK)
 
     def send(self, event: str, call: dict[str, Any]) -> None:
         """`event` for `call` to every webhook that wants it, now (faults applied)."""
@@ -219,21 +222,25 @@ class Dispatcher:
             ready = []
             while self._queue and self._queue[0][0] <= time.monotonic():
                 ready.append(heapq.heappop(self._queue)[2])
+            self._in_flight += len(ready)
             return ready
 
     def _attempt(self, delivery: Delivery) -> None:
+        try:
+            self._try(delivery)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _try(self, delivery: Delivery) -> None:
+        posted, started = time.time(), time.monotonic()
         status, failure = self._post(delivery)
+        answered = time.monotonic()
+        hook_id, event, attempt = delivery.hook.webhook_id, delivery.event, delivery.attempt
+        took = answered - started
+        sent = Sent(hook_id, event, delivery.call_id, attempt, status, answered, posted, took)
         with self._lock:
-            self._sent.append(
-                Sent(
-                    delivery.hook.webhook_id,
-                    delivery.event,
-                    delivery.call_id,
-                    delivery.attempt,
-                    status,
-                    time.monotonic(),
-                )
-            )
+            self._sent.append(sent)
         self.registry.record(delivery.hook, failure)
         if failure is None or delivery.attempt >= len(self.retries):
             return
@@ -245,19 +252,12 @@ class Dispatcher:
     def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
         if delivery.lost:
             return None, "lost on the way"
-        sent_at = timestamp(datetime.now(UTC) + timedelta(seconds=delivery.skew))
+        at = self._clock() + timedelta(seconds=delivery.skew)
         keys = [secrets.token_hex(16)] if delivery.forged else delivery.hook.secrets
-        headers = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: sent_at,
-            SIGNATURE_HEADER: sign(delivery.body, sent_at, keys),
-        }
         try:
-            answer = requests.post(
-                delivery.hook.url, data=delivery.body, headers=headers, timeout=10
-            )
+            status = post_signed(delivery.hook.url, delivery.body, keys, at=at)
         except requests.RequestException as error:
             return None, f"could not connect ({type(error).__name__})"
-        if 200 <= answer.status_code < 300:
-            return answer.status_code, None
-        return answer.status_code, f"HTTP {answer.status_code}"
+        if 200 <= status < 300:
+            return status, None
+        return status, f"HTTP {status}"

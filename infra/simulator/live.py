@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
-from infra.simulator.calls import JOIN_DELAY, Call, CallBook
+from infra.simulator.calls import CallBook, one_call
 from infra.simulator.delivery import REAL_RETRIES, Dispatcher
 from infra.simulator.hooks import WEBHOOKS_PATH, WebhookRegistry
 from infra.simulator.scenario import Scenario
@@ -70,12 +70,7 @@ class LiveSide:
         made = []
         for n in range(calls):
             created = first + timedelta(seconds=within * (n + 1) / calls)
-            call = Call(
-                str(uuid.uuid4()),
-                created,
-                created + JOIN_DELAY,
-                created + timedelta(seconds=hold),
-            )
+            call = one_call(str(uuid.uuid4()), created, hold)
             self.calls.add(call)
             made.append(call.call_id)
         return made

@@ -147,8 +147,15 @@ class Scenario:
         index = (moment - self.start) // MINUTE
         return self.samples[index].max_total if 0 <= index < len(self.samples) else 0
 
-    def series(self, bucket: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Buckets over [start, end); a minute counts if its start lies in the window."""
+    def series(
+        self,
+        bucket: str,
+        start: datetime,
+        end: datetime,
+        added: Mapping[datetime, tuple[int, float]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Buckets over [start, end); a minute counts if its start lies in the window. `added`:
+        calls beyond the scenario's (a campaign), by minute: their peak and mean in it."""
         step = BUCKETS[bucket]
         out = []
         bucket_start = floor_to(start, step)
@@ -159,10 +166,26 @@ class Scenario:
             if minutes > 0:
                 lo = max(0, (window_start - self.start) // MINUTE)
                 hi = min(len(self.samples), (window_end - self.start) // MINUTE)
-                row = self._aggregate(bucket_start, self.samples[lo:hi] if lo < hi else (), minutes)
+                samples: Sequence[Sample] = self.samples[lo:hi] if lo < hi else ()
+                if added:
+                    samples = self._with_added(window_start, minutes, added)
+                row = self._aggregate(bucket_start, samples, minutes)
                 if row["maxTotalCalls"] or not self.omit_empty_buckets:
                     out.append(row)
             bucket_start += step
+        return out
+
+    def _with_added(
+        self, first: datetime, minutes: int, added: Mapping[datetime, tuple[int, float]]
+    ) -> list[Sample]:
+        """The window's minutes, each with the added calls on top of the scenario's."""
+        out = []
+        for n in range(minutes):
+            minute = first + n * MINUTE
+            index = (minute - self.start) // MINUTE
+            own = self.samples[index] if 0 <= index < len(self.samples) else Sample(0, 0.0)
+            peak, mean = added.get(minute, (0, 0.0))
+            out.append(Sample(own.max_total + peak, own.avg_total + mean))
         return out
 
     def _aggregate(self, at: datetime, samples: Sequence[Sample], minutes: int) -> dict[str, Any]:

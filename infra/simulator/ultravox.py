@@ -246,7 +246,8 @@ class UltravoxSimulator(ServerService):
         except QueryError as error:
             handler.send(HTTPStatus.BAD_REQUEST, detail(str(error)))
             return
-        series = self.scenario.series(bucket, start, end)
+        # The buckets count every call the simulator runs: its scenario's and any campaign's.
+        series = self.scenario.series(bucket, start, end, self.live.calls.added_minutes(now))
         payload: dict[str, Any] = {"timeSeries": series}
         mutation = self._take_fault(url.path, now, mutating=True)
         if mutation is not None:

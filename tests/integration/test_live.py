@@ -17,9 +17,10 @@ from ceilingwatch.adapters.live_calls import LiveCallStore
 from ceilingwatch.domain.live_calls import CallStage
 from moto.dynamodb.models import DynamoDBBackend
 
-from infra.demo.webhook_sender import call_body, post
 from infra.local_stack.live import LiveFeed, live_feed
 from infra.local_stack.stack import LocalStack
+from infra.simulator.calls import one_call
+from infra.simulator.signing import post_signed
 from tests.support.harness import START, Harness, flat_scenario, harness
 
 pytestmark = pytest.mark.integration
@@ -44,6 +45,16 @@ def live(stack: LocalStack, monitor: str, limit: str = "50") -> Iterator[tuple[H
         h.put("ultravox-webhook-secret", SECRET, secure=True)
         with live_feed(stack, h.env) as feed:
             yield h, feed
+
+
+def call_body(call_id: str, stage: str = "started", created: datetime | None = None) -> bytes:
+    """What Ultravox sends for `call.<stage>` of a call created at `created` (now)."""
+    return one_call(call_id, created or datetime.now(UTC)).body(f"call.{stage}")
+
+
+def post(url: str, body: bytes, secret: str, *, at: datetime | None = None) -> int:
+    """Signed by the simulator's own signer, not the receiver's code that verifies it."""
+    return post_signed(url, body, [secret], at=at)
 
 
 def records(stack: LocalStack, monitor: str) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from infra.simulator.delivery import sign
+from infra.simulator.signing import sign
 
 BODY = b'{"event":"call.started","call":{"callId":"c1"}}'
 STAMP = "2026-11-24T13:00:00.000Z"
