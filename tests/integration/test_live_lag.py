@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from infra.demo.webhook_sender import call_body, post
 from infra.local_stack.live import live_feed
 from infra.local_stack.stack import LocalStack
-from tests.integration.test_live import stack  # noqa: F401 - the fixture, shared
+from tests.integration.test_live import call_body, post, stack  # noqa: F401 - the fixture, shared
 from tests.support.harness import START, flat_scenario, harness
 
 pytestmark = pytest.mark.integration
