@@ -16,15 +16,14 @@ from ceilingwatch.domain.last_valid import ConfigReading
 from ceilingwatch.domain.lifecycle import advance
 from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.parameter_table import delay_name
-from ceilingwatch.domain.ports import Roster
+from ceilingwatch.domain.ports import LiveCalls, Roster
 from ceilingwatch.domain.state import AlertState, Outcome
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.domain.watches import channel_problems_notice
-from ceilingwatch.services.base import Dependencies, RunResult, judge_by
+from ceilingwatch.services.base import Dependencies, RunResult, judge_by, live_feed_on
 from ceilingwatch.services.claims import claim_and_send, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
 from ceilingwatch.services.observe import observe
-from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
 
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
@@ -82,11 +81,19 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     owed = carried + fresh
     claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
     if config is not None and deps.live is not None and live_feed_on(config, deps.live):
-        done = reconcile_live(
-            tick.monitor, lambda: deps.usage(config), deps.live, deps.clock(), deadline
-        )
-        logger.info("live feed reconciled", extra={"reconcile": done})
+        _reconcile(tick.monitor, config, deps.live, deps, deadline)
     return result
+
+
+def _reconcile(
+    monitor: str, config: MonitorConfig, live: LiveCalls, deps: Dependencies, deadline: float
+) -> None:
+    """The live feed's count moved to Ultravox's activeCalls, for a monitor with a live feed."""
+    # Loaded only by such a monitor's runs, not at every tick's cold start (test_tick_imports).
+    from ceilingwatch.services.reconcile import reconcile_live
+
+    done = reconcile_live(monitor, lambda: deps.usage(config), live, deps.clock(), deadline)
+    logger.info("live feed reconciled", extra={"reconcile": done})
 
 
 def _claim(

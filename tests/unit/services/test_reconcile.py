@@ -9,7 +9,8 @@ from typing import Any
 from ceilingwatch.common.errors import UltravoxUnavailableError
 from ceilingwatch.domain.live_calls import CallRecord, CallStage, Tally
 from ceilingwatch.domain.ports import Account
-from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
+from ceilingwatch.services.base import live_feed_on
+from ceilingwatch.services.reconcile import reconcile_live
 
 from tests.support.builders import config, secret
 from tests.support.live_fakes import FakeLiveCalls
