@@ -1,4 +1,4 @@
-"""The bench's arithmetic: the cost table, the tick's queue model, the cold section's verdict."""
+"""The bench's arithmetic: the cost table against the templates, and the tick's queue model."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ import pytest
 from cfnlint.decode.cfn_yaml import load
 
 from bench import costs
-from bench.cold import ColdFigures, CpuWall
 from bench.fleet import DEFAULT_CONCURRENCY, TICK_SECONDS, WINDOW_SECONDS, Run, schedule
-from bench.report import render_cold
-from bench.stats import Spread, ratios
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -83,36 +80,3 @@ def test_healthy_runs_follow_the_spread_not_the_cap() -> None:
 def test_the_model_never_runs_more_than_the_cap() -> None:
     for cap in (2, 3, 14):
         assert schedule(runs(24.0, 40), init_cpu_ms=0.0, concurrency=cap).peak_running <= cap
-
-
-def cold_figures(invoke_ms: list[float], floor_ms: list[float]) -> ColdFigures:
-    def timed(samples: list[float]) -> CpuWall:
-        return CpuWall(Spread.of(samples), Spread.of(samples))
-
-    return ColdFigures(
-        rounds=len(invoke_ms),
-        boto3=timed(floor_ms),
-        handler=timed(invoke_ms),
-        invoke=timed(invoke_ms),
-        floor=timed(floor_ms),
-        invoke_vs_floor_cpu=ratios(invoke_ms, floor_ms),
-        invoke_vs_floor_wall=ratios(invoke_ms, floor_ms),
-        handler_vs_boto3_cpu=ratios(invoke_ms, floor_ms),
-        handler_imports_boto3=False,
-        peak_mb_12=50.0,
-        statuses=["OK"],
-        layers={},
-    )
-
-
-@pytest.mark.parametrize(
-    ("invoke_ms", "verdict"),
-    [([110.0, 112.0, 114.0], "meets the 1.15 x goal"), ([140.0, 141.0, 150.0], "MISSES")],
-)
-def test_the_cold_section_alone_prints_the_ratio_with_its_spread_and_the_verdict(
-    invoke_ms: list[float], verdict: str
-) -> None:
-    text = render_cold(cold_figures(invoke_ms, [100.0, 100.0, 100.0]))
-    ratio = ratios(invoke_ms, [100.0] * 3)
-    assert f"invocation / floor                 CPU {ratio.text('x', 2)}" in text
-    assert f"cold invocation CPU: {verdict}" in text
