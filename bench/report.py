@@ -49,11 +49,21 @@ def verdict(ratio: float, goal: float = GOAL) -> str:
     return f"MISSES the {goal:.2f} x goal by {100 * (ratio / goal - 1):.0f} %"
 
 
+HEADER = (
+    "Every figure: median (IQR q1-q3, range min-max, n samples); ratios pair by pair,",
+    "the kinds interleaved with their order rotated; CPU is the process's own (user + sys).",
+)
+
+
+def render_cold(c: ColdFigures) -> str:
+    """Section 1 alone, as `make bench` prints it."""
+    return "\n".join([f"ceilingwatch bench: {machine()}", *HEADER, "", *_cold(c)])
+
+
 def render(r: Results) -> str:
     lines = [
         f"ceilingwatch bench: {machine()}",
-        "Every figure: median (IQR q1-q3, range min-max, n samples); ratios pair by pair,",
-        "the kinds interleaved with their order rotated; CPU is the process's own (user + sys).",
+        *HEADER,
         "",
         *_cold(r.cold),
         "",

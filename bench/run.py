@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import cold, costs, fleet, forecast, package_size, send_phase, warm
-from bench.report import GOAL, MEMORY_MB, Results, render
+from bench.report import GOAL, MEMORY_MB, Results, render, render_cold
 from bench.standins import StandIns
 from infra.packaging.package import MAX_ZIP_BYTES
 
@@ -104,6 +104,28 @@ def measure(args: argparse.Namespace) -> tuple[Results, list[str]]:
     return results, failures
 
 
+def cold_only(args: argparse.Namespace) -> int:
+    """Section 1 alone (`--only cold`): the cold start against the floor, in a minute or two."""
+    progress("building the deployment package (sam build, skipped when the zip is fresh)")
+    package = package_size.build(force=args.rebuild)
+    with StandIns() as standins, tempfile.TemporaryDirectory(prefix="ceilingwatch-sdk-") as sdk:
+        standins.command("clock", at=standins.info["last_tick"])
+        standins.command("seed", monitors=[COLD_MONITOR])
+        layout = cold.lambda_layout(package.function_dir, Path(sdk))
+        progress(f"cold: {4 * (args.rounds + 1)} fresh interpreters")
+        figures = cold.measure_cold(
+            layout, standins.env, args.rounds, events(COLD_MONITOR, standins.first_tick())
+        )
+    print(render_cold(figures))
+    if figures.invoke_vs_floor_cpu.median > GOAL:
+        print(
+            f"FAIL: cold CPU {figures.invoke_vs_floor_cpu.median:.2f} x the floor's",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def _failures(r: Results) -> list[str]:
     failures = [f"steady state: {problem}" for problem in r.calls.problems]
     if r.cold.handler_imports_boto3:
@@ -132,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--environments-healthy", type=int, default=4)
     parser.add_argument("--environments-hanging", type=int, default=100)
     parser.add_argument("--rebuild", action="store_true", help="sam build even if the zip is fresh")
+    parser.add_argument("--only", choices=["cold"], help="one section alone: 1, the cold start")
     args = parser.parse_args(argv)
+    if args.only == "cold":
+        return cold_only(args)
     results, failures = measure(args)
     print(render(results))
     progress("forecast backtest: the scenario library through the FORECAST rule")

@@ -48,18 +48,20 @@ def build_dependencies(
     # A channel gets one retry and a short wait: the send phase has other channels to serve.
     channel = _clients(region, connect=2, read=4, attempts=2, session=session)
     ssm = aws("ssm")()
+    # One DynamoDB client for the state and the live calls: each client built costs CPU.
+    dynamodb = aws("dynamodb")
     return Dependencies(
         settings=settings,
         parameters=ParameterStore(
             ssm, settings.parameter_prefix, settings.config_max_age_seconds, table=PARAMETERS
         ),
         usage=functools.partial(build_source, wiring=SourceWiring(settings)),
-        states=StateStore(aws("dynamodb")(), settings.state_table_name),
+        states=StateStore(dynamodb(), settings.state_table_name),
         channels=functools.partial(
             build_channels, wiring=Wiring(settings=settings, sns=channel("sns"))
         ),
         on_secrets=on_secrets or redact,
-        live=_live_calls(settings, aws("dynamodb")),
+        live=_live_calls(settings, dynamodb),
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ceilingwatch.domain.alerts import Kind, Notification, Reading
 from ceilingwatch.domain.config import Thresholds
@@ -29,8 +29,7 @@ from ceilingwatch.domain.state import (
 Item = dict[str, dict[str, str]]
 
 
-@dataclass(frozen=True)
-class _Format:
+class _Format(NamedTuple):
     """How one attribute is written: DynamoDB's type, and the text of a value each way."""
 
     kind: str  # "S" or "N"

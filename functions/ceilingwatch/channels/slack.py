@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from ceilingwatch.channels.base import ChannelBuild, Wiring, min_severity
-from ceilingwatch.channels.slack_app import SlackAppChannel
-from ceilingwatch.channels.slack_web import SlackWebApi
 from ceilingwatch.channels.slack_webhook import SlackWebhookChannel, webhook_problem
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig, Secret
@@ -97,6 +95,10 @@ def _app(config: MonitorConfig, wiring: Wiring) -> Channel | str:
             f"{config.parameter(BOT_TOKEN.name)} is set but "
             f"{config.parameter(CHANNEL_ID.name)} is not: put the channel's ID (C...) there"
         )
+    # Only a monitor with the app loads it (its threads and Web API): not every tick's cold start.
+    from ceilingwatch.channels.slack_app import SlackAppChannel
+    from ceilingwatch.channels.slack_web import SlackWebApi
+
     api = SlackWebApi(token, wiring.poster, wiring.settings.slack_api_url)
     return SlackAppChannel(api, channel, min_severity=config.option(MIN_SEVERITY.name))
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from ceilingwatch.adapters.live_calls import LiveCallStore
 from ceilingwatch.adapters.parameters import ParameterStore
-from ceilingwatch.adapters.ultravox import API_KEY, WEBHOOK_SECRET, Webhook, Webhooks
+from ceilingwatch.adapters.ultravox import API_KEY, WEBHOOK_SECRET
+from ceilingwatch.adapters.ultravox.webhooks import Webhook, Webhooks
 from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.cli import aws
 from ceilingwatch.cli.common import (

@@ -108,6 +108,8 @@ NOT_CHECKED = NotChecked()
 
 @dataclass(frozen=True)
 class Measured:
+    """Ultravox's hour, judged; the account's ceiling and plan when fetched this run."""
+
     evaluation: Evaluation
     account_ceiling: int | NotChecked | None = NOT_CHECKED
     subscription: Subscription | NotChecked = NOT_CHECKED
@@ -120,6 +122,8 @@ class NoData:
 
 @dataclass(frozen=True)
 class Failed:
+    """Nothing could be measured this run, and why."""
+
     error: MonitorError
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from statistics import median
 
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from ceilingwatch.domain.severity import Level
@@ -149,6 +148,16 @@ def sen_trend(points: Sequence[tuple[datetime, int]], now: datetime) -> Trend | 
         scatter,
         median(recent) if recent else 0.0,
     )
+
+
+def median(values: Iterable[float]) -> float:
+    """statistics.median's own arithmetic, without loading statistics (and its fractions and
+    decimal) at every cold start."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _pairwise_slopes(xs: Sequence[float], ys: Sequence[float]) -> list[float]:

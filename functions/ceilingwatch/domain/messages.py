@@ -44,6 +44,8 @@ TITLES = {
 
 @dataclass(frozen=True)
 class Email:
+    """One email as SNS publishes it."""
+
     subject: str
     body: str
     attributes: dict[str, str]

@@ -6,17 +6,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
-from ceilingwatch.domain.fleet import Registered
 from ceilingwatch.domain.last_valid import ConfigReading, KeptValues
-from ceilingwatch.domain.live_calls import CallRecord, LiveCount, Tally
 from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.domain.plan import Subscription
 from ceilingwatch.domain.series import Bucket, TimeSeries
 from ceilingwatch.domain.state import AlertState
+
+if TYPE_CHECKING:  # the fan-out's and the live feed's types: a scheduled tick never loads them
+    from ceilingwatch.domain.fleet import Registered
+    from ceilingwatch.domain.live_calls import CallRecord, LiveCount, Tally
 
 # --- the usage source -----------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 
 class Level(IntEnum):
@@ -67,8 +67,9 @@ class Severity(StrEnum):
         return self.value.replace("_", " ")
 
 
-@dataclass(frozen=True)
-class _Traits:
+class _Traits(NamedTuple):
+    """How a severity looks: its level, its emoji, its terminal colour."""
+
     level: Level | None
     emoji: str
     colour: str

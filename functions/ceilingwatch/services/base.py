@@ -21,6 +21,7 @@ from ceilingwatch.domain.ports import (
 )
 from ceilingwatch.services.delivery import Delivery
 
+WEBHOOK_SECRET = "ultravox-webhook-secret"  # noqa: S105  # nosec B105  (a parameter's name)
 RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision line, the metrics
 SEND_SECONDS = 10.0  # kept back from the usage source's retries for the channels (a call, a retry)
 
@@ -100,3 +101,8 @@ def deadline_from(remaining_ms: int) -> float:
 def judge_by(deadline: float) -> float:
     """When reading the usage must end: in time for the send phase, but never already past."""
     return max(time.monotonic() + 1.0, deadline - SEND_SECONDS)
+
+
+def live_feed_on(config: MonitorConfig | None, live: LiveCalls | None) -> bool:
+    """Only a monitor with its webhook secret has a live feed; any other runs exactly as before."""
+    return live is not None and config is not None and config.secret(WEBHOOK_SECRET) is not None

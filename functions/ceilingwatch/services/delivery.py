@@ -25,6 +25,8 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class ChannelOutcome:
+    """What one channel did with one notification."""
+
     status: Status
     detail: str = ""
 
@@ -53,6 +55,8 @@ Outcomes = dict[tuple[int, str], ChannelOutcome]
 
 @dataclass(frozen=True)
 class Settlement:
+    """The send phase's end: where each went, what stays owed, each channel's memory."""
+
     deliveries: list[Delivery]
     owed: tuple[Owed, ...]
     memory: dict[str, dict[str, str]]

@@ -20,11 +20,10 @@ from ceilingwatch.domain.ports import LiveCalls, Roster
 from ceilingwatch.domain.state import AlertState, Outcome
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.domain.watches import channel_problems_notice
-from ceilingwatch.services.base import Dependencies, RunResult, judge_by
+from ceilingwatch.services.base import Dependencies, RunResult, judge_by, live_feed_on
 from ceilingwatch.services.claims import claim_and_send, claim_notice, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
 from ceilingwatch.services.observe import observe
-from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
 
 
 def run(tick: Tick, deps: Dependencies, *, deadline: float) -> RunResult:
@@ -96,6 +95,9 @@ def _reconcile(
     result: RunResult,
 ) -> None:
     """The live count against activeCalls; a lagging feed's notice claimed after the run's own."""
+    # Loaded only by such a monitor's runs, not at every tick's cold start (test_tick_imports).
+    from ceilingwatch.services.reconcile import reconcile_live
+
     now = deps.clock()
 
     def tell(note: Notification) -> bool:

@@ -9,21 +9,13 @@ from datetime import datetime, timedelta
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.common.observability import logger
 from ceilingwatch.domain.alerts import Notification
-from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.live_calls import LiveCount
 from ceilingwatch.domain.live_reconcile import Reconciliation, reconcile
 from ceilingwatch.domain.ports import LiveCalls, UsageSource
 
-WEBHOOK_SECRET = "ultravox-webhook-secret"  # noqa: S105  # nosec B105  (a parameter's name)
-
 # Claims and sends a notice through the channels; False when it was not told (a muted monitor,
 # another run storing first): the lag stays untold, and the next run tells it.
 Tell = Callable[[Notification], bool]
-
-
-def live_feed_on(config: MonitorConfig | None, live: LiveCalls | None) -> bool:
-    """Only a monitor with its webhook secret has a live feed; any other runs exactly as before."""
-    return live is not None and config is not None and config.secret(WEBHOOK_SECRET) is not None
 
 
 def reconcile_live(

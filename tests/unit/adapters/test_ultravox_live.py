@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import requests
-from ceilingwatch.adapters.ultravox import UltravoxClient, UltravoxSource, Webhooks
+from ceilingwatch.adapters.ultravox import UltravoxClient, UltravoxSource
+from ceilingwatch.adapters.ultravox.webhooks import Webhooks
 from ceilingwatch.common.errors import InvalidResponseError, MonitorError, UltravoxUnavailableError
 from ceilingwatch.domain.config import Secret
 

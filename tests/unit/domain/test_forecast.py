@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import statistics
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from ceilingwatch.domain.forecast import (
     Nowcast,
     Trend,
     approx_minutes,
+    median,
     nowcast,
     sen_trend,
     watch,
@@ -223,3 +225,10 @@ def test_at_most_one_forecast_per_episode(steps: list[tuple[float | None, Level]
     for index in fired:
         assert steps[index][1] < Level.CRITICAL
         assert index >= 1 and steps[index - 1][0] is not None
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=40))
+def test_the_median_is_statistics_own_to_the_last_bit(values: list[float]) -> None:
+    # The forecast keeps statistics (and its fractions and decimal) off a tick's cold start.
+    assert median(values) == statistics.median(values)
+    assert median(iter(values)) == statistics.median(values)

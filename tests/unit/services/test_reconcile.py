@@ -11,8 +11,9 @@ from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.live_calls import CallRecord, CallStage, Tally
 from ceilingwatch.domain.ports import Account
 from ceilingwatch.domain.tick import Tick
+from ceilingwatch.services.base import live_feed_on
 from ceilingwatch.services.monitor import run
-from ceilingwatch.services.reconcile import live_feed_on, reconcile_live
+from ceilingwatch.services.reconcile import reconcile_live
 
 from tests.support.builders import config, secret
 from tests.support.fakes import World

@@ -1,4 +1,7 @@
-"""Ultravox, the first usage source: its REST API, and a monitor's source built from it."""
+"""Ultravox, the first usage source: its REST API, and a monitor's source built from it.
+
+Its webhooks (the live feed's, `ceilingwatch live`) are in `webhooks`: no tick loads them.
+"""
 
 from ceilingwatch.adapters.ultravox.api import (
     ACCOUNT_PATH,
@@ -8,20 +11,15 @@ from ceilingwatch.adapters.ultravox.api import (
     UltravoxClient,
 )
 from ceilingwatch.adapters.ultravox.source import API_KEY, PLUGIN, WEBHOOK_SECRET, UltravoxSource
-from ceilingwatch.adapters.ultravox.webhooks import LIVE_EVENTS, WEBHOOKS_PATH, Webhook, Webhooks
 
 __all__ = [
     "ACCOUNT_PATH",
     "API_KEY",
     "CALLS_PATH",
     "CONCURRENCY_PATH",
-    "LIVE_EVENTS",
     "MAX_BODY_BYTES",
     "PLUGIN",
-    "WEBHOOKS_PATH",
     "WEBHOOK_SECRET",
     "UltravoxClient",
     "UltravoxSource",
-    "Webhook",
-    "Webhooks",
 ]
