@@ -16,17 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.domain.live_signature import sign
 from cfnlint.decode.cfn_yaml import load
 
 from bench.cold import BENCH_DIR, LAMBDA_RUNTIME_ENV, Layout, run_child
 from bench.fleet import cpu_stretch
-from bench.standins import WEBHOOK_SECRET, StandIns
 from bench.stats import Spread
-from infra.demo.webhook_sender import call_body
 from infra.packaging.package import REPO_ROOT, prepare
+
+if TYPE_CHECKING:  # the stand-ins load at run time only: the unit tests run without them
+    from bench.standins import StandIns
 
 ANSWER_CHILD = BENCH_DIR / "answer_child.py"
 CLICKS, WEBHOOKS = "answer-clicks", "answer-webhooks"  # the two monitors answered for
@@ -111,6 +112,9 @@ def layouts(build_dir: Path, sdk: Layout) -> dict[str, dict[str, Layout]]:
 
 def webhook_requests(count: int, first: int) -> list[dict[str, Any]]:
     """Signed `call.started` webhooks, each a new call, as the Function URL delivers them."""
+    from bench.standins import WEBHOOK_SECRET
+    from infra.demo.webhook_sender import call_body
+
     requests = []
     for n in range(first, first + count):
         body, stamp = call_body(f"answer-{n}"), datetime.now(UTC).isoformat()
@@ -221,14 +225,15 @@ def main() -> None:
     import tempfile
 
     from bench import cold, package_size, report
-    from bench.run import _checker
+    from bench.run import checker
+    from bench.standins import StandIns
 
     package = package_size.build()
     with StandIns() as standins, tempfile.TemporaryDirectory(prefix="ceilingwatch-sdk-") as sdk:
         standins.command("clock", at=standins.info["last_tick"])
         layout = cold.lambda_layout(package.function_dir, Path(sdk))
         env = standins.env | {"CEILINGWATCH_SLACK_API_URL": standins.info["slack_api_url"]}
-        check = _checker(layout, env, standins.first_tick())
+        check = checker(layout, env, standins.first_tick())
         figures = measure(standins, package.function_dir.parent, layout, check, 9, 40)
     print("\n".join(report.answers(figures)))
     for problem in (p for f in figures for p in f.problems()):

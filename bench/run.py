@@ -79,7 +79,7 @@ def measure(args: argparse.Namespace) -> tuple[Results, list[str]]:
             standins,
             package.function_dir.parent,
             layout,
-            _checker(
+            checker(
                 layout, env | {"CEILINGWATCH_SLACK_API_URL": standins.info["slack_api_url"]}, first
             ),
             args.answer_rounds,
@@ -117,7 +117,7 @@ def measure(args: argparse.Namespace) -> tuple[Results, list[str]]:
     return results, failures
 
 
-def _checker(layout: cold.Layout, env: dict[str, str], first: datetime) -> Callable[[str], object]:
+def checker(layout: cold.Layout, env: dict[str, str], first: datetime) -> Callable[[str], object]:
     """A cold check of a monitor at the first tick: the state a click or a webhook finds."""
     return lambda monitor: cold.run_child(
         layout, env, "invoke", json.dumps(events(monitor, first)(0))
