@@ -35,7 +35,16 @@ from bench.stats import Spread
 MONITORS = 1000
 TICK_SECONDS = 300
 WINDOW_SECONDS = 120  # the fan-out's CEILINGWATCH_FANOUT_SPREAD_SECONDS in template.yaml
-CPU_STRETCH = 1769 / 128  # Lambda gives 1 vCPU at 1,769 MB, in proportion below it
+VCPU_MB = 1769  # Lambda gives 1 vCPU at 1,769 MB, in proportion below it
+
+
+def cpu_stretch(memory_mb: int) -> float:
+    """How much longer a CPU-second takes at `memory_mb` than on a whole core (a process here
+    uses one thread: more than one vCPU does not make it faster)."""
+    return max(1.0, VCPU_MB / memory_mb)
+
+
+CPU_STRETCH = cpu_stretch(128)  # the functions' MemorySize in template.yaml
 DEFAULT_CONCURRENCY = 100  # template.yaml's MaximumConcurrency default
 CONCURRENCIES = (50, DEFAULT_CONCURRENCY, 200)
 

@@ -6,11 +6,19 @@ import os
 import platform
 from dataclasses import dataclass
 
-from bench import costs
+from bench import costs, live_costs
+from bench.answers import BEFORE_MB, MEMORY_OPTIONS, FunctionFigures, Samples
 from bench.child import LAYERS
 from bench.cold import ColdFigures, MemoryFigures
-from bench.fleet import DEFAULT_CONCURRENCY, TICK_SECONDS, WINDOW_SECONDS, FleetPhase
+from bench.fleet import (
+    DEFAULT_CONCURRENCY,
+    TICK_SECONDS,
+    WINDOW_SECONDS,
+    FleetPhase,
+    cpu_stretch,
+)
 from bench.package_size import Package
+from bench.stats import Spread
 from bench.warm import CALL_ROWS, HOUR_OF_TICKS, CallFigures, WarmFigures
 from infra.packaging.package import MAX_ZIP_BYTES, REPO_ROOT
 
@@ -26,6 +34,7 @@ class Results:
     calls: CallFigures
     package: Package
     fleet: list[FleetPhase]
+    answers: list[FunctionFigures]
     usage: costs.Usage
     seconds: float
 
@@ -78,6 +87,8 @@ def render(r: Results) -> str:
         *_fleet(r.fleet),
         "",
         *costs.render(r.usage),
+        "",
+        *answers(r.answers),
         "",
         f"bench took {r.seconds:.0f} s",
     ]
@@ -210,3 +221,65 @@ def _fleet(phases: list[FleetPhase]) -> list[str]:
         f"{', '.join(bad) or 'late runs'}"
     )
     return lines
+
+
+def answers(functions: list[FunctionFigures]) -> list[str]:
+    lines = [
+        "8. Answer times of the Function URLs (bench/answers.py): each function from its own",
+        "   `sam build` output in fresh interpreters in the Lambda layout, against the stand-ins",
+        "   (moto, the Slack Web API stand-in). A click: a signed Snooze on the open incident",
+        "   (parameters, state read, conditional write, the root updated and a thread reply, then",
+        "   the answer). A webhook: a signed call.started (secret, conditional write, the count).",
+        "   Cold: import, clients, the first answer. At a MemorySize: waiting as measured, CPU",
+        f"   stretched to its share of a vCPU (x{cpu_stretch(MEMORY_MB):.1f} at {MEMORY_MB} MB).",
+    ]
+    for f in functions:
+        lines += _answer(f)
+    return lines
+
+
+def _answer(f: FunctionFigures) -> list[str]:
+    raw, ready = f.cold["sam build"], f.cold["prepared"]
+    lines = [
+        f"   {f.function} (answers {'/'.join(map(str, f.statuses))}), measured here:",
+        "     cold, as sam build leaves it     CPU "
+        f"{Spread.of(raw.cpu).text()}   wall {Spread.of(raw.wall).text()}",
+        f"       of it the import               CPU {Spread.of(raw.import_cpu).text()}",
+        "     cold, prepared (pruned, .pyc)    CPU "
+        f"{Spread.of(ready.cpu).text()}   wall {Spread.of(ready.wall).text()}",
+        f"       of it the import               CPU {Spread.of(ready.import_cpu).text()}",
+        "     warm, prepared                   CPU "
+        f"{Spread.of(f.warm.cpu).text()}   wall {Spread.of(f.warm.wall).text()}",
+        f"   {f.function} at Lambda's CPU share, against {f.deadline_text}:",
+        f"     cold, before: sam build's, {BEFORE_MB} MB   {_at(raw, BEFORE_MB, f.deadline_s)}",
+    ]
+    for memory in sorted({*MEMORY_OPTIONS, f.memory_mb}):
+        mark = " (template)" if memory == f.memory_mb else ""
+        label = f"cold, prepared, {memory} MB{mark}"
+        lines.append(f"     {label:33} {_at(ready, memory, f.deadline_s)}")
+    lines.append(
+        f"     {f'warm, {f.memory_mb} MB (template)':33} {f.warm.at(f.memory_mb).text('s', 3)}"
+    )
+    if f.kind == "webhook":
+        lines += live_costs.render(f.warm.at(f.memory_mb).median, f.memory_mb)
+        for memory in (m for m in MEMORY_OPTIONS if m != f.memory_mb):
+            warm = f.warm.at(memory).median
+            gb_s, usd = live_costs.compute(warm, memory)
+            lines.append(
+                f"       at {memory:4} MB instead: warm {warm * 1000:.0f} ms, "
+                f"{gb_s:,.0f} GB-s, ${usd:.2f}"
+            )
+    return lines
+
+
+def _at(samples: Samples, memory: int, deadline: float) -> str:
+    at = samples.at(memory)
+    return f"{at.text('s', 2)}  {_meets(at, deadline)}"
+
+
+def _meets(at: Spread, deadline: float) -> str:
+    if at.high <= deadline:
+        return "meets it, every sample"
+    if at.median <= deadline:
+        return f"meets it at the median; the slowest {at.high - deadline:.2f} s over"
+    return f"MISSES it by {at.median - deadline:.2f} s at the median"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import cold, costs, fleet, forecast, package_size, send_phase, warm
+from bench import answers, cold, costs, fleet, forecast, package_size, send_phase, warm
 from bench.report import GOAL, MEMORY_MB, Results, render, render_cold
 from bench.standins import StandIns
 from infra.packaging.package import MAX_ZIP_BYTES
@@ -73,6 +74,17 @@ def measure(args: argparse.Namespace) -> tuple[Results, list[str]]:
             warm.time_runs(layout, env, standins, name, first, args.invocations, cached=cached)
             for name, cached in ((WARM_MONITORS[1], False), (WARM_MONITORS[2], True))
         ]
+        progress(f"answer times: {4 * (args.answer_rounds + 1) + 2} fresh interpreters")
+        answered = answers.measure(
+            standins,
+            package.function_dir.parent,
+            layout,
+            checker(
+                layout, env | {"CEILINGWATCH_SLACK_API_URL": standins.info["slack_api_url"]}, first
+            ),
+            args.answer_rounds,
+            args.invocations,
+        )
         progress(f"fleet: {len(monitors)} monitors, Ultravox healthy, then hanging (~4-6 min)")
         phases = [
             fleet.phase("healthy", layout, env, first, monitors, args.environments_healthy),
@@ -97,11 +109,19 @@ def measure(args: argparse.Namespace) -> tuple[Results, list[str]]:
         calls=calls,
         package=package,
         fleet=phases,
+        answers=answered,
         usage=usage,
         seconds=time.monotonic() - started,
     )
     failures += _failures(results)
     return results, failures
+
+
+def checker(layout: cold.Layout, env: dict[str, str], first: datetime) -> Callable[[str], object]:
+    """A cold check of a monitor at the first tick: the state a click or a webhook finds."""
+    return lambda monitor: cold.run_child(
+        layout, env, "invoke", json.dumps(events(monitor, first)(0))
+    )
 
 
 def cold_only(args: argparse.Namespace) -> int:
@@ -128,6 +148,7 @@ def cold_only(args: argparse.Namespace) -> int:
 
 def _failures(r: Results) -> list[str]:
     failures = [f"steady state: {problem}" for problem in r.calls.problems]
+    failures += [problem for function in r.answers for problem in function.problems()]
     if r.cold.handler_imports_boto3:
         failures.append("importing the handler loads boto3")
     if max(r.cold.peak_mb_12, r.large.peak_mb_huge) > MEMORY_MB:
@@ -153,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--monitors", type=int, default=fleet.MONITORS, help="for the fleet")
     parser.add_argument("--environments-healthy", type=int, default=4)
     parser.add_argument("--environments-hanging", type=int, default=100)
+    parser.add_argument("--answer-rounds", type=int, default=9, help="cold clicks and webhooks")
     parser.add_argument("--rebuild", action="store_true", help="sam build even if the zip is fresh")
     parser.add_argument("--only", choices=["cold"], help="one section alone: 1, the cold start")
     args = parser.parse_args(argv)

@@ -1,9 +1,9 @@
 """The stand-ins in a process of their own, so their threads never share the measured GIL.
 
 `python -m bench.standins` starts the local stack (moto), the Ultravox simulator, the Slack
-catcher and a server that accepts connections and never answers (a hanging Ultravox); it prints
-one READY line of JSON, then answers one JSON command a line on stdin. `StandIns` is the
-bench's side of that pipe.
+catcher, the Slack Web API stand-in (for the buttons' clicks) and a server that accepts
+connections and never answers (a hanging Ultravox); it prints one READY line of JSON, then
+answers one JSON command a line on stdin. `StandIns` is the bench's side of that pipe.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ from infra.simulator.ultravox import SCENARIO_DIR, Fault, Scenario
 
 MONITOR = "bench"  # the stack's own monitor
 LIMIT = "50"
+# Local-only secrets of the Slack app's and the live feed's monitors (bench/answers.py).
+SLACK_BOT_TOKEN = "xoxb-bench-local-only"  # noqa: S105  # nosec B105
+SLACK_SIGNING_SECRET = "bench-signing-local-only"  # noqa: S105  # nosec B105
+WEBHOOK_SECRET = "whsec-bench-local-only"  # noqa: S105  # nosec B105
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +66,7 @@ class _Server:
     def __init__(self, exit_stack: contextlib.ExitStack) -> None:
         from infra.local_stack.stack import LocalStack
         from infra.simulator.ultravox import UltravoxSimulator
+        from infra.standins.slack_api import SlackWebApiStandIn
         from infra.standins.slack_catcher import SlackCatcher
 
         self.scenario = quiet_scenario()
@@ -71,6 +76,9 @@ class _Server:
         )
         self.ultravox = exit_stack.enter_context(UltravoxSimulator(self.scenario, self.api_key))
         self.slack = exit_stack.enter_context(SlackCatcher())
+        self.slack_api = exit_stack.enter_context(
+            SlackWebApiStandIn(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)
+        )
         self.hanging = HangingServer()
 
     def ready(self) -> dict[str, Any]:
@@ -85,6 +93,8 @@ class _Server:
             "outputs": self.stack.outputs,
             "api_key": self.api_key,
             "hanging_url": self.hanging.url,
+            "slack_api_url": self.slack_api.base_url,
+            "functions": self.function_environments(),
             "first_tick": (self.scenario.start + timedelta(hours=1, minutes=1)).isoformat(),
             "last_tick": self.scenario.end.isoformat(),
         }
@@ -108,6 +118,50 @@ class _Server:
                 Overwrite=True,
             )
 
+    def function_environments(self) -> dict[str, dict[str, str]]:
+        """Each deployed function's own environment, by handler, plus what reaches moto."""
+        functions = self.stack.client("lambda").list_functions()["Functions"]
+        aws = {k: v for k, v in self.stack.function_environment().items() if k.startswith("AWS_")}
+        return {
+            f["Handler"]: {**f.get("Environment", {}).get("Variables", {}), **aws}
+            for f in functions
+        }
+
+    def seed_answering(self, clicks: str, webhooks: str) -> None:
+        """A monitor on the Slack app over its limit (clicks answer on its open incident), and
+        one with the live feed far under its limit (a webhook is recorded, never news)."""
+        from infra.standins.slack_api import DEFAULT_CHANNEL
+
+        ssm = self.stack.client("ssm")
+        values = {
+            clicks: {
+                "ultravox-api-key": self.api_key,
+                "slack-bot-token": SLACK_BOT_TOKEN,
+                "slack-signing-secret": SLACK_SIGNING_SECRET,
+                "slack-channel-id": DEFAULT_CHANNEL,
+                "concurrency-limit": "1",
+            },
+            webhooks: {
+                "ultravox-api-key": self.api_key,
+                "ultravox-webhook-secret": WEBHOOK_SECRET,
+                "concurrency-limit": "100000",
+            },
+        }
+        for monitor, parameters in values.items():
+            for name, value in parameters.items():
+                plain = name in ("concurrency-limit", "slack-channel-id")
+                kind = "String" if plain else "SecureString"
+                ssm.put_parameter(
+                    Name=f"/ceilingwatch/{monitor}/{name}", Value=value, Type=kind, Overwrite=True
+                )
+
+    def click(self, action: str) -> dict[str, Any]:
+        """A click signed now on the newest incident's root, as its Function URL gets it."""
+        roots = self.slack_api.roots()
+        if not roots:
+            raise ValueError("no incident in Slack to click on: the check posted nothing")
+        return self.slack_api.click(roots[-1].ts, action)
+
     def handle(self, command: dict[str, Any]) -> dict[str, Any]:
         match command["op"]:
             case "clock":
@@ -116,6 +170,10 @@ class _Server:
                 self.ultravox.inject(Fault(kind="huge", count=int(command["count"])))
             case "seed":
                 self.seed(list(command["monitors"]))
+            case "seed-answering":
+                self.seed_answering(command["clicks"], command["webhooks"])
+            case "clicks":
+                return {"events": [self.click(command["action"]) for _ in range(command["count"])]}
             case "counts":
                 paths = Counter(r.path for r in self.ultravox.requests)
                 return {

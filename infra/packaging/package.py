@@ -161,7 +161,8 @@ def compile_bytecode(function_dir: Path) -> bool:
     return result.returncode == 0
 
 
-# Imports the handler, then builds its clients as the first invocation does (no call is made).
+# Imports every handler, then builds their clients as a first invocation does (no call is made):
+# `make build` prepares every function's package the same way.
 # boto3 waits for the clients: importing the handler alone must not load it.
 IMPORT_CHECK = """
 import sys
@@ -171,9 +172,11 @@ import ceilingwatch.webhook
 import ceilingwatch.fanout
 if "boto3" in sys.modules:
     sys.exit("importing the handlers imported boto3, which only building the clients needs")
-from ceilingwatch.bootstrap import build_dependencies, build_receivers
-build_dependencies()
-build_receivers()
+from ceilingwatch import bootstrap
+bootstrap.build_dependencies()
+bootstrap.build_receivers()
+bootstrap.build_responders()
+bootstrap.build_fleet()
 """
 
 
