@@ -15,6 +15,7 @@ from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
 from ceilingwatch.services.claims import beside_or_carried, carry_owed, claim_and_send, links
 from ceilingwatch.services.delivery import Status, claim, send
+from ceilingwatch.services.failures import name_new_failures
 from ceilingwatch.services.weekly import gather_digest
 
 CLAIM_ATTEMPTS = 3  # the 5-minute tick runs beside the digest's: it may store first
@@ -86,7 +87,10 @@ def _claim_digest(
     remembered = replace(state.told, events=state.told.remembering(tick.execution_id))
     state = replace(state, told=remembered, version=state.version + 1)
     owed, beside = beside_or_carried(previous, claim([note], roster.channels), deps)
-    claim_and_send(previous, state, owed, config, roster, deps, deadline, result, beside=beside)
+    stored = claim_and_send(
+        previous, state, owed, config, roster, deps, deadline, result, beside=beside
+    )
+    name_new_failures(stored, config, roster, deps, deadline, result, tick.scheduled_time)
 
 
 def _send_notice(
