@@ -39,7 +39,9 @@ def name_new_failures(
     next run sends it) and fails nothing. While muted, or past the deadline (a thread started
     then would outlive its record), nothing is claimed: the next run's own check tells it.
     """
-    if stored is None or config is None or config.muted(at) or time.monotonic() >= deadline:
+    if stored is None or not stored.watches.channel_failures or config is None:
+        return  # the quiet run's way out: nothing more than this test
+    if config.muted(at) or time.monotonic() >= deadline:
         return
     state, failing = still_failing(stored, roster)
     told = stored.watches.channel_problems
