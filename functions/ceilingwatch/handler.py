@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.common.errors import DeliveryError, MonitorError, RunCrashedError
 from ceilingwatch.common.observability import loaded_secrets, logger, metrics, tracer
 from ceilingwatch.common.scrub import scrub
+from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config_notices import ParameterChange
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.base import Dependencies, RunResult, deadline_from
@@ -69,7 +71,8 @@ def _handle(
     """One event as the schedule or EventBridge sends it: today's behaviour, unchanged."""
     try:
         deadline = deadline_from(context.get_remaining_time_in_millis())
-        result = _dispatch(event, deps or _wired(), deadline)
+        request_id = str(getattr(context, "aws_request_id", "") or "")
+        result = _dispatch(event, deps or _wired(), deadline, request_id)
         if result is None:
             logger.info("a Parameter Store change outside any monitor's path; ignored")
             return {"skipped": "not a monitor's parameter"}
@@ -96,7 +99,9 @@ def _crashed(error: Exception) -> RunCrashedError:
     return RunCrashedError(scrub(f"{type(error).__name__}: {error}", loaded_secrets()))
 
 
-def _dispatch(event: dict[str, Any], deps: Dependencies, deadline: float) -> RunResult | None:
+def _dispatch(
+    event: dict[str, Any], deps: Dependencies, deadline: float, request_id: str
+) -> RunResult | None:
     """A Parameter Store change (None if no monitor's), else a schedule's tick."""
     if ParameterChange.recognises(event):
         change = ParameterChange.from_event(event, deps.settings.parameter_prefix, deps.clock())
@@ -109,5 +114,8 @@ def _dispatch(event: dict[str, Any], deps: Dependencies, deadline: float) -> Run
 
         return confirm_change(change, deps, deadline=deadline)
     tick = Tick.from_event(event, deps.clock())
+    if tick.action is Action.TEST and not tick.execution_id:
+        # Lambda's retry of an invocation keeps its request id: the test alert is claimed by it.
+        tick = replace(tick, execution_id=request_id)
     logger.append_keys(monitor=tick.monitor, tick=tick.scheduled_time.isoformat())
     return run(tick, deps, deadline=deadline)

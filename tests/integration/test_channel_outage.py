@@ -60,6 +60,8 @@ def test_slack_down_for_a_whole_ramp_fails_no_run_and_email_is_on_time(
         notices = [e for e in h.emails() if "cannot deliver" in e["Message"]]
         assert len(notices) == 1, [e["Subject"] for e in notices]
         assert "slack-webhook-url: Slack " in notices[0]["Message"]
+        # Told by the run that found Slack failing again while it owed (the second), not later.
+        assert told[notices[0]["Subject"]] == "14:06", told
         assert h.slack.messages == []
         owed = h.state()["outbox"]
         # Bounded: Slack owes the episode as it stands, one message, not the ramp's pile.
@@ -80,6 +82,9 @@ def test_a_revoked_slack_token_is_named_once_through_email(stack: LocalStack) ->
         for at in TICKS:
             result = h.invoke(at, f"exec-{at:%H%M}")  # raises if the run failed: none may
             assert "problem" not in result
+            if at == TICKS[0]:  # the run that met the refusal names it
+                kinds = [n["kind"] for n in result["notifications"]]
+                assert kinds == ["raised", "channel-problem"], kinds
         notices = [e for e in h.emails() if "cannot deliver" in e["Message"]]
         assert len(notices) == 1, [e["Subject"] for e in notices]
         message = notices[0]["Message"]

@@ -39,10 +39,11 @@ def stack() -> Iterator[LocalStack]:
         yield local
 
 
-def execution(h: Harness, step: str = "") -> int:
+def execution(h: Harness, step: str = "", **fields: str) -> int:
     """One execution environment: a fresh interpreter, the handler built from the environment."""
     h.ultravox.set_clock(T)
     event = {"monitor": h.monitor, "scheduledTime": f"{T:%Y-%m-%dT%H:%M:%SZ}", "executionId": "e"}
+    event |= fields
     env = os.environ | h.env | {"CEILINGWATCH_OUTBOX_GRACE": GRACE, "PYTHONPATH": str(REPO)}
     args = [sys.executable, "-P", str(CHILD), json.dumps(event), *([step] if step else [])]
     done = subprocess.run(  # noqa: S603 - our own child script, our own arguments
@@ -87,3 +88,24 @@ def test_the_one_window_left_is_the_answer_before_its_record_and_it_loses_nothin
         time.sleep(float(GRACE) + 0.2)
         assert execution(h) == 0
         assert taken(h) == dict.fromkeys(CHANNELS, 1) | {channel: 2}
+
+
+# The test alert's steps: before its claim, then before, during and after each channel's take.
+TEST_ALERT_STEPS = ["claim", "email:recorded", "slack:before", "slack:during", "pagerduty:before"]
+
+
+@pytest.mark.parametrize("step", TEST_ALERT_STEPS)
+def test_a_test_alert_crashed_at_any_step_then_retried_reaches_each_channel_once(
+    stack: LocalStack, step: str
+) -> None:
+    name = f"crash-test-{step.replace(':', '-')}"
+    with harness(stack, flat_scenario(48), name, channels=("slack", "pagerduty")) as h:
+        # Lambda's retry of an invocation carries its id: the claim the retry finds.
+        assert execution(h, step, action="test") == -signal.SIGKILL, step
+        time.sleep(float(GRACE) + 0.2)
+        assert execution(h, action="test") == 0
+        # PagerDuty's test is a trigger and its resolve, so it leaves no incident open.
+        assert taken(h) == {"email": 1, "slack": 1, "pagerduty": 2}
+        assert [e["event_action"] for e in h.pagerduty.events] == ["trigger", "resolve"]
+        assert all(s.startswith("[TEST]") for s in h.subjects())
+        assert "outbox" not in h.state() and h.state()["handled_events"] == "e"

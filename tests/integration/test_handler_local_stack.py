@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 from ceilingwatch.common.errors import DeliveryError
+from ceilingwatch.handler import lambda_handler
 
+from infra.demo.timeline import Context
 from infra.local_stack.stack import LocalStack
 from infra.simulator.ultravox import Fault
 from tests.support.harness import START, flat_scenario, harness
@@ -134,14 +136,25 @@ def test_a_changed_threshold_takes_effect_on_the_next_run(stack: LocalStack) -> 
         assert h.subjects() == ["[WARNING] tune: 30/50 concurrent calls (60%)"]
 
 
-def test_the_test_action_reaches_every_channel_without_state(stack: LocalStack) -> None:
+def test_the_test_action_reaches_every_channel_once_claimed_by_lambda_s_request_id(
+    stack: LocalStack,
+) -> None:
     with harness(stack, flat_scenario(10), "testalert") as h:
-        h.invoke(T, action="test")
+        assert h.deps is not None
+        event = {"monitor": h.monitor, "action": "test"}  # as `make test-alert` sends it
+        context = Context()
+        first = lambda_handler(event, context, dependencies=h.deps)
+        # Lambda's retry (or a duplicate delivery) of the same invocation: its request id.
+        again = lambda_handler(event, context, dependencies=h.deps)
+        assert first["status"] == "TEST" and "duplicate" in again["skipped"]
         assert h.subjects() == ["[TEST] testalert: test alert from ceilingwatch"]
+        assert len(h.slack.messages) == 1
         assert h.slack.messages[0]["text"].startswith("🧪 [TEST]")
-        assert "Item" not in h.stack.client("dynamodb").get_item(
-            TableName=h.stack.outputs["StateTableName"], Key={"monitor": {"S": "testalert"}}
-        )
+        state = h.state()
+        assert state["handled_events"] == context.aws_request_id and "outbox" not in state
+        assert "last_tick" not in state  # nothing judged
+        lambda_handler(event, Context(), dependencies=h.deps)  # a new request: a new test
+        assert len(h.subjects()) == 2
 
 
 def test_the_client_requests_match_the_openapi_document(stack: LocalStack) -> None:

@@ -144,6 +144,38 @@ def test_a_value_the_run_told_first_is_not_told_again_by_its_late_change(
         assert len(config_emails(h)) == 2
 
 
+def test_a_value_written_after_the_run_s_tick_and_told_by_the_run_is_not_told_by_its_event(
+    stack: LocalStack,
+) -> None:
+    with harness(stack, flat_scenario(21), "oncewritten") as h:
+        h.invoke(T)
+        h.put("warning-percent", "abc")  # written after the next run's scheduled time...
+        h.invoke(T + timedelta(minutes=5))  # ...and read by it
+        result = h.change("warning-percent", T + timedelta(minutes=5, seconds=40))
+        assert result["suppressed"] == ["config-changed"], result
+        assert len(config_emails(h)) == 1
+        assert "warning-percent@" in h.state()["config_problem_versions"]
+
+
+def test_a_value_changed_back_and_forth_is_a_new_problem_told_again(stack: LocalStack) -> None:
+    parameters = {"renotify-error-minutes": "240"}
+    with harness(stack, flat_scenario(21), "backforth", parameters) as h:
+        h.invoke(T)
+        h.put("warning-percent", "abc")
+        h.change("warning-percent", T + timedelta(minutes=1))  # refused: told once
+        h.invoke(T + timedelta(minutes=5))
+        assert len(config_emails(h)) == 1
+        # 60, then abc again, between two runs, their events not (yet) delivered: the run
+        # reads a newer version of the same words, a new problem, and tells it.
+        h.put("warning-percent", "60")
+        h.put("warning-percent", "abc")
+        h.invoke(T + timedelta(minutes=10))
+        assert len(config_emails(h)) == 2
+        for minutes in (7, 8):  # the late events: the first is stale, the second the run told
+            h.change("warning-percent", T + timedelta(minutes=minutes))
+        assert len(config_emails(h)) == 2, config_emails(h)
+
+
 def test_a_duplicate_change_event_sends_its_verdict_once(stack: LocalStack) -> None:
     with harness(stack, flat_scenario(21), "oncedup") as h:
         h.invoke(T)

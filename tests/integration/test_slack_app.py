@@ -206,7 +206,11 @@ def test_a_slack_error_answer_is_refused_with_the_parameter_to_fix(
         told = result["notifications"][0]["slack"]
         assert told.startswith(f"refused: Slack refused chat.postMessage ({error}): ")
         assert SCRIPTED[error] in told
-        assert len(h.subjects()) == 1, "email still carries the alert"
+        # Email still carries the alert, and the same run names the refused parameter there.
+        alert, notice = h.subjects()
+        assert alert.startswith("[CRITICAL]") and "a channel cannot deliver" in notice
+        said = h.emails()[1]["Message"]
+        assert f"Slack refused chat.postMessage ({error})" in said and SCRIPTED[error] in said
         assert api.roots() == []
 
 

@@ -87,7 +87,7 @@ def wrap_ledger() -> None:
 def wrap_claim() -> None:
     claim_and_send = claims.claim_and_send
 
-    def watched(previous: Any, state: Any, owed: Any, *args: Any) -> None:
+    def watched(previous: Any, state: Any, owed: Any, *args: Any, **kwargs: Any) -> Any:
         save = args[2].states.save
 
         def first_save(*a: Any, **k: Any) -> None:
@@ -97,7 +97,7 @@ def wrap_claim() -> None:
             args[2].states.save = save
 
         args[2].states.save = first_save
-        claim_and_send(previous, state, owed, *args)
+        return claim_and_send(previous, state, owed, *args, **kwargs)
 
     claims.claim_and_send = watched  # type: ignore[assignment]
 

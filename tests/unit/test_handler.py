@@ -177,3 +177,19 @@ def test_an_sqs_batch_reports_only_the_messages_that_failed() -> None:
     # The poison and the bad event are retried then dead-lettered; the good one was judged.
     assert answer == {"batchItemFailures": [{"itemIdentifier": "id-0"}, {"itemIdentifier": "id-2"}]}
     assert world.states.load("default") is not None
+
+
+def test_the_test_action_is_claimed_by_lambda_s_request_id_which_its_retry_keeps() -> None:
+    world = World()
+    deps = world.dependencies()
+    event = {"monitor": "prod", "action": "test"}  # as `make test-alert` sends it: no id
+    lambda_handler(event, Context(aws_request_id="req-7"), dependencies=deps)
+    again = lambda_handler(event, Context(aws_request_id="req-7"), dependencies=deps)
+    assert "duplicate" in again["skipped"] and again["notifications"] == []
+    assert len(world.email.sent) == len(world.slack.sent) == 1
+    assert world.states.items["prod"].told.events == ("req-7",)
+    lambda_handler(event, Context(aws_request_id="req-8"), dependencies=deps)
+    assert len(world.email.sent) == 2  # a new request is a new test
+    context = Context(aws_request_id="req-9")
+    named = lambda_handler(event | {"executionId": "ex-1"}, context, dependencies=deps)
+    assert named["skipped"] == "" and world.states.items["prod"].told.events[-1] == "ex-1"

@@ -30,11 +30,11 @@ class ParameterStore:
         self.prefix = prefix
         self.max_age_seconds = max_age_seconds
         self.table = table
-        self._cache: dict[str, tuple[float, dict[str, str]]] = {}
+        self._cache: dict[str, tuple[float, dict[str, str], dict[str, int]]] = {}
 
     def load(self, monitor: str) -> MonitorConfig:
         path = parameter_path(self.prefix, monitor)
-        return self.table.parse(monitor, path, self._values(path, fresh=False))
+        return self.table.parse(monitor, path, self._values(path, fresh=False)[0])
 
     def read(
         self, monitor: str, last_valid: KeptValues | None = None, *, fresh: bool = False
@@ -44,12 +44,14 @@ class ParameterStore:
         `fresh` skips the cache: a change event must see the value that was just written.
         """
         path = parameter_path(self.prefix, monitor)
-        return read_config(self.table, monitor, path, self._values(path, fresh=fresh), last_valid)
+        values, versions = self._values(path, fresh=fresh)
+        return read_config(self.table, monitor, path, values, last_valid, versions)
 
-    def _values(self, path: str, fresh: bool) -> dict[str, str]:
+    def _values(self, path: str, fresh: bool) -> tuple[dict[str, str], dict[str, int]]:
+        """Each parameter's value and version, by its name after the path."""
         cached = self._cache.get(path)
         if cached is not None and not fresh and time.monotonic() < cached[0]:
-            return dict(cached[1])
+            return dict(cached[1]), dict(cached[2])
         try:
             values = self._fetch(path)
         except (BotoCoreError, ClientError) as error:
@@ -59,18 +61,20 @@ class ParameterStore:
                 "and kms:Decrypt for SecureString parameters",
             ) from None
         if self.max_age_seconds > 0:
-            self._cache[path] = (time.monotonic() + self.max_age_seconds, values)
-        return dict(values)
+            self._cache[path] = (time.monotonic() + self.max_age_seconds, *values)
+        return dict(values[0]), dict(values[1])
 
-    def _fetch(self, path: str) -> dict[str, str]:
+    def _fetch(self, path: str) -> tuple[dict[str, str], dict[str, int]]:
         """Every parameter directly under `path` (not below it), by its name after the path."""
         values: dict[str, str] = {}
+        versions: dict[str, int] = {}
         options: dict[str, Any] = {"Path": path, "WithDecryption": True, "MaxResults": PAGE_SIZE}
         while True:
             page = self.client.get_parameters_by_path(**options)
             for parameter in page.get("Parameters", ()):
-                name = str(parameter["Name"])
-                values[name.removeprefix(path).lstrip("/")] = str(parameter["Value"])
+                name = str(parameter["Name"]).removeprefix(path).lstrip("/")
+                values[name] = str(parameter["Value"])
+                versions[name] = int(parameter.get("Version", 0))
             if not page.get("NextToken"):
-                return values
+                return values, versions
             options["NextToken"] = page["NextToken"]

@@ -159,6 +159,7 @@ ATTRIBUTES: dict[str, tuple[str, str, _Format]] = {
     "escalation_told": ("escalation", "told", _NAMES),
     "handled_events": ("told", "events", _EVENTS),
     "channel_failures": ("watches", "channel_failures", _FAILURES),
+    "config_problem_versions": ("watches", "config_versions", _TEXT),
     "version": ("", "version", _INT),
 }
 RECORDS: dict[str, type[Any]] = {

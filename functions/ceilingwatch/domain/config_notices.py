@@ -80,30 +80,58 @@ def track_config(
 
 
 def signature(reading: ConfigReading) -> str:
-    """What is wrong, as told: the key the CONFIG notice and a change's verdict share."""
+    """What is wrong, as told: the words, for people and for items from before versions."""
     return "; ".join(p.text for p in reading.problems)
+
+
+def told_versions(reading: ConfigReading) -> str:
+    """Which problem was told: each parameter the problems name, at the version read
+    ("warning-percent@7"). The change event and the run read the same versions, whatever the
+    time each read them at; a value changed back and forth is a new version, a new problem."""
+    if not reading.versions:
+        return ""  # a reader that knows no versions: the words are the identity
+    named = {
+        name
+        for problem in reading.problems
+        for name in {problem.parameter, *reading.versions}
+        if _names(problem, name)
+    }
+    return " ".join(f"{name}@{reading.versions.get(name, '-')}" for name in sorted(named))
+
+
+def _same_problems(state: AlertState, reading: ConfigReading) -> bool:
+    """The reading's problems are the ones last told: by version when both know it."""
+    watches, versions = state.watches, told_versions(reading)
+    if watches.config_versions and versions:
+        return watches.config_versions == versions
+    return watches.config_problems == signature(reading)
 
 
 def told_config(state: AlertState, reading: ConfigReading, at: datetime) -> AlertState:
     """A change's verdict told the configuration's problems (or that there are none) at `at`:
     the runs tell them again only at the reminder interval."""
     told = signature(reading)
-    watches = replace(state.watches, config_problems=told, config_problems_at=at if told else None)
+    watches = replace(
+        state.watches,
+        config_problems=told,
+        config_problems_at=at if told else None,
+        config_versions=told_versions(reading) if told else "",
+    )
     return replace(state, watches=watches)
 
 
 def already_told(state: AlertState | None, reading: ConfigReading, change: ParameterChange) -> bool:
-    """A run read this change's value and told its problems, at or after the change: the
-    verdict would say again what the CONFIG notice said."""
+    """A run read this change's value and told its problems: the verdict would say again what
+    the CONFIG notice said. Keyed by the versions read; without them, by words and time."""
     if state is None or not any(_names(p, change.parameter) for p in reading.problems):
         return False  # an accepted change is news the CONFIG notice never told
     watches = state.watches
+    if not _same_problems(state, reading):
+        return False
+    if watches.config_versions and told_versions(reading):
+        return True
     told_at = watches.config_problems_at
-    return (
-        watches.config_problems == signature(reading)
-        and told_at is not None
-        and (told_at >= change.at)
-    )
+    return told_at is not None and told_at >= change.at
 
 
 def config_notice(
@@ -113,11 +141,11 @@ def config_notice(
     signature_now = signature(reading)
     watches = state.watches
     if not problems:
-        cleared = replace(watches, config_problems="", config_problems_at=None)
+        cleared = replace(watches, config_problems="", config_problems_at=None, config_versions="")
         return replace(state, watches=cleared), None
     last = watches.config_problems_at
     repeat_due = last is not None and bool(interval) and tick - last >= interval
-    if signature_now == watches.config_problems and last is not None and not repeat_due:
+    if _same_problems(state, reading) and last is not None and not repeat_due:
         return state, None
     note = Notification(
         Kind.CONFIG,
@@ -128,7 +156,12 @@ def config_notice(
         fix=f"correct the parameters named above under {path}; each change is checked at once",
         headline=_problems_headline(reading),
     )
-    told = replace(watches, config_problems=signature_now, config_problems_at=tick)
+    told = replace(
+        watches,
+        config_problems=signature_now,
+        config_problems_at=tick,
+        config_versions=told_versions(reading),
+    )
     return replace(state, watches=told), note
 
 

@@ -33,6 +33,8 @@ class ConfigReading:
     error: MonitorError | None = None  # why nothing can be judged, when config is None
     # Today's values of the parameters that are not secret, as written (a change's "new").
     written: Mapping[str, str] = field(default_factory=dict)
+    # Each parameter's version in Parameter Store: what a told problem is keyed by.
+    versions: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def falling_back(self) -> bool:
@@ -45,18 +47,20 @@ def read_config(
     path: str,
     values: Mapping[str, str],
     last_valid: KeptValues | None = None,
+    versions: Mapping[str, int] | None = None,
 ) -> ConfigReading:
     """The configuration to judge with: the current one if valid, else the last valid one."""
     written = {k: v.strip() for k, v in values.items() if k not in table.secret_names}
+    seen = dict(versions or {})
     try:
         config = table.parse(monitor, path, values)
     except ConfigurationError as error:
         reading = _fall_back(table, monitor, path, values, last_valid, error)
-        return replace(reading, written=written)
+        return replace(reading, written=written, versions=seen)
     # Only the values a person set: the state item stays under DynamoDB's 1 KB write unit, and
     # defaults that follow a threshold follow it again when the values are read back.
     kept = {row.name: written[row.name] for row in table.kept if written.get(row.name)}
-    return ConfigReading(config, (), kept, written=written)
+    return ConfigReading(config, (), kept, written=written, versions=seen)
 
 
 def kept_values(table: ParameterTable, config: MonitorConfig) -> dict[str, str]:

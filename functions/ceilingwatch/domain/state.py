@@ -107,6 +107,9 @@ class Watches:
     last_valid_config: KeptValues | None = None
     config_problems: str = ""
     config_problems_at: datetime | None = None
+    # Which versions of the parameters those problems name were told ("warning-percent@7"):
+    # the identity the change event and the runs share. Empty in items from before versions.
+    config_versions: str = ""
 
 
 @dataclass(frozen=True)

@@ -37,12 +37,13 @@ def claim_and_send(
     result: RunResult,
     *,
     beside: tuple[Owed, ...] = (),
-) -> None:
+) -> AlertState | None:
     """Store the state with what it owes (the claim), deliver, then store what is still owed.
 
     The claim is a conditional write: of two overlapping runs only one sends. The state never
     says a channel took a notification it has not taken: a retry or the next tick sends it.
     `beside` is what a live run is delivering right now: kept in the outbox, not sent here.
+    Returns the state as last stored, None when another writer came first.
     """
     owed = coalesce(owed)  # a channel back from an outage gets where the episode stands
     since = (state.delivery.outbox_since if beside else None) or (deps.clock() if owed else None)
@@ -53,9 +54,9 @@ def claim_and_send(
     except StateConflictError:
         # Another run (a duplicate delivery or an overlap) stored first and owns the messages.
         result.skipped = "another run judged this monitor first"
-        return
+        return None
     if not owed:
-        return
+        return claimed
     memory = previous.delivery.channel_memory if previous else {}
     ledger = Ledger(claimed, deps, owed, memory)
     ledger.watch(previous.delivery.outbox if previous else (), roster)
@@ -69,6 +70,7 @@ def claim_and_send(
         on_landing=ledger.landed,
     )
     _settled(ledger, settlement, state.monitor, result)
+    return ledger.state
 
 
 def _settled(ledger: Ledger, settlement: Settlement, monitor: str, result: RunResult) -> None:

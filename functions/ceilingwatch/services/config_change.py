@@ -20,6 +20,7 @@ from ceilingwatch.domain.watches import told_channel_problems
 from ceilingwatch.services.base import Dependencies, RunResult
 from ceilingwatch.services.claims import beside_or_carried, carry_owed, claim_and_send
 from ceilingwatch.services.delivery import claim
+from ceilingwatch.services.failures import name_new_failures
 
 ATTEMPTS = 3  # a scheduled run may store the state between our read and our write
 
@@ -58,10 +59,11 @@ def confirm_change(change: ParameterChange, deps: Dependencies, *, deadline: flo
         # While a run delivers its outbox, the verdict is claimed beside it and sent here.
         owed, beside = beside_or_carried(previous, claim(notes, roster.channels), deps)
         result.skipped = ""
-        claim_and_send(
+        stored = claim_and_send(
             previous, state, owed, reading.config, roster, deps, deadline, result, beside=beside
         )
         if not result.skipped:
+            name_new_failures(stored, reading.config, roster, deps, deadline, result, change.at)
             break
     logger.info("parameter change", extra={"parameter": change.parameter, "verdict": note.why})
     return result

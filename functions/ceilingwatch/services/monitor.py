@@ -23,6 +23,7 @@ from ceilingwatch.domain.watches import channel_problems_notice
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by, live_feed_on
 from ceilingwatch.services.claims import claim_and_send, claim_notice, delivering
 from ceilingwatch.services.delivery import ChannelOutcome, Delivery, Status, claim
+from ceilingwatch.services.failures import name_new_failures, still_failing
 from ceilingwatch.services.observe import observe
 
 
@@ -56,7 +57,7 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     config = reading.config
     roster = deps.channels(config)
     if previous is not None and previous.already_judged(tick.scheduled_time):
-        return _carry(previous, carried, config, roster, deps, deadline, result)
+        return _carry(previous, carried, config, roster, tick, deps, deadline, result)
     observation = observe(
         tick.scheduled_time,
         previous,
@@ -79,7 +80,8 @@ def _check(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         return _held(result, notes)
     state, fresh = _claim(state, notes, config, roster, tick)
     owed = carried + fresh
-    claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
+    stored = claim_and_send(previous, state, owed, config, roster, deps, deadline, result)
+    name_new_failures(stored, config, roster, deps, deadline, result, tick.scheduled_time)
     if config is not None and deps.live is not None and live_feed_on(config, deps.live):
         _reconcile(tick.monitor, deps.live, config, roster, deps, deadline, result)
     return result
@@ -141,6 +143,7 @@ def _carry(
     carried: tuple[Owed, ...],
     config: MonitorConfig | None,
     roster: Roster,
+    tick: Tick,
     deps: Dependencies,
     deadline: float,
     result: RunResult,
@@ -150,7 +153,8 @@ def _carry(
     result.status = previous.status
     if carried:
         again = replace(previous, version=previous.version + 1)
-        claim_and_send(previous, again, carried, config, roster, deps, deadline, result)
+        stored = claim_and_send(previous, again, carried, config, roster, deps, deadline, result)
+        name_new_failures(stored, config, roster, deps, deadline, result, tick.scheduled_time)
     return result
 
 
@@ -193,13 +197,6 @@ def _told(
     )
     notes += [config_notice] if config_notice is not None else []
     return state, notes
-
-
-def still_failing(state: AlertState, roster: Roster) -> tuple[AlertState, dict[str, str]]:
-    """The channels that kept failing, among those still configured."""
-    names = {c.name for c in roster.channels}
-    failing = {n: t for n, t in state.watches.channel_failures.items() if n in names}
-    return replace(state, watches=replace(state.watches, channel_failures=failing)), failing
 
 
 def _held(result: RunResult, notes: list[Notification]) -> RunResult:

@@ -1,7 +1,8 @@
-"""Notices outside the alert lifecycle: the test alert, and the weekly digest claimed once."""
+"""Notices outside the alert lifecycle, each claimed once by its id: the test alert, the digest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from ceilingwatch.common.errors import DeliveryError
@@ -13,15 +14,23 @@ from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.state import AlertState
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
-from ceilingwatch.services.claims import beside_or_carried, carry_owed, claim_and_send, links
-from ceilingwatch.services.delivery import Status, claim, send
+from ceilingwatch.services.claims import beside_or_carried, carry_owed, claim_and_send
+from ceilingwatch.services.delivery import Status, claim
+from ceilingwatch.services.failures import name_new_failures
 from ceilingwatch.services.weekly import gather_digest
 
 CLAIM_ATTEMPTS = 3  # the 5-minute tick runs beside the digest's: it may store first
 
+Build = Callable[[], Notification]
+
 
 def send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
-    """A labelled test message through every channel; no alert state is read or written."""
+    """A labelled test message through every channel, claimed like every notification.
+
+    Claimed under the invocation's id (the event's `executionId`, else Lambda's request id,
+    which its retry keeps): a duplicate sends nothing again, a crash mid-send re-sends only
+    what no channel took. Any channel that did not take it fails the run: the test says so.
+    """
     config = deps.parameters.load(tick.monitor)
     deps.on_secrets(*config.secrets())
     roster = deps.channels(config)
@@ -31,10 +40,21 @@ def send_test(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
         tick.monitor,
         Severity.TEST,
         f"a test alert through {', '.join(names)}, sent on request; "
-        "nothing is wrong and no state changed",
+        "nothing is wrong and no alert state changed",
         tick.scheduled_time,
     )
-    return _send_notice(note, "TEST", "the test alert", config, roster, deps, deadline)
+    result = _claimed_once(tick, lambda: note, "the test alert", config, roster, deps, deadline)
+    result.status = "TEST"
+    failed = [
+        f"{name} ({outcome})"
+        for d in result.deliveries
+        if d.notification.kind is Kind.TEST
+        for name, outcome in d.channels.items()
+        if outcome.status is not Status.SENT
+    ] + list(roster.problems)
+    if failed and not result.skipped:
+        result.error = DeliveryError("the test alert failed on " + "; ".join(failed))
+    return result
 
 
 def send_digest(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
@@ -47,31 +67,51 @@ def send_digest(tick: Tick, deps: Dependencies, deadline: float) -> RunResult:
     config = deps.parameters.load(tick.monitor)
     deps.on_secrets(*config.secrets())
     roster = deps.channels(config)
-    result = RunResult(tick.monitor, tick.scheduled_time, status="DIGEST")
+
+    def build() -> Notification:
+        source = deps.usage(config)
+        digest = gather_digest(source, config, tick.scheduled_time, deadline=judge_by(deadline))
+        return digest_notification(digest, tick.scheduled_time)
+
+    result = _claimed_once(tick, build, "the weekly digest", config, roster, deps, deadline)
+    result.status = "DIGEST"
+    return result
+
+
+def _claimed_once(
+    tick: Tick,
+    build: Build,
+    what: str,
+    config: MonitorConfig,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+) -> RunResult:
+    """A notice outside the lifecycle, built only if its id was not claimed yet, then claimed
+    under that id beside what a live run is delivering, and sent."""
+    result = RunResult(tick.monitor, tick.scheduled_time)
     note: Notification | None = None
     for _ in range(CLAIM_ATTEMPTS):
         previous = deps.states.load(tick.monitor)
         if previous is not None and previous.told.handled(tick.execution_id):
-            result.skipped = "this digest was already claimed (a duplicate delivery)"
+            result.skipped = f"{what} was already claimed (a duplicate delivery)"
             carry_owed(previous, config, roster, deps, deadline, result)
             return result
         if note is None:
-            source = deps.usage(config)
-            digest = gather_digest(source, config, tick.scheduled_time, deadline=judge_by(deadline))
-            note = digest_notification(digest, tick.scheduled_time)
-            result.reason = note.why  # no PeakCalls metric: a week's peak is not a tick's
+            note = build()
+            result.reason = note.why  # no PeakCalls metric: a digest's peak is not a tick's
         result.skipped = ""
-        _claim_digest(previous, tick, note, config, roster, deps, deadline, result)
+        _claim(previous, tick, note, config, roster, deps, deadline, result)
         if not result.skipped:
             return result
     result.error = DeliveryError(
-        f"the weekly digest for {tick.monitor} could not be claimed: {result.skipped}",
+        f"{what} for {tick.monitor} could not be claimed: {result.skipped}",
         "nothing to do: Lambda's retry claims it",
     )
     return result
 
 
-def _claim_digest(
+def _claim(
     previous: AlertState | None,
     tick: Tick,
     note: Notification,
@@ -81,39 +121,12 @@ def _claim_digest(
     deadline: float,
     result: RunResult,
 ) -> None:
-    """The digest claimed under its execution's id, beside what a live run is delivering."""
+    """The notice claimed under its invocation's id, beside what a live run is delivering."""
     state = previous or AlertState(tick.monitor)
     remembered = replace(state.told, events=state.told.remembering(tick.execution_id))
     state = replace(state, told=remembered, version=state.version + 1)
     owed, beside = beside_or_carried(previous, claim([note], roster.channels), deps)
-    claim_and_send(previous, state, owed, config, roster, deps, deadline, result, beside=beside)
-
-
-def _send_notice(
-    note: Notification,
-    status: str,
-    what: str,
-    config: MonitorConfig,
-    roster: Roster,
-    deps: Dependencies,
-    deadline: float,
-) -> RunResult:
-    """A notice outside the alert lifecycle: sent once, never stored; any failure fails the run,
-    so Lambda's retry sends it again."""
-    settlement = send(
-        claim([note], roster.channels),
-        roster.channels,
-        links=links(deps.settings, config, note.monitor),
-        memory={},
-        deadline=deadline,
+    stored = claim_and_send(
+        previous, state, owed, config, roster, deps, deadline, result, beside=beside
     )
-    result = RunResult(note.monitor, note.at, status=status, deliveries=settlement.deliveries)
-    failed = [
-        f"{name} ({outcome})"
-        for d in settlement.deliveries
-        for name, outcome in d.channels.items()
-        if outcome.status is not Status.SENT
-    ] + list(roster.problems)
-    if failed:
-        result.error = DeliveryError(f"{what} failed on " + "; ".join(failed))
-    return result
+    name_new_failures(stored, config, roster, deps, deadline, result, tick.scheduled_time)

@@ -20,6 +20,7 @@ class Ssm:
     def __init__(self, values: dict[str, str], page: int = 1) -> None:
         self.values, self.page, self.calls = values, page, []  # type: ignore[var-annotated]
         self.error: Exception | None = None
+        self.versions: dict[str, int] = {}  # SSM counts each parameter's writes from 1
 
     def get_parameters_by_path(self, **options: Any) -> dict[str, Any]:
         self.calls.append(options)
@@ -29,11 +30,17 @@ class Ssm:
         start = int(options.get("NextToken", "0"))
         chunk = names[start : start + self.page]
         page: dict[str, Any] = {
-            "Parameters": [{"Name": options["Path"] + n, "Value": self.values[n]} for n in chunk]
+            "Parameters": [
+                {"Name": options["Path"] + n, "Value": self.values[n], "Version": self.version(n)}
+                for n in chunk
+            ]
         }
         if start + self.page < len(names):
             page["NextToken"] = str(start + self.page)
         return page
+
+    def version(self, name: str) -> int:
+        return self.versions.get(name, 1)
 
 
 def store(ssm: Ssm, max_age: int = 60) -> ParameterStore:
@@ -78,3 +85,14 @@ def test_a_refused_read_names_the_code_and_the_fix_never_the_values() -> None:
     assert "AccessDeniedException" in raised.value.problem
     assert "ssm:GetParametersByPath" in raised.value.what_to_fix
     assert KEY not in str(raised.value)
+
+
+def test_each_parameter_s_version_is_read_with_its_value_and_cached_with_it() -> None:
+    ssm = Ssm({"concurrency-limit": "50", "ultravox-api-key": KEY, "warning-percent": "x"})
+    ssm.versions = {"warning-percent": 7}
+    parameters = store(ssm)
+    reading = parameters.read("prod")
+    assert reading.versions == {"concurrency-limit": 1, "ultravox-api-key": 1, "warning-percent": 7}
+    ssm.versions["warning-percent"] = 8
+    assert parameters.read("prod").versions["warning-percent"] == 7  # cached with its value
+    assert parameters.read("prod", fresh=True).versions["warning-percent"] == 8

@@ -101,3 +101,11 @@ def test_an_unknown_level_is_an_error_that_names_it() -> None:
     item = stored_item() | {"level": {"S": "SEVERE"}}
     with pytest.raises(ValueError, match="unknown level 'SEVERE'"):
         state_from_item(item)
+
+
+def test_the_versions_a_config_notice_told_are_kept_and_an_older_item_has_none() -> None:
+    assert state_from_item(stored_item()).watches.config_versions == ""
+    told = Watches(config_problems="x", config_versions="warning-percent@7")
+    item = state_to_item(AlertState("prod", watches=told))
+    assert item["config_problem_versions"] == {"S": "warning-percent@7"}
+    assert state_from_item(item).watches.config_versions == "warning-percent@7"

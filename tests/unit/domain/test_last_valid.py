@@ -12,7 +12,15 @@ import pytest
 from ceilingwatch.bootstrap import PARAMETERS
 from ceilingwatch.domain.alerts import Kind
 from ceilingwatch.domain.config import Secret
-from ceilingwatch.domain.config_notices import ParameterChange, change_verdict, config_notice
+from ceilingwatch.domain.config_notices import (
+    ParameterChange,
+    already_told,
+    change_verdict,
+    config_notice,
+    signature,
+    told_config,
+    told_versions,
+)
 from ceilingwatch.domain.last_valid import ConfigReading, applied_values, read_config
 from ceilingwatch.domain.messages import format_email, format_slack, subject
 from ceilingwatch.domain.state import AlertState, Judgement, Watches
@@ -216,3 +224,56 @@ def test_every_parameter_but_the_secrets_is_kept() -> None:
     assert read == {name for name, owner in PARAMETERS.owners.items() if owner == MONITOR}
     names = {row.name for row in PARAMETERS.rows}
     assert names - PARAMETERS.secret_names == PARAMETERS.kept_names
+
+
+def versioned(version: int, value: str = "abc") -> ConfigReading:
+    """The reading of `warning-percent = value` at that version, as SSM reports it."""
+    values = GOOD | {"warning-percent": value}
+    versions = dict.fromkeys(values, 1) | {"warning-percent": version}
+    return read_config(PARAMETERS, "prod", PATH, values, valid().valid_values, versions)
+
+
+def test_a_problem_is_told_once_per_version_and_a_value_changed_back_is_told_again() -> None:
+    hours = timedelta(hours=4)
+    state, first = config_notice(AlertState("prod"), versioned(5), PATH, tick_time(0), hours)
+    assert first is not None and state.watches.config_versions == "warning-percent@5"
+    state, again = config_notice(state, versioned(5), PATH, tick_time(5), hours)
+    assert again is None
+    # abc (v5) -> 60 (v6) -> abc (v7) between two runs: the same words, a new problem.
+    state, back = config_notice(state, versioned(7), PATH, tick_time(10), hours)
+    assert back is not None and state.watches.config_versions == "warning-percent@7"
+
+
+def test_a_change_written_after_the_run_s_tick_and_told_by_the_run_is_not_told_again() -> None:
+    # The value was written a minute after the run's scheduled time, before the run read it.
+    state, told = config_notice(AlertState("prod"), versioned(5), PATH, tick_time(0), timedelta())
+    assert told is not None
+    late = replace(change("warning-percent"), at=tick_time(0) + timedelta(minutes=1))
+    assert already_told(state, versioned(5), late)
+    assert not already_told(state, versioned(6, "xyz"), late)  # a newer value is news
+
+
+def test_a_refusal_told_by_the_change_is_not_told_by_a_run_whatever_its_tick() -> None:
+    state = told_config(AlertState("prod"), versioned(5), tick_time(3))
+    assert state.watches.config_versions == "warning-percent@5"
+    # A run scheduled before the change was written, reading it after.
+    _, note = config_notice(state, versioned(5), PATH, tick_time(2), timedelta(hours=4))
+    assert note is None
+    accepted = told_config(state, versioned(6, "60"), tick_time(4))
+    assert (accepted.watches.config_problems, accepted.watches.config_versions) == ("", "")
+
+
+def test_what_the_code_before_versions_told_is_not_told_again_after_the_upgrade() -> None:
+    reading = versioned(5)
+    old = AlertState(
+        "prod", watches=Watches(config_problems=signature(reading), config_problems_at=tick_time(0))
+    )
+    _, note = config_notice(old, reading, PATH, tick_time(5), timedelta(hours=4))
+    assert note is None
+
+
+def test_a_conflict_is_keyed_by_the_versions_of_both_parameters() -> None:
+    values = GOOD | {"warning-percent": "60", "warning-recovery-percent": "65"}
+    versions = dict.fromkeys(values, 2) | {"warning-percent": 4}
+    reading = read_config(PARAMETERS, "prod", PATH, values, valid().valid_values, versions)
+    assert told_versions(reading) == "warning-percent@4 warning-recovery-percent@2"

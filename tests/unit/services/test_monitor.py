@@ -197,21 +197,39 @@ def test_dry_run_neither_stores_nor_sends() -> None:
     assert world.email.sent == [] and world.slack.sent == [] and world.states.items == {}
 
 
-def test_test_action_sends_through_every_channel_and_changes_no_state() -> None:
+def test_test_action_sends_through_every_channel_claimed_by_its_id_judging_nothing() -> None:
     world = World()
-    result = go(world, tick(action="test"))
-    assert result.status == "TEST"
+    result = go(world, tick(action="test", execution_id="req-1"))
+    assert result.status == "TEST" and result.error is None
     assert world.email.emails[0].subject == "[TEST] prod: test alert from ceilingwatch"
     assert world.slack.payloads[0]["text"].startswith("🧪 [TEST]")
-    assert world.states.items == {} and world.states.reads == 0
+    state = world.states.items["prod"]
+    assert state.told.events == ("req-1",) and state.delivery.outbox == ()
+    assert state.judged.last_tick is None and state.status == "OK"  # nothing judged
 
 
-def test_test_action_fails_when_a_channel_fails() -> None:
+def test_a_duplicate_test_action_sends_nothing_again() -> None:
+    world = World()
+    go(world, tick(action="test", execution_id="req-1"))
+    again = go(world, tick(action="test", execution_id="req-1"))
+    assert "duplicate" in again.skipped and again.error is None and again.deliveries == []
+    assert len(world.email.sent) == len(world.slack.sent) == 1
+    go(world, tick(action="test", execution_id="req-2"))  # another request is another test
+    assert len(world.email.sent) == len(world.slack.sent) == 2
+
+
+def test_test_action_fails_when_a_channel_fails_and_its_retry_sends_only_that_one() -> None:
     world = World()
     world.slack.fail = DOWN
-    result = go(world, tick(action="test"))
+    result = go(world, tick(action="test", execution_id="req-1"))
     assert isinstance(result.error, DeliveryError) and "slack (failed: down)" in str(result.error)
     assert len(world.email.sent) == 1
+    world.slack.fail = None
+    world.now += timedelta(minutes=1)  # Lambda retries a failed invocation after a minute
+    retry = go(world, tick(action="test", execution_id="req-1"))  # its request id, the same
+    assert retry.error is None
+    assert len(world.email.sent) == 1 and [n.kind.value for n in world.slack.sent] == ["test"]
+    assert world.states.items["prod"].delivery.outbox == ()
 
 
 def test_without_a_slack_webhook_only_email_is_used() -> None:
