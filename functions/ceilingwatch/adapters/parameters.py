@@ -31,6 +31,7 @@ class ParameterStore:
         self.max_age_seconds = max_age_seconds
         self.table = table
         self._cache: dict[str, tuple[float, dict[str, str]]] = {}
+        self._readings: dict[str, tuple[tuple[Any, ...], ConfigReading]] = {}
 
     def load(self, monitor: str) -> MonitorConfig:
         path = parameter_path(self.prefix, monitor)
@@ -44,7 +45,17 @@ class ParameterStore:
         `fresh` skips the cache: a change event must see the value that was just written.
         """
         path = parameter_path(self.prefix, monitor)
-        return read_config(self.table, monitor, path, self._values(path, fresh=fresh), last_valid)
+        values = self._values(path, fresh=fresh)
+        # Parsing is pure, and a tick reads the same values run after run: the environment keeps
+        # each path's last reading and parses again only when a value (or the fallback) changed.
+        key = (monitor, values, None if last_valid is None else dict(last_valid))
+        kept = self._readings.get(path)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        reading = read_config(self.table, monitor, path, values, last_valid)
+        if reading.error is None:  # an error is raised afresh each run, never one object twice
+            self._readings[path] = (key, reading)
+        return reading
 
     def _values(self, path: str, fresh: bool) -> dict[str, str]:
         cached = self._cache.get(path)

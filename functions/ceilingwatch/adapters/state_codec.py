@@ -187,10 +187,14 @@ def state_to_item(state: AlertState) -> Item:
 
 def state_from_item(item: Item) -> AlertState:
     values: dict[str, dict[str, Any]] = {record: {} for record in ("", *RECORDS)}
-    for name, (record, field, form) in ATTRIBUTES.items():
-        typed = item.get(name, {})
+    # The item's own attributes (a third of the known ones, as a rule), not every known one.
+    for name, typed in item.items():
+        known = ATTRIBUTES.get(name)
+        if known is None:  # "status", written for people reading the table
+            continue
         text = typed.get("S", typed.get("N", ""))
         if text:
+            record, field, form = known
             values[record][field] = form.read(text)
     records = {record: kind(**values[record]) for record, kind in RECORDS.items()}
     return AlertState(**values[""], **records)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import MonitorConfig, is_monitor_name
 from ceilingwatch.domain.evaluation import percent

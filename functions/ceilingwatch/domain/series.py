@@ -96,9 +96,7 @@ def parse_time_series(payload: object, window_start: datetime, window_end: datet
             merged += 1
             bucket = _merge(earlier, bucket)
         by_start[start] = bucket
-    return TimeSeries(
-        tuple(sorted(by_start.values(), key=lambda b: b.start)), ignored, merged, off_grid
-    )
+    return TimeSeries(tuple(by_start[slot] for slot in sorted(by_start)), ignored, merged, off_grid)
 
 
 def fill_gaps(
@@ -142,6 +140,8 @@ def _parse_timestamp(index: int, value: object) -> datetime:
 
 def _count(index: int, row: dict[str, object], field: str) -> int:
     value = row[field]
+    if type(value) is int and value >= 0:  # what Ultravox sends: settled at once, every bucket
+        return value
     # bool is an int in Python, but never a call count; NaN and Infinity parse as JSON floats.
     if (
         isinstance(value, bool)
@@ -157,6 +157,8 @@ def _count(index: int, row: dict[str, object], field: str) -> int:
 
 def _average(index: int, row: dict[str, object], field: str) -> float:
     value = row[field]
+    if type(value) is float and 0 <= value < math.inf:  # the usual case (NaN fails both)
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidResponseError(f"timeSeries[{index}].{field} is not a number: {value!r:.40}")
     if value < 0 or not math.isfinite(value):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Kind, NotChecked, Notification, Reading
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation, highest

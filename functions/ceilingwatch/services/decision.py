@@ -11,12 +11,12 @@ from ceilingwatch.services.delivery import Status
 
 def record(result: RunResult) -> None:
     """The decision line (every per-monitor figure, queried by the dashboard with Logs
-    Insights), a monitor's own two metrics only when it opted in, and deployment-wide counts.
-    """
+    Insights), a monitor's own two metrics only when it opted in, and deployment-wide counts."""
     summary = result.summary() | {"level": result.level_value}
     if result.error is not None:
         count("RunFailures", 1)
-    logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
+    # The status as an argument: a message without any, Powertools tries (and fails) as JSON.
+    logger.info("decision: %s", result.status or "unchanged", extra={"decision": summary})
     if result.suppressed:
         # A mute or a dry run left on by mistake silences alerting: say so at every run.
         logger.warning(
