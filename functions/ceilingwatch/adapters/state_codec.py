@@ -176,8 +176,10 @@ RECORDS: dict[str, type[Any]] = {
 
 def state_to_item(state: AlertState) -> Item:
     item: Item = {}
+    # Each record's fields by name, looked up once: a run writes the whole item.
+    fields = {record: vars(getattr(state, record)) for record in RECORDS} | {"": vars(state)}
     for name, (record, field, form) in ATTRIBUTES.items():
-        value = getattr(getattr(state, record) if record else state, field)
+        value = fields[record][field]
         text = "" if value is None else form.write(value)
         if text:  # absent means unset: the item stays small and readable
             item[name] = {form.kind: text}

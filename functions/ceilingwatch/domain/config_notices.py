@@ -71,7 +71,7 @@ def track_config(
 
     While muted nothing is told and nothing marked told, so the notice goes out on expiry.
     """
-    if reading.valid_values is not None:
+    if reading.valid_values is not None and reading.valid_values != state.watches.last_valid_config:
         kept = replace(state.watches, last_valid_config=reading.valid_values)
         state = replace(state, watches=kept)
     told, note = config_notice(state, reading, path, tick, interval)
@@ -114,6 +114,8 @@ def config_notice(
     signature_now = signature(reading)
     watches = state.watches
     if not problems:
+        if not watches.config_problems and watches.config_problems_at is None:
+            return state, None  # nothing to clear: the usual run
         cleared = replace(watches, config_problems="", config_problems_at=None)
         return replace(state, watches=cleared), None
     last = watches.config_problems_at

@@ -107,7 +107,8 @@ def fill_gaps(
     slots = []
     slot = floor_to_bucket(window_start)
     while slot < now:
-        slots.append(known.get(slot, ConcurrencyBucket(slot, 0)))
+        bucket = known.get(slot)
+        slots.append(bucket if bucket is not None else ConcurrencyBucket(slot, 0))
         slot += BUCKET
     return tuple(slots)
 
@@ -116,12 +117,12 @@ def _parse_bucket(index: int, row: dict[str, object], start: datetime) -> Concur
     missing = [field for field in FIELDS if field not in row]
     if missing:
         raise InvalidResponseError(f"timeSeries[{index}] lacks {', '.join(missing)}")
-    return ConcurrencyBucket(
-        start=start,
-        max_total_calls=_count(index, row, "maxTotalCalls"),
-        max_joined_calls=_count(index, row, "maxJoinedCalls"),
-        avg_total_calls=_average(index, row, "avgTotalCalls"),
-        avg_joined_calls=_average(index, row, "avgJoinedCalls"),
+    return ConcurrencyBucket(  # by position: a run parses an hour of these
+        start,
+        _count(index, row, "maxTotalCalls"),
+        _count(index, row, "maxJoinedCalls"),
+        _average(index, row, "avgTotalCalls"),
+        _average(index, row, "avgJoinedCalls"),
     )
 
 
