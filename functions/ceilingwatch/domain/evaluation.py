@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cached_property
 
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.series import ConcurrencyBucket
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from ceilingwatch.domain.severity import Level
 
 
@@ -66,7 +66,8 @@ class Evaluation:
 
     @cached_property
     def completed(self) -> tuple[ConcurrencyBucket, ...]:
-        return tuple(b for b in self.buckets if b.completed_by(self.now))
+        opened_by = self.now - BUCKET  # a bucket opened by then has ended by now (completed_by)
+        return tuple(b for b in self.buckets if b.start <= opened_by)
 
     @cached_property
     def in_progress(self) -> ConcurrencyBucket | None:

@@ -111,8 +111,9 @@ def _points(buckets: Sequence[ConcurrencyBucket], now: datetime) -> list[tuple[d
     so a lower figure says how little of it has passed, not where calls are going."""
     completed: list[ConcurrencyBucket] = []
     current: list[ConcurrencyBucket] = []
+    opened_by = now - BUCKET  # a bucket opened by then has ended by now (b.completed_by(now))
     for b in buckets:  # one pass: this runs at every tick
-        if b.completed_by(now):
+        if b.start <= opened_by:
             completed.append(b)
         elif b.start <= now:
             current.append(b)
