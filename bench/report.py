@@ -95,6 +95,12 @@ def render(r: Results) -> str:
     return "\n".join(lines)
 
 
+def render_warm(warm: list[WarmFigures], calls: CallFigures, seconds: float) -> str:
+    """Sections 2 and 3 alone, as `render` prints them (`python -m bench.run --only warm`)."""
+    lines = [f"ceilingwatch bench, warm runs only: {machine()}", *_warm(warm), "", *_calls(calls)]
+    return "\n".join([*lines, "", f"bench took {seconds:.0f} s"])
+
+
 def _cold(c: ColdFigures) -> list[str]:
     boto3_note = "boto3 not loaded" if not c.handler_imports_boto3 else "LOADS boto3"
     return [

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import answers, cold, costs, fleet, forecast, package_size, send_phase, warm
-from bench.report import GOAL, MEMORY_MB, Results, render, render_cold
+from bench.report import GOAL, MEMORY_MB, Results, render, render_cold, render_warm
 from bench.standins import StandIns
 from infra.packaging.package import MAX_ZIP_BYTES
 
@@ -146,6 +146,28 @@ def cold_only(args: argparse.Namespace) -> int:
     return 0
 
 
+def measure_warm(args: argparse.Namespace) -> tuple[str, list[str]]:
+    """Sections 2 and 3 alone (`--only warm`): the warm runs and their calls, as `measure`
+    takes them, for working on a run's own CPU without the rest of the bench."""
+    started = time.monotonic()
+    package = package_size.build(force=args.rebuild)
+    with StandIns() as standins, tempfile.TemporaryDirectory(prefix="ceilingwatch-sdk-") as sdk:
+        standins.command("clock", at=standins.info["last_tick"])
+        standins.command("seed", monitors=list(WARM_MONITORS))
+        layout = cold.lambda_layout(package.function_dir, Path(sdk))
+        env, first = standins.env, standins.first_tick()
+        progress("warm: counting the calls of an hour, then timing as deployed and cached")
+        calls = warm.count_calls(layout, env, standins, WARM_MONITORS[0], first)
+        timed = [
+            warm.time_runs(layout, env, standins, name, first, args.invocations, cached=cached)
+            for name, cached in ((WARM_MONITORS[1], False), (WARM_MONITORS[2], True))
+        ]
+    failures = [f"steady state: {problem}" for problem in calls.problems]
+    if timed[0].cpu_ratio.median > GOAL:
+        failures.append(f"warm CPU {timed[0].cpu_ratio.median:.2f} x the bare calls'")
+    return render_warm(timed, calls, time.monotonic() - started), failures
+
+
 def _failures(r: Results) -> list[str]:
     failures = [f"steady state: {problem}" for problem in r.calls.problems]
     failures += [problem for function in r.answers for problem in function.problems()]
@@ -176,10 +198,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--environments-hanging", type=int, default=100)
     parser.add_argument("--answer-rounds", type=int, default=9, help="cold clicks and webhooks")
     parser.add_argument("--rebuild", action="store_true", help="sam build even if the zip is fresh")
-    parser.add_argument("--only", choices=["cold"], help="one section alone: 1, the cold start")
+    parser.add_argument(
+        "--only", choices=["cold", "warm"], help="cold: section 1 alone; warm: sections 2 and 3"
+    )
     args = parser.parse_args(argv)
     if args.only == "cold":
         return cold_only(args)
+    if args.only == "warm":
+        text, failures = measure_warm(args)
+        print(text)
+        for failure in failures:
+            print(f"FAIL: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     results, failures = measure(args)
     print(render(results))
     progress("forecast backtest: the scenario library through the FORECAST rule")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.cold import WARM_CHILD, Layout, run_child
-from bench.standins import StandIns
 from bench.stats import Spread, ratios
-from infra.simulator.ultravox import CONCURRENCY_PATH
+
+if TYPE_CHECKING:  # the stand-ins are the bench's, never a unit test's (test_suite_isolation)
+    from bench.standins import StandIns
 
 WARM_UP_TICKS = 5
 HOUR_OF_TICKS = 12
@@ -84,6 +85,8 @@ def count_calls(
     )
     after = standins.command("counts")
     runs = [_classify(calls) for calls in figures["calls"]]
+    from infra.simulator.ultravox import CONCURRENCY_PATH  # the simulator: the bench's only
+
     concurrency = after["ultravox"].get(CONCURRENCY_PATH, 0) - before["ultravox"].get(
         CONCURRENCY_PATH, 0
     )

@@ -83,13 +83,13 @@ def _handle(
         raise
     except Exception as error:
         raise _crashed(error) from None
-    record(result)
+    summary = record(result)
     if isinstance(result.error, DeliveryError):
         # Judged and stored, but no channel took what this run owes: Lambda's retry sends it.
         raise result.error
     # One problem, one signal: a failure judged and stored as ERROR is the monitor's own ERROR
     # alert and RunFailures, not also a Lambda error, a retry and a dead-letter entry.
-    return result.summary()
+    return summary
 
 
 def _crashed(error: Exception) -> RunCrashedError:

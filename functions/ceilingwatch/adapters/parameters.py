@@ -31,6 +31,7 @@ class ParameterStore:
         self.max_age_seconds = max_age_seconds
         self.table = table
         self._cache: dict[str, tuple[float, dict[str, str], dict[str, int]]] = {}
+        self._readings: dict[str, tuple[tuple[Any, ...], ConfigReading]] = {}
 
     def load(self, monitor: str) -> MonitorConfig:
         path = parameter_path(self.prefix, monitor)
@@ -45,7 +46,16 @@ class ParameterStore:
         """
         path = parameter_path(self.prefix, monitor)
         values, versions = self._values(path, fresh=fresh)
-        return read_config(self.table, monitor, path, values, last_valid, versions)
+        # Parsing is pure, and a tick reads the same values run after run: the environment keeps
+        # each path's last reading: parsed again when a value, a version or the fallback changed.
+        key = (monitor, values, versions, None if last_valid is None else dict(last_valid))
+        kept = self._readings.get(path)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        reading = read_config(self.table, monitor, path, values, last_valid, versions)
+        if reading.error is None:  # an error is raised afresh each run, never one object twice
+            self._readings[path] = (key, reading)
+        return reading
 
     def _values(self, path: str, fresh: bool) -> tuple[dict[str, str], dict[str, int]]:
         """Each parameter's value and version, by its name after the path."""

@@ -176,8 +176,10 @@ RECORDS: dict[str, type[Any]] = {
 
 def state_to_item(state: AlertState) -> Item:
     item: Item = {}
+    # Each record's fields by name, looked up once: a run writes the whole item.
+    fields = {record: vars(getattr(state, record)) for record in RECORDS} | {"": vars(state)}
     for name, (record, field, form) in ATTRIBUTES.items():
-        value = getattr(getattr(state, record) if record else state, field)
+        value = fields[record][field]
         text = "" if value is None else form.write(value)
         if text:  # absent means unset: the item stays small and readable
             item[name] = {form.kind: text}
@@ -187,10 +189,14 @@ def state_to_item(state: AlertState) -> Item:
 
 def state_from_item(item: Item) -> AlertState:
     values: dict[str, dict[str, Any]] = {record: {} for record in ("", *RECORDS)}
-    for name, (record, field, form) in ATTRIBUTES.items():
-        typed = item.get(name, {})
+    # The item's own attributes (a third of the known ones, as a rule), not every known one.
+    for name, typed in item.items():
+        known = ATTRIBUTES.get(name)
+        if known is None:  # "status", written for people reading the table
+            continue
         text = typed.get("S", typed.get("N", ""))
         if text:
+            record, field, form = known
             values[record][field] = form.read(text)
     records = {record: kind(**values[record]) for record, kind in RECORDS.items()}
     return AlertState(**values[""], **records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote
 
 MASK = "****"
@@ -19,7 +20,15 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if len(secret) < MIN_SECRET_LENGTH:
             continue
-        # As written, URL-encoded, and JSON-escaped ("https:\/\/hooks..."): how echoes come back.
-        for spelling in {secret, quote(secret, safe=""), secret.replace("/", "\\/")}:
+        for spelling in _spellings(secret):
             text = text.replace(spelling, MASK)
     return text
+
+
+@lru_cache(maxsize=256)
+def _spellings(secret: str) -> tuple[str, ...]:
+    """As written, URL-encoded, and JSON-escaped ("https:\\/\\/hooks..."): how echoes come back.
+
+    Worked out once per secret: a run scrubs every header and log line with the same few.
+    """
+    return tuple(dict.fromkeys((secret, quote(secret, safe=""), secret.replace("/", "\\/"))))

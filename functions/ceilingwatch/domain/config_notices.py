@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import MonitorConfig, is_monitor_name
 from ceilingwatch.domain.evaluation import percent
@@ -70,7 +71,7 @@ def track_config(
 
     While muted nothing is told and nothing marked told, so the notice goes out on expiry.
     """
-    if reading.valid_values is not None:
+    if reading.valid_values is not None and reading.valid_values != state.watches.last_valid_config:
         kept = replace(state.watches, last_valid_config=reading.valid_values)
         state = replace(state, watches=kept)
     told, note = config_notice(state, reading, path, tick, interval)
@@ -141,6 +142,8 @@ def config_notice(
     signature_now = signature(reading)
     watches = state.watches
     if not problems:
+        if not (watches.config_problems or watches.config_versions or watches.config_problems_at):
+            return state, None  # nothing to clear: the usual run
         cleared = replace(watches, config_problems="", config_problems_at=None, config_versions="")
         return replace(state, watches=cleared), None
     last = watches.config_problems_at

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.levels import episode_summary
 from ceilingwatch.domain.outbox import Owed

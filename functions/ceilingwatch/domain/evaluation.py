@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from ceilingwatch.domain.config import Thresholds
-from ceilingwatch.domain.series import ConcurrencyBucket
+from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from ceilingwatch.domain.severity import Level
 
 
@@ -53,23 +54,27 @@ def highest(buckets: tuple[ConcurrencyBucket, ...]) -> ConcurrencyBucket | None:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One run's view of the hour: every 5-minute slot up to `now`, the newest maybe in progress."""
+    """One run's view of the hour: every 5-minute slot up to `now`, the newest maybe in progress.
+
+    What it derives from its fields is worked out once (cached): one run asks for it many times.
+    """
 
     buckets: tuple[ConcurrencyBucket, ...]
     limit: int
     thresholds: Thresholds
     now: datetime
 
-    @property
+    @cached_property
     def completed(self) -> tuple[ConcurrencyBucket, ...]:
-        return tuple(b for b in self.buckets if b.completed_by(self.now))
+        opened_by = self.now - BUCKET  # a bucket opened by then has ended by now (completed_by)
+        return tuple(b for b in self.buckets if b.start <= opened_by)
 
-    @property
+    @cached_property
     def in_progress(self) -> ConcurrencyBucket | None:
         newest = self.buckets[-1] if self.buckets else None
         return newest if newest is not None and not newest.completed_by(self.now) else None
 
-    @property
+    @cached_property
     def peak(self) -> ConcurrencyBucket:
         """The hour's highest bucket, for context: what the sparkline and the headline show."""
         best = highest(self.buckets)
@@ -88,7 +93,7 @@ class Evaluation:
         recent = self.completed[-completed_buckets:]
         return recent + ((self.in_progress,) if self.in_progress is not None else ())
 
-    @property
+    @cached_property
     def current_calls(self) -> int:
         """What "now" is: the newest completed bucket and the one in progress."""
         return max((b.max_total_calls for b in self.recent(1)), default=0)

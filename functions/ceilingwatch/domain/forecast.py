@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from ceilingwatch.domain.severity import Level
 
@@ -107,9 +108,16 @@ def _points(buckets: Sequence[ConcurrencyBucket], now: datetime) -> list[tuple[d
     """A completed peak stands at its bucket's end (where a rising series has it); the bucket in
     progress at `now`, and only once it has reached the last completed peak: it can only grow,
     so a lower figure says how little of it has passed, not where calls are going."""
-    completed = [b for b in buckets if b.completed_by(now)][-RECENT_BUCKETS:]
+    completed: list[ConcurrencyBucket] = []
+    current: list[ConcurrencyBucket] = []
+    opened_by = now - BUCKET  # a bucket opened by then has ended by now (b.completed_by(now))
+    for b in buckets:  # one pass: this runs at every tick
+        if b.start <= opened_by:
+            completed.append(b)
+        elif b.start <= now:
+            current.append(b)
+    completed = completed[-RECENT_BUCKETS:]
     points = [(b.end, b.max_total_calls) for b in completed]
-    current = [b for b in buckets if not b.completed_by(now) and b.start <= now]
     if (
         current
         and completed
@@ -161,12 +169,14 @@ def median(values: Iterable[float]) -> float:
 
 
 def _pairwise_slopes(xs: Sequence[float], ys: Sequence[float]) -> list[float]:
-    return sorted(
+    slopes = [
         (ys[j] - ys[i]) / (xs[j] - xs[i])
         for i in range(len(xs))
         for j in range(i + 1, len(xs))
         if xs[j] != xs[i]
-    )
+    ]
+    slopes.sort()
+    return slopes
 
 
 def _lower_bound(slopes: Sequence[float], ys: Sequence[float]) -> float:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Kind, Notification, Reading, duration
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation, highest, lowered

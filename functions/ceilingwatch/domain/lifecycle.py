@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Failed, Kind, Measured, NoData, Notification, Observation
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem, ConfigurationError
@@ -42,23 +43,25 @@ class ParameterTable:
         return cls(tuple(row for _, row in owned), owners)
 
     def __getitem__(self, name: str) -> Parameter:
-        for row in self.rows:
-            if row.name == name:
-                return row
-        raise KeyError(name)
+        return self._by_name[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self.owners
 
-    @property
+    # Worked out once: every run reads its parameters through these.
+    @cached_property
+    def _by_name(self) -> dict[str, Parameter]:
+        return {row.name: row for row in self.rows}
+
+    @cached_property
     def secret_names(self) -> frozenset[str]:
         return frozenset(row.name for row in self.rows if row.secret)
 
-    @property
+    @cached_property
     def kept(self) -> tuple[Parameter, ...]:
         return tuple(row for row in self.rows if row.kept)
 
-    @property
+    @cached_property
     def kept_names(self) -> frozenset[str]:
         return frozenset(row.name for row in self.kept)
 

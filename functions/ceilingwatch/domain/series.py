@@ -96,9 +96,7 @@ def parse_time_series(payload: object, window_start: datetime, window_end: datet
             merged += 1
             bucket = _merge(earlier, bucket)
         by_start[start] = bucket
-    return TimeSeries(
-        tuple(sorted(by_start.values(), key=lambda b: b.start)), ignored, merged, off_grid
-    )
+    return TimeSeries(tuple(by_start[slot] for slot in sorted(by_start)), ignored, merged, off_grid)
 
 
 def fill_gaps(
@@ -109,7 +107,8 @@ def fill_gaps(
     slots = []
     slot = floor_to_bucket(window_start)
     while slot < now:
-        slots.append(known.get(slot, ConcurrencyBucket(slot, 0)))
+        bucket = known.get(slot)
+        slots.append(bucket if bucket is not None else ConcurrencyBucket(slot, 0))
         slot += BUCKET
     return tuple(slots)
 
@@ -118,12 +117,12 @@ def _parse_bucket(index: int, row: dict[str, object], start: datetime) -> Concur
     missing = [field for field in FIELDS if field not in row]
     if missing:
         raise InvalidResponseError(f"timeSeries[{index}] lacks {', '.join(missing)}")
-    return ConcurrencyBucket(
-        start=start,
-        max_total_calls=_count(index, row, "maxTotalCalls"),
-        max_joined_calls=_count(index, row, "maxJoinedCalls"),
-        avg_total_calls=_average(index, row, "avgTotalCalls"),
-        avg_joined_calls=_average(index, row, "avgJoinedCalls"),
+    return ConcurrencyBucket(  # by position: a run parses an hour of these
+        start,
+        _count(index, row, "maxTotalCalls"),
+        _count(index, row, "maxJoinedCalls"),
+        _average(index, row, "avgTotalCalls"),
+        _average(index, row, "avgJoinedCalls"),
     )
 
 
@@ -142,6 +141,8 @@ def _parse_timestamp(index: int, value: object) -> datetime:
 
 def _count(index: int, row: dict[str, object], field: str) -> int:
     value = row[field]
+    if type(value) is int and value >= 0:  # what Ultravox sends: settled at once, every bucket
+        return value
     # bool is an int in Python, but never a call count; NaN and Infinity parse as JSON floats.
     if (
         isinstance(value, bool)
@@ -157,6 +158,8 @@ def _count(index: int, row: dict[str, object], field: str) -> int:
 
 def _average(index: int, row: dict[str, object], field: str) -> float:
     value = row[field]
+    if type(value) is float and 0 <= value < math.inf:  # the usual case (NaN fails both)
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidResponseError(f"timeSeries[{index}].{field} is not a number: {value!r:.40}")
     if value < 0 or not math.isfinite(value):

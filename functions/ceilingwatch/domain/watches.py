@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Kind, NotChecked, Notification, Reading
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation, highest
@@ -37,6 +37,8 @@ def account_ceiling_notice(
         state = replace(state, watches=checked)
     allowed, limit = state.watches.account_ceiling, cfg.concurrency_limit
     if allowed is None or allowed >= limit:
+        if not state.told.ceiling_key:
+            return state, None  # nothing to forget: the usual run
         return replace(state, told=replace(state.told, ceiling_key="")), None
     key = f"{allowed}<{limit}"
     if state.told.ceiling_key == key:
@@ -141,6 +143,8 @@ def channel_problems_notice(
     key = problems_key(problems)
     watches = state.watches
     if not key:
+        if not watches.channel_problems and watches.channel_problems_at is None:
+            return state, None  # nothing to clear: the usual run
         cleared = replace(watches, channel_problems="", channel_problems_at=None)
         return replace(state, watches=cleared), None
     last = watches.channel_problems_at

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ceilingwatch.common.errors import DeliveryError, StateConflictError
 from ceilingwatch.common.observability import logger
+from ceilingwatch.common.records import replace
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig

@@ -9,14 +9,18 @@ from ceilingwatch.services.base import RunResult
 from ceilingwatch.services.delivery import Status
 
 
-def record(result: RunResult) -> None:
+def record(result: RunResult) -> dict[str, object]:
     """The decision line (every per-monitor figure, queried by the dashboard with Logs
-    Insights), a monitor's own two metrics only when it opted in, and deployment-wide counts.
-    """
-    summary = result.summary() | {"level": result.level_value}
+    Insights), a monitor's own two metrics only when it opted in, and deployment-wide counts."""
+    figures = result.summary()  # what the handler returns, too: made once
     if result.error is not None:
         count("RunFailures", 1)
-    logger.info(f"decision: {result.status or 'unchanged'}", extra={"decision": summary})
+    # The status as an argument: a message without any, Powertools tries (and fails) as JSON.
+    logger.info(
+        "decision: %s",
+        result.status or "unchanged",
+        extra={"decision": figures | {"level": result.level_value}},
+    )
     if result.suppressed:
         # A mute or a dry run left on by mistake silences alerting: say so at every run.
         logger.warning(
@@ -28,7 +32,7 @@ def record(result: RunResult) -> None:
         dimensions = {"service": SERVICE, "monitor": result.monitor}
         for name, unit, value in (
             ("PeakCalls", MetricUnit.Count, result.peak),
-            ("UtilizationPercent", MetricUnit.Percent, summary["utilization"]),
+            ("UtilizationPercent", MetricUnit.Percent, figures["utilization"]),
         ):
             with single_metric(
                 name, unit, value, namespace=NAMESPACE, default_dimensions=dimensions
@@ -38,6 +42,7 @@ def record(result: RunResult) -> None:
     count("NotificationsSent", sum(1 for o in outcomes if o.status is Status.SENT))
     failed = sum(1 for o in outcomes if o.status not in (Status.SENT, Status.HELD))
     count("NotificationFailures", failed)
+    return figures
 
 
 def count(name: str, value: int) -> None:

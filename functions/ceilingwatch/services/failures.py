@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import datetime
 
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.ports import Roster
 from ceilingwatch.domain.state import AlertState
@@ -19,6 +19,8 @@ def still_failing(state: AlertState, roster: Roster) -> tuple[AlertState, dict[s
     """The channels that kept failing, among those still configured."""
     names = {c.name for c in roster.channels}
     failing = {n: t for n, t in state.watches.channel_failures.items() if n in names}
+    if len(failing) == len(state.watches.channel_failures):  # none dropped: the state as it is
+        return state, failing
     return replace(state, watches=replace(state.watches, channel_failures=failing)), failing
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.common.observability import logger
+from ceilingwatch.common.records import replace
 from ceilingwatch.domain.alerts import Failed, Measured, NoData, Notification, Observation
 from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config import MonitorConfig, parameter_path

@@ -96,3 +96,36 @@ def test_each_parameter_s_version_is_read_with_its_value_and_cached_with_it() ->
     ssm.versions["warning-percent"] = 8
     assert parameters.read("prod").versions["warning-percent"] == 7  # cached with its value
     assert parameters.read("prod", fresh=True).versions["warning-percent"] == 8
+
+
+def test_the_same_values_read_again_are_not_parsed_again_and_a_change_is() -> None:
+    ssm = Ssm({"concurrency-limit": "50", "ultravox-api-key": KEY}, page=10)
+    parameters = store(ssm, max_age=0)  # as deployed at every tick: SSM read each run
+    first = parameters.read("prod")
+    assert parameters.read("prod") is first  # the same values: the same reading, not reparsed
+    assert len(ssm.calls) == 2  # still read every run: only the parsing is spared
+    ssm.values["concurrency-limit"] = "80"
+    changed = parameters.read("prod")
+    assert changed.config is not None and changed.config.concurrency_limit == 80
+    ssm.values["ultravox-api-key"] = KEY + "-rotated"
+    rotated = parameters.read("prod")
+    assert rotated.config is not None and KEY + "-rotated" in rotated.config.secrets()
+
+
+def test_a_reading_that_falls_back_is_parsed_again_when_the_last_valid_values_change() -> None:
+    ssm = Ssm({"concurrency-limit": "abc", "ultravox-api-key": KEY}, page=10)
+    parameters = store(ssm, max_age=0)
+    before = parameters.read("prod", {"concurrency-limit": "50"})
+    after = parameters.read("prod", {"concurrency-limit": "60"})
+    assert before.falling_back and after.falling_back
+    assert before.config is not None and before.config.concurrency_limit == 50
+    assert after.config is not None and after.config.concurrency_limit == 60
+    assert parameters.read("prod", {"concurrency-limit": "60"}) is after
+
+
+def test_a_reading_with_nothing_to_judge_with_is_made_afresh_each_run() -> None:
+    ssm = Ssm({"concurrency-limit": "abc", "ultravox-api-key": KEY}, page=10)
+    parameters = store(ssm, max_age=0)
+    first, second = parameters.read("prod"), parameters.read("prod")
+    assert first.config is None and first.error is not None
+    assert second.error is not None and second.error is not first.error
