@@ -12,7 +12,7 @@ from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.ports import UsageSource
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class SourceWiring:
     """The deployment's settings and one HTTP session, whose connections every run reuses."""
 

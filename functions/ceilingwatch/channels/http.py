@@ -23,7 +23,7 @@ MIN_CALL_SECONDS = 0.5  # below this, a call cannot finish: leave it owed for th
 MAX_ATTEMPTS = 2
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Endpoint:
     """A service's answers: which statuses mean it took the message, and what others mean."""
 
@@ -32,7 +32,7 @@ class Endpoint:
     meanings: Mapping[int, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class Poster:
     """POSTs with the deadline the send phase gives; never puts the URL in an error."""
 

@@ -18,7 +18,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Answer:
     """A response read within its size limit, its text from outside scrubbed of the secrets."""
 

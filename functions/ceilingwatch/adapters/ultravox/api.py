@@ -280,7 +280,7 @@ class _Tried(NamedTuple):
     wait: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Call:
     """What one request sends; its secrets (the key first) never appear in its repr."""
 
