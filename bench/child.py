@@ -102,11 +102,10 @@ def floor(event: dict[str, Any]) -> dict[str, Any]:
 
 # What a cold invocation imports beyond the floor's botocore and urllib3, in the order a
 # fresh interpreter would pay for each: the CPU of each step is what it adds.
-# A tick builds botocore's own clients and reads SSM itself: boto3 and Powertools' parameters
-# are not among them (tests/unit/test_tick_imports.py).
+# A tick builds botocore's own clients, reads SSM itself and gets Ultravox by urllib3: boto3,
+# Powertools' parameters and requests are not among them (tests/unit/test_tick_imports.py).
 LAYERS = (
     ("botocore.session", "botocore, as the floor imports it"),
-    ("requests", "requests (charset_normalizer, idna, certifi)"),
     ("aws_lambda_powertools", "Powertools' Logger, Metrics, Tracer"),
     ("ceilingwatch.handler", "ceilingwatch's own modules: the handler"),
     ("ceilingwatch.bootstrap", "ceilingwatch's own modules: the wiring"),

@@ -167,6 +167,7 @@ def bare_calls(deps: Any, monitor: str, api_key: str, *, read_parameters: bool) 
             key_value = next(p["Value"] for p in found["Parameters"] if "api-key" in p["Name"])
         start = tick - timedelta(hours=1)
         start = start.replace(minute=start.minute - start.minute % 5, second=0)
+        # By urllib3, as the handler's client sends it (adapters/transport.py).
         response = session.get(
             settings.ultravox_base_url + CONCURRENCY_PATH,
             params={
@@ -178,8 +179,10 @@ def bare_calls(deps: Any, monitor: str, api_key: str, *, read_parameters: bool) 
             timeout=(3.05, 10.0),
             allow_redirects=False,
         )
-        response.raise_for_status()
-        response.json()
+        with response:
+            if not response.ok:
+                raise RuntimeError(f"Ultravox answered HTTP {response.status_code}")
+            json.loads(b"".join(response.iter_content(64 * 1024)))
         dynamodb.get_item(TableName=settings.state_table_name, Key=key, ConsistentRead=True)
         # Conditional on the version, as the handler's write is.
         nonlocal version

@@ -39,15 +39,14 @@ FORBIDDEN = (
     "ceilingwatch.domain.live_reconcile",
     "ceilingwatch.domain.fleet",
     "statistics",  # with fractions and decimal: the forecast's median is its own
+    "requests",  # Ultravox's GET goes by urllib3 (botocore's); the channels load it to send
 )
 
 # The real handler and the real wiring (bootstrap's clients and adapters), with only the wire
 # faked: SSM, DynamoDB and Ultravox answer from memory. Only the standard library and the
 # package are imported before the tick, so sys.modules afterwards is what the tick loaded.
 TICK = r"""
-import io, json, sys
-import requests
-from requests.adapters import BaseAdapter
+import json, sys
 
 from ceilingwatch import handler
 from ceilingwatch.bootstrap import build_dependencies
@@ -64,26 +63,29 @@ class Dynamodb:
     def put_item(self, **options):
         return {}
 
-class Ultravox(BaseAdapter):
-    def send(self, request, **kwargs):
-        response = requests.Response()
-        response.status_code, response.url, response.request = 200, request.url, request
-        if "/usage/concurrency" in request.url:
+class Answer:
+    status_code, ok, headers = 200, True, {"Content-Type": "application/json"}
+    def __init__(self, body):
+        self.body = json.dumps(body).encode()
+    def iter_content(self, size):
+        yield self.body
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        pass
+
+class Ultravox:
+    def get(self, url, **options):
+        if "/usage/concurrency" in url:
             bucket = {"timestamp": "2026-11-24T14:30:00Z", "maxTotalCalls": 12,
                       "maxJoinedCalls": 12, "avgTotalCalls": 9.0, "avgJoinedCalls": 9.0}
-            body = {"timeSeries": [bucket]}
-        else:
-            body = {"allowedConcurrentCalls": 50, "activeCalls": 3}
-        response.raw = io.BytesIO(json.dumps(body).encode())
-        response.headers["Content-Type"] = "application/json"
-        return response
-    def close(self):
-        pass
+            return Answer({"timeSeries": [bucket]})
+        return Answer({"allowedConcurrentCalls": 50, "activeCalls": 3})
 
 deps = build_dependencies()
 deps.parameters.client = Ssm()
 deps.states.client = Dynamodb()
-deps.usage.keywords["wiring"].session.mount("https://ultravox.invalid", Ultravox())
+deps.usage.keywords["wiring"].session = Ultravox()
 handler._dependencies = deps
 
 class Context:
@@ -136,4 +138,4 @@ def test_a_tick_imports_nothing_of_the_other_actions_or_the_laptop() -> None:
     )
     assert loaded == [], f"a tick imported {loaded}"
     # What it must load, so a test that ran nothing cannot pass.
-    assert {"botocore.client", "requests", "ceilingwatch.services.monitor"} <= modules
+    assert {"botocore.client", "ceilingwatch.services.monitor"} <= modules

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import requests
-
+from ceilingwatch.adapters.transport import Session, Urllib3Session
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.ports import UsageSource
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class SourceWiring:
     """The deployment's settings and one HTTP session, whose connections every run reuses."""
 
     settings: Settings
-    session: requests.Session = field(default_factory=requests.Session)
+    session: Session = field(default_factory=Urllib3Session)
 
 
 # A source's build returns the monitor's source, or None when the monitor has not configured it.

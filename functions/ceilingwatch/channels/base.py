@@ -16,7 +16,7 @@ from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.values import ROUTED_SEVERITIES, severity
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Wiring:
     """What channels are built from besides a monitor's configuration: one per environment."""
 

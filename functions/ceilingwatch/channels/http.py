@@ -6,13 +6,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
 from ceilingwatch.common.http import retry_after
 from ceilingwatch.common.scrub import scrub
+
+if TYPE_CHECKING:
+    import requests
 
 # Data, not code (as in Alertmanager's notify/): what is worth another try.
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -23,7 +24,7 @@ MIN_CALL_SECONDS = 0.5  # below this, a call cannot finish: leave it owed for th
 MAX_ATTEMPTS = 2
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Endpoint:
     """A service's answers: which statuses mean it took the message, and what others mean."""
 
@@ -32,11 +33,12 @@ class Endpoint:
     meanings: Mapping[int, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class Poster:
     """POSTs with the deadline the send phase gives; never puts the URL in an error."""
 
-    session: requests.Session = field(default_factory=requests.Session)
+    # Made at the first send: a quiet tick sends nothing and never loads requests.
+    session: requests.Session | None = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -52,6 +54,10 @@ class Poster:
         body: bytes | None = None,
     ) -> requests.Response:
         """POSTs `payload` as JSON, or `body` as given (bytes a signature covers) when set."""
+        import requests
+
+        if self.session is None:
+            self.session = requests.Session()
         sent: dict[str, Any] = {"json": payload} if body is None else {"data": body}
         problem = f"{endpoint.service} was not tried: no time left in this run"
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -100,6 +106,8 @@ def _unanswered(
     error: requests.RequestException, endpoint: Endpoint, timeout: tuple[float, float]
 ) -> str:
     """Why no answer came; a read timeout raises, as the message may have been taken."""
+    import requests
+
     if isinstance(error, requests.ConnectTimeout):
         return f"{endpoint.service} could not be reached within {timeout[0]:.1f} s"
     if isinstance(error, requests.Timeout):

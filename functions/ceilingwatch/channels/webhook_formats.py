@@ -42,7 +42,7 @@ JSM_PRIORITY = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Request:
     """One call: the path under the configured URL (JSM's close has its own) and the body."""
 

@@ -16,7 +16,7 @@ SLACK_API_URL = "https://slack.com/api/"
 SAFE_URL_PREFIXES = ("https://", "http://127.0.0.1", "http://localhost")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Settings:
     """Deployment-wide, non-secret settings; per-monitor ones live in SSM."""
 

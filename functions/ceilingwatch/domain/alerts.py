@@ -106,7 +106,7 @@ class NotChecked:
 NOT_CHECKED = NotChecked()
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Measured:
     """Ultravox's hour, judged; the account's ceiling and plan when fetched this run."""
 
@@ -115,12 +115,12 @@ class Measured:
     subscription: Subscription | NotChecked = NOT_CHECKED
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class NoData:
     """Ultravox answered, but no bucket fell inside the hour."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Failed:
     """Nothing could be measured this run, and why."""
 

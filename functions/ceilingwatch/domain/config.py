@@ -56,7 +56,7 @@ class Thresholds:
     critical_recovery: float = 90.0
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class MonitorConfig:
     """Everything one monitor needs for a run: its own values as fields, and its channels' and
     usage source's values in `options`, by parameter name (see parameter_table.py)."""

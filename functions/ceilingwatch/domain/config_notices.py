@@ -21,7 +21,7 @@ from ceilingwatch.domain.values import ECHO_LIMIT
 SEVERITY = Severity.CONFIG
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ParameterChange:
     """One Parameter Store change under a monitor's path, as EventBridge reports it."""
 

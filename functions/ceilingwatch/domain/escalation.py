@@ -25,7 +25,7 @@ def _ends(note: Notification) -> bool:
     )
 
 
-@dataclass
+@dataclass(eq=False)
 class _Episode:
     """The run's view of the episode: whether a delayed channel may be told now."""
 

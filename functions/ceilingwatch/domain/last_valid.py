@@ -17,7 +17,7 @@ PLACEHOLDER = "stored-values-only"
 KeptValues = Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ConfigReading:
     """What a run judges with, and every parameter that is wrong right now.
 

@@ -16,7 +16,7 @@ from ceilingwatch.domain.state import AlertState, Judgement, OpenEpisode
 from ceilingwatch.domain.wording import clock, headline, recovery_reason, thresholds_clause
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Verdict:
     """The level one run judges, the bucket it rests on, and why."""
 

@@ -28,7 +28,7 @@ class BadEventError(ValueError):
     """A body that is not `{"event": ..., "call": {...}}` with a usable Call object."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class CallRecord:
     """What the live count keeps of one call: its stage and when an open record stops counting."""
 
@@ -102,7 +102,7 @@ class Tally:
     lag_told_at: datetime | None = None  # when the lagging feed was last told, this lag
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class LiveCount:
     """The open records in call order (oldest first), and the reconcile's tally."""
 

@@ -42,7 +42,7 @@ TITLES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Email:
     """One email as SNS publishes it."""
 

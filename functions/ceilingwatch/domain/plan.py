@@ -9,7 +9,7 @@ RISK_AHEAD = timedelta(days=7)
 PAY_AS_YOU_GO_CAP = 5  # documented: free and pay-as-you-go accounts get 5 concurrent calls
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Subscription:
     """The plan fields of `GET /api/accounts/me` that say what happens to the ceiling next."""
 
@@ -19,7 +19,7 @@ class Subscription:
     renewal: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PlanRisk:
     """A notice worth sending once: `key` names the event, so the same lapse is told once."""
 

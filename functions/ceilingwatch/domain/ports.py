@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the fan-out's and the live feed's types: a scheduled tick n
 # --- the usage source -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Account:
     """The account as its usage source reports it: its own ceiling, its calls now, its plan."""
 
@@ -121,7 +121,7 @@ class Stream(StrEnum):
     HEALTH = "health"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Context:
     """What a channel needs besides the notification: links, its deadline and its memory."""
 
@@ -164,7 +164,7 @@ class Answer(StrEnum):
     ACKNOWLEDGE = "acknowledge"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Click:
     """A verified click: who answered what, on which message of which monitor."""
 

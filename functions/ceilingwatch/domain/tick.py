@@ -14,7 +14,7 @@ from ceilingwatch.domain.config import MONITOR_NAME_RULE, is_monitor_name
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Tick:
     """One invocation's request: judge `monitor` as of `scheduled_time` (or test, or digest)."""
 

@@ -26,7 +26,7 @@ RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision lin
 SEND_SECONDS = 10.0  # kept back from the usage source's retries for the channels (a call, a retry)
 
 
-@dataclass
+@dataclass(eq=False)
 class Dependencies:
     """Every outside system a run touches, as ports, built once per execution environment."""
 
@@ -40,7 +40,7 @@ class Dependencies:
     live: LiveCalls | None = None  # the live feed's call records, where the stack has them
 
 
-@dataclass
+@dataclass(eq=False)
 class RunResult:
     """What a run did, as the handler returns it and the decision log line shows it."""
 

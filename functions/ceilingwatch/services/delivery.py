@@ -23,7 +23,7 @@ class Status(StrEnum):
     HELD = "held: dry run"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ChannelOutcome:
     """What one channel did with one notification."""
 
@@ -38,7 +38,7 @@ class ChannelOutcome:
         return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
 
 
-@dataclass
+@dataclass(eq=False)
 class Delivery:
     """Where one notification went, channel by channel."""
 
@@ -53,7 +53,7 @@ class Delivery:
 Outcomes = dict[tuple[int, str], ChannelOutcome]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Settlement:
     """The send phase's end: where each went, what stays owed, each channel's memory."""
 

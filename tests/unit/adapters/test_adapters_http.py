@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from ceilingwatch.adapters.transport import TransportError, TransportTimeoutError
 from ceilingwatch.adapters.ultravox import MAX_BODY_BYTES, UltravoxClient
 from ceilingwatch.channels.http import Poster
 from ceilingwatch.channels.slack_webhook import SlackWebhookChannel, webhook_problem
@@ -134,8 +135,8 @@ def test_the_request_is_explicit_and_authenticated() -> None:
             None,
         ),
         (answer(500), None),
-        (requests.ConnectionError("Connection refused"), None),
-        (requests.ReadTimeout("slow"), None),
+        (TransportError("Connection refused"), None),
+        (TransportTimeoutError("slow"), None),
     ],
 )
 def test_transient_failures_are_retried(first: Any, waited: float | None) -> None:
@@ -383,7 +384,7 @@ class HangingSession:
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         self.time.now += kwargs["timeout"][1]
-        raise requests.ReadTimeout("read timed out")
+        raise TransportTimeoutError("read timed out")
 
 
 def test_a_hung_server_reports_the_time_really_waited() -> None:
@@ -404,7 +405,7 @@ def test_a_hung_server_reports_the_time_really_waited() -> None:
 
 @pytest.mark.parametrize("base_url", ["api.ultravox.ai", "http://", "ftp://uv.test"])
 def test_a_malformed_base_url_is_a_configuration_error_not_retried(base_url: str) -> None:
-    uv = UltravoxClient(base_url, requests.Session(), sleep=lambda s: pytest.fail("retried"))
+    uv = UltravoxClient(base_url, sleep=lambda s: pytest.fail("retried"))
     with pytest.raises(ConfigurationError) as caught:
         fetch(uv)
     assert "ULTRAVOX_API_BASE_URL" in caught.value.what_to_fix

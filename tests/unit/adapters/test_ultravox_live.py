@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from ceilingwatch.adapters.transport import TransportTimeoutError
 from ceilingwatch.adapters.ultravox import UltravoxClient, UltravoxSource
 from ceilingwatch.adapters.ultravox.webhooks import Webhooks
 from ceilingwatch.common.errors import InvalidResponseError, MonitorError, UltravoxUnavailableError
@@ -118,7 +119,7 @@ def test_a_webhook_is_created_with_the_live_events_and_its_secret() -> None:
     }
 
 
-@pytest.mark.parametrize("failure", [answer(503), answer(500), requests.Timeout("slow")])
+@pytest.mark.parametrize("failure", [answer(503), answer(500), TransportTimeoutError("slow")])
 def test_a_create_is_never_retried_where_ultravox_may_have_made_it(failure: Any) -> None:
     webhooks, session = hooks([failure, answer(201, HOOK)])
     with pytest.raises(UltravoxUnavailableError):

@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
+from ceilingwatch.adapters.transport import Response
 from ceilingwatch.common.errors import InvalidResponseError
 from ceilingwatch.common.scrub import scrub
 
@@ -18,7 +17,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Answer:
     """A response read within its size limit, its text from outside scrubbed of the secrets."""
 
@@ -32,7 +31,7 @@ class Answer:
         return 200 <= self.status < 300
 
     @classmethod
-    def read(cls, response: requests.Response, path: str, secrets: tuple[str, ...]) -> Answer:
+    def read(cls, response: Response, path: str, secrets: tuple[str, ...]) -> Answer:
         limit = MAX_BODY_BYTES if response.ok else ERROR_BODY_BYTES
         declared = response.headers.get("Content-Length", "")
         if response.ok and declared.isdigit() and int(declared) > limit:
@@ -77,7 +76,7 @@ def _too_big(path: str, how: str) -> InvalidResponseError:
 
 
 def cause(error: Exception) -> str:
-    """A network failure in a few safe words: requests' own text may quote the URL."""
+    """A network failure in a few safe words: urllib3's own text may quote the URL."""
     text = str(error)
     for marker in ("Connection refused", "Connection reset", "Name or service not known"):
         if marker in text:

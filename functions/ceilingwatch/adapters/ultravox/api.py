@@ -10,8 +10,13 @@ from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
-import requests
-
+from ceilingwatch.adapters.transport import (
+    BadUrlError,
+    Session,
+    TransportError,
+    TransportTimeoutError,
+    Urllib3Session,
+)
 from ceilingwatch.adapters.ultravox.answer import MAX_BODY_BYTES, Answer, cause
 from ceilingwatch.common.errors import (
     ConfigurationError,
@@ -42,14 +47,14 @@ class UltravoxClient:
     def __init__(
         self,
         base_url: str,
-        session: requests.Session | None = None,
+        session: Session | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         key_parameter: str = "the ultravox-api-key parameter",
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or Urllib3Session()
         self._sleep = sleep
         self._clock = clock
         self.key_parameter = key_parameter
@@ -171,7 +176,7 @@ class UltravoxClient:
         timeout = (TIMEOUT[0], max(0.5, min(TIMEOUT[1], deadline - self._clock())))
         try:
             answer = self._fetch(call, timeout)
-        except requests.Timeout:
+        except TransportTimeoutError:
             # The time really waited, over every attempt: each one's timeout shrinks with
             # the budget, so the last one alone would understate it.
             problem = (
@@ -179,7 +184,7 @@ class UltravoxClient:
                 f"out, {self._clock() - started:.0f} s in all"
             )
             return _Tried(problem=problem, retry=call.idempotent)
-        except requests.RequestException as error:  # refused, reset, truncated body
+        except TransportError as error:  # refused, reset, truncated body
             problem = f"could not connect to Ultravox at {self.base_url} ({cause(error)})"
             return _Tried(problem=problem, retry=call.idempotent or "refused" in problem)
         if answer.ok:
@@ -206,14 +211,12 @@ class UltravoxClient:
                 headers=headers,
                 **extra,
                 timeout=timeout,
-                # requests keeps custom headers across hosts on a redirect: the key with them.
+                # A redirect would carry the key's header to wherever it points.
                 allow_redirects=False,
                 stream=True,
             )
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
-            raise self._bad_base_url(f"is not a URL ({type(error).__name__})") from None
-        except requests.exceptions.InvalidSchema:
-            raise self._bad_base_url("is not http:// or https://") from None
+        except BadUrlError as error:
+            raise self._bad_base_url(str(error)) from None
         with response:
             return Answer.read(response, call.path, tuple(s.reveal() for s in call.secrets))
 
@@ -280,7 +283,7 @@ class _Tried(NamedTuple):
     wait: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Call:
     """What one request sends; its secrets (the key first) never appear in its repr."""
 

@@ -27,7 +27,7 @@ WEBHOOK_SECRET = Parameter(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class UltravoxSource:
     """The environment's client with one monitor's key: a UsageSource.
 
