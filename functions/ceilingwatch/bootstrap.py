@@ -17,6 +17,8 @@ from ceilingwatch.domain.parameter_table import ParameterTable
 from ceilingwatch.services.base import Dependencies
 
 if TYPE_CHECKING:  # other functions' services: a tick never imports them
+    from ceilingwatch.domain.config import MonitorConfig
+    from ceilingwatch.domain.ports import Roster
     from ceilingwatch.services.fanout import Fleet
     from ceilingwatch.services.interactions import Responders
     from ceilingwatch.services.live import Receivers
@@ -58,11 +60,24 @@ def build_dependencies(
         usage=functools.partial(build_source, wiring=SourceWiring(settings)),
         states=StateStore(dynamodb(), settings.state_table_name),
         channels=functools.partial(
-            build_channels, wiring=Wiring(settings=settings, sns=channel("sns"))
+            _LastRoster(), wiring=Wiring(settings=settings, sns=channel("sns"))
         ),
         on_secrets=on_secrets or redact,
         live=_live_calls(settings, dynamodb),
     )
+
+
+class _LastRoster:
+    """The channels built for the last configuration: a warm tick's configuration is the same
+    object while Parameter Store's values are unchanged, and building them costs every tick."""
+
+    def __init__(self) -> None:
+        self.last: tuple[MonitorConfig | None, Wiring, Roster] | None = None
+
+    def __call__(self, config: MonitorConfig | None, wiring: Wiring) -> Roster:
+        if self.last is None or self.last[0] is not config or self.last[1] is not wiring:
+            self.last = (config, wiring, build_channels(config, wiring))
+        return self.last[2]
 
 
 def _live_calls(settings: Settings, dynamodb: Callable[[], Any]) -> Any:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.common.errors import DeliveryError, MonitorError, RunCrashedError
-from ceilingwatch.common.observability import loaded_secrets, logger, metrics, tracer
+from ceilingwatch.common.observability import loaded_secrets, logger, tracer
 from ceilingwatch.common.scrub import scrub
 from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config_notices import ParameterChange
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 _dependencies: Dependencies | None = None
 
 
+# No Metrics.log_metrics: a run's metrics are single metrics, each written as it is counted
+# (services/decision.py), so the service's Metrics object has nothing to flush at the end.
 @logger.inject_lambda_context(log_event=False, clear_state=True)
-@metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, dependencies: Dependencies | None = None
@@ -108,7 +109,6 @@ def _dispatch(
         if change is None:
             return None
         logger.append_keys(monitor=change.monitor, parameter=change.parameter)
-        metrics.add_dimension(name="monitor", value=change.monitor)
         # Imported here, not by every tick: a change event is the rare case (test_tick_imports).
         from ceilingwatch.services.config_change import confirm_change
 

@@ -22,9 +22,9 @@ def replace[R: DataclassInstance](record: R, /, **changes: Any) -> R:
     names = _plain_fields(type(record))
     if names is None:
         return dataclasses.replace(record, **changes)
-    unknown = changes.keys() - names
-    if unknown:
-        raise TypeError(f"{type(record).__name__} has no field {sorted(unknown)[0]!r}")
+    if not names.issuperset(changes):  # no set built when every change names a field
+        unknown = sorted(changes.keys() - names)
+        raise TypeError(f"{type(record).__name__} has no field {unknown[0]!r}")
     copy = object.__new__(type(record))
     vars(copy).update(vars(record), **changes)
     return copy

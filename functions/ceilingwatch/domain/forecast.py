@@ -169,11 +169,12 @@ def median(values: Iterable[float]) -> float:
 
 
 def _pairwise_slopes(xs: Sequence[float], ys: Sequence[float]) -> list[float]:
+    pairs = list(zip(xs, ys, strict=True))  # each point with those after it, without indexing
     slopes = [
-        (ys[j] - ys[i]) / (xs[j] - xs[i])
-        for i in range(len(xs))
-        for j in range(i + 1, len(xs))
-        if xs[j] != xs[i]
+        (yj - yi) / (xj - xi)
+        for i, (xi, yi) in enumerate(pairs)
+        for xj, yj in pairs[i + 1 :]
+        if xj != xi
     ]
     slopes.sort()
     return slopes

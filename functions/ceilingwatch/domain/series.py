@@ -84,8 +84,7 @@ def parse_time_series(payload: object, window_start: datetime, window_end: datet
             raise InvalidResponseError(f"timeSeries[{index}] is not an object")
         if "timestamp" not in row:
             raise InvalidResponseError(f"timeSeries[{index}] lacks timestamp")
-        stamped = _parse_timestamp(index, row["timestamp"])
-        start = floor_to_bucket(stamped)
+        stamped, start = _stamp(index, row["timestamp"])
         if not window_start <= start < window_end:
             ignored += 1
             continue
@@ -111,6 +110,23 @@ def fill_gaps(
         slots.append(bucket if bucket is not None else ConcurrencyBucket(slot, 0))
         slot += BUCKET
     return tuple(slots)
+
+
+# A timestamp's text -> (its UTC instant, its slot): an hour's answer repeats eleven of the
+# last run's twelve stamps, and parsing them is most of what parsing a bucket costs.
+_STAMPS: dict[str, tuple[datetime, datetime]] = {}
+_STAMPS_KEPT = 512  # a day's answer and then some; the whole memo is dropped past it
+
+
+def _stamp(index: int, value: object) -> tuple[datetime, datetime]:
+    known = _STAMPS.get(value) if type(value) is str else None
+    if known is None:
+        stamped = _parse_timestamp(index, value)
+        known = (stamped, floor_to_bucket(stamped))
+        if len(_STAMPS) >= _STAMPS_KEPT:
+            _STAMPS.clear()
+        _STAMPS[value] = known  # type: ignore[index]  # a str: _parse_timestamp checked it
+    return known
 
 
 def _parse_bucket(index: int, row: dict[str, object], start: datetime) -> ConcurrencyBucket:

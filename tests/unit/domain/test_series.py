@@ -156,3 +156,21 @@ def test_floor_to_bucket() -> None:
     assert floor_to_bucket(datetime(2026, 11, 24, 14, 39, 59, 9, tzinfo=UTC)) == datetime(
         2026, 11, 24, 14, 35, tzinfo=UTC
     )
+
+
+def test_a_timestamp_seen_before_parses_as_it_did_the_first_time() -> None:
+    """Stamps are remembered between runs: the remembered one must be the parsed one, for each
+    spelling of an instant, off-grid ones too, and still once the memo has been dropped."""
+    payload = {"timeSeries": [row("2026-11-24T14:02:30Z"), row("2026-11-24T15:05:00+01:00")]}
+    first = parse_time_series(payload, START, END)
+    again = parse_time_series(payload, START, END)
+    assert again == first and again.off_grid == 1
+    assert [b.start.minute for b in again.buckets] == [0, 5]
+    crowd = [
+        row(f"2026-11-2{d}T{h:02d}:{m:02d}:00Z")
+        for d in (1, 2)
+        for h in range(24)
+        for m in range(60)
+    ]
+    parse_time_series({"timeSeries": crowd}, START, END)  # more stamps than the memo keeps
+    assert parse_time_series(payload, START, END) == first
