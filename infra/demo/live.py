@@ -127,9 +127,11 @@ def _campaign(
         raise RuntimeError(f"the receiver answered {sorted({s.status for s in sent})}")
     report.answers = [s.took for s in sent]
     started = {s.call_id: s.posted for s in sent if s.event == "call.started"}
+    # The n-th call.started sent, whichever call it was, is the one that can take the count to
+    # RUNNING + n: the simulator posts from several threads, so calls arrive out of creation order.
     crossed: dict[str, float] = {}  # a level's name: when the webhook that reached it was sent
-    for n, call_id in enumerate(made, start=RUNNING + 1):
-        crossed.setdefault(classify(n, LIMIT, Thresholds()).name, started[call_id])
+    for n, posted in enumerate(sorted(started.values()), start=RUNNING + 1):
+        crossed.setdefault(classify(n, LIMIT, Thresholds()).name, posted)
     for delivery in channels.slack.deliveries:
         text = str((delivery.payload or {}).get("text", ""))
         if "calls now, live" not in text:
