@@ -92,6 +92,24 @@ def beside_or_carried(
     return previous.delivery.outbox + owed, ()
 
 
+def claim_beside(
+    previous: AlertState | None,
+    state: AlertState,
+    note: Notification,
+    config: MonitorConfig,
+    roster: Roster,
+    deps: Dependencies,
+    deadline: float,
+    result: RunResult,
+) -> AlertState | None:
+    """`note` claimed in `state`'s next version beside what is owed, and sent: what was stored."""
+    owed, kept = beside_or_carried(previous, claim([note], roster.channels), deps)
+    claimed = replace(state, version=state.version + 1)
+    return claim_and_send(
+        previous, claimed, owed, config, roster, deps, deadline, result, beside=kept
+    )
+
+
 def claim_notice(
     note: Notification,
     config: MonitorConfig,
@@ -100,14 +118,11 @@ def claim_notice(
     deadline: float,
     result: RunResult,
 ) -> bool:
-    """A notice decided after the run's own claim, claimed in the state beside what is owed and
-    sent; False when another run stored first, so the caller tells it again later."""
+    """A notice decided after the run's claim, sent as claim_beside does; False: tell it later."""
     previous = deps.states.load(note.monitor)
-    state = previous or AlertState(note.monitor)
-    state = replace(state, version=state.version + 1)
-    owed, beside = beside_or_carried(previous, claim([note], roster.channels), deps)
     told = RunResult(note.monitor, result.tick)
-    claim_and_send(previous, state, owed, config, roster, deps, deadline, told, beside=beside)
+    state = previous or AlertState(note.monitor)
+    claim_beside(previous, state, note, config, roster, deps, deadline, told)
     result.deliveries += told.deliveries
     result.error = result.error or told.error
     return not told.skipped

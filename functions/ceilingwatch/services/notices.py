@@ -14,8 +14,8 @@ from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.state import AlertState
 from ceilingwatch.domain.tick import Tick
 from ceilingwatch.services.base import Dependencies, RunResult, judge_by
-from ceilingwatch.services.claims import beside_or_carried, carry_owed, claim_and_send
-from ceilingwatch.services.delivery import Status, claim
+from ceilingwatch.services.claims import carry_owed, claim_beside
+from ceilingwatch.services.delivery import Status
 from ceilingwatch.services.failures import name_new_failures
 from ceilingwatch.services.weekly import gather_digest
 
@@ -124,9 +124,6 @@ def _claim(
     """The notice claimed under its invocation's id, beside what a live run is delivering."""
     state = previous or AlertState(tick.monitor)
     remembered = replace(state.told, events=state.told.remembering(tick.execution_id))
-    state = replace(state, told=remembered, version=state.version + 1)
-    owed, beside = beside_or_carried(previous, claim([note], roster.channels), deps)
-    stored = claim_and_send(
-        previous, state, owed, config, roster, deps, deadline, result, beside=beside
-    )
+    state = replace(state, told=remembered)
+    stored = claim_beside(previous, state, note, config, roster, deps, deadline, result)
     name_new_failures(stored, config, roster, deps, deadline, result, tick.scheduled_time)
