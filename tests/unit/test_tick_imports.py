@@ -46,9 +46,11 @@ FORBIDDEN = (
 # faked: SSM, DynamoDB and Ultravox answer from memory. Only the standard library and the
 # package are imported before the tick, so sys.modules afterwards is what the tick loaded.
 TICK = r"""
-import json, sys
+import gc, json, sys
 
 from ceilingwatch import handler
+# Frozen objects are in no generation: no collection walks them.
+walked = any(o is handler.lambda_handler for o in gc.get_objects())
 from ceilingwatch.bootstrap import build_dependencies
 
 class Ssm:
@@ -97,7 +99,9 @@ class Context:
 event = {"monitor": "default", "scheduledTime": "2026-11-24T14:36:00Z",
          "executionId": "import-check", "attempt": "1"}
 result = handler.lambda_handler(event, Context())
-print("TICK-RESULT " + json.dumps({"status": result.get("status"), "modules": sorted(sys.modules)}))
+print("TICK-RESULT " + json.dumps(
+    {"status": result.get("status"), "modules": sorted(sys.modules), "walked": walked}
+))
 """
 
 
@@ -139,3 +143,8 @@ def test_a_tick_imports_nothing_of_the_other_actions_or_the_laptop() -> None:
     assert loaded == [], f"a tick imported {loaded}"
     # What it must load, so a test that ran nothing cannot pass.
     assert {"botocore.client", "ceilingwatch.services.monitor"} <= modules
+
+
+def test_what_the_handler_imported_is_frozen_out_of_every_collection() -> None:
+    # Unfrozen, the first tick's generation-1 collection walks every object the imports made.
+    assert run_one_tick()["walked"] is False

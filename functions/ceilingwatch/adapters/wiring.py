@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ceilingwatch.adapters.transport import Session, Urllib3Session
+from ceilingwatch.common.records import record
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.ports import UsageSource
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class SourceWiring:
     """The deployment's settings and one HTTP session, whose connections every run reuses."""
 

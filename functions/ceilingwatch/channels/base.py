@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ceilingwatch.channels.http import Poster
+from ceilingwatch.common.records import record
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.alerts import HEALTH_KINDS, Kind, Notification
 from ceilingwatch.domain.config import MonitorConfig
@@ -16,7 +17,7 @@ from ceilingwatch.domain.severity import Severity
 from ceilingwatch.domain.values import ROUTED_SEVERITIES, severity
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Wiring:
     """What channels are built from besides a monitor's configuration: one per environment."""
 

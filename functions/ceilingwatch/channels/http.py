@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ceilingwatch.common.errors import PermanentChannelError, TransientChannelError
 from ceilingwatch.common.http import retry_after
+from ceilingwatch.common.records import record
 from ceilingwatch.common.scrub import scrub
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ MIN_CALL_SECONDS = 0.5  # below this, a call cannot finish: leave it owed for th
 MAX_ATTEMPTS = 2
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Endpoint:
     """A service's answers: which statuses mean it took the message, and what others mean."""
 
@@ -33,7 +34,7 @@ class Endpoint:
     meanings: Mapping[int, str] = field(default_factory=dict)
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Poster:
     """POSTs with the deadline the send phase gives; never puts the URL in an error."""
 

@@ -9,7 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +19,7 @@ from ceilingwatch.channels.slack import BOT_TOKEN, SIGNING_SECRET
 from ceilingwatch.channels.slack_app import SlackAppChannel
 from ceilingwatch.channels.slack_thread import Root
 from ceilingwatch.channels.slack_web import SlackWebApi
+from ceilingwatch.common.records import record
 from ceilingwatch.common.settings import SLACK_API_URL
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.ports import Answer, Click, ClickRefusedError, Stream
@@ -30,7 +31,7 @@ NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 NOT_A_CLICK = "the request is not a Slack click on a ceilingwatch button"
 
 
-@dataclass(frozen=True)
+@record
 class SlackClicks:
     """The Slack app's side of a click, for the interactions function (a ClickChannel)."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime
 from typing import Any
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Kind, Notification, duration
 from ceilingwatch.domain.messages import escape_mrkdwn, plain_text, sparkline, title
 from ceilingwatch.domain.ports import Answer, Stream
@@ -27,7 +28,7 @@ BUTTONS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Root:
     """Where an episode's root message is, and what it shows: all kept in the channel memory."""
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.messages import facts, title
 from ceilingwatch.domain.severity import Severity
@@ -42,7 +42,7 @@ JSM_PRIORITY = {
 }
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Request:
     """One call: the path under the configured URL (JSM's close has its own) and the body."""
 

@@ -8,7 +8,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,13 +38,14 @@ from ceilingwatch.common.errors import (
     UltravoxUnavailableError,
     aws_error_code,
 )
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import MonitorConfig, parameter_path
 from ceilingwatch.domain.series import BUCKET
 
 SLACK_SECONDS = 10.0  # for the probe and its one retry
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One line of the doctor's report: passed (True), failed (False) or not applicable (None)."""
 

@@ -7,7 +7,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from ceilingwatch.cli.common import (
     ultravox_key,
 )
 from ceilingwatch.cli.flags import add_parameter_flags, add_threshold_flags, add_ultravox_flags
+from ceilingwatch.common.records import record
 from ceilingwatch.domain import chart
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.backtest import backtest, forecast_lines
@@ -32,7 +32,7 @@ from ceilingwatch.domain.series import ConcurrencyBucket, fill_gaps, floor_to_bu
 WHY_COLUMN = 45  # where the why starts on a row: "YYYY-MM-DD HH:MM  kind... SEVERITY "
 
 
-@dataclass(frozen=True)
+@record
 class Sent:
     tick: datetime
     note: Notification

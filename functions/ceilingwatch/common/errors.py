@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Self
 
+from ceilingwatch.common.records import record
 from ceilingwatch.common.scrub import scrub
 
 
@@ -35,7 +35,7 @@ class MonitorError(Exception):
         return clean
 
 
-@dataclass(frozen=True)
+@record
 class ConfigProblem:
     """One bad parameter: its short name (`warning-percent`) and the sentence that says why."""
 

@@ -1,23 +1,135 @@
-"""dataclasses.replace for the state's frozen records at a fifth of the cost: a run makes dozens."""
+"""Records: dataclasses whose methods are shared, not compiled per class, and a cheap replace."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, dataclass_transform, overload
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+
+@overload
+def record[T](cls: type[T], /) -> type[T]: ...
+@overload
+def record[T](*, frozen: bool = True, eq: bool = True) -> Callable[[type[T]], type[T]]: ...
+
+
+# @dataclass compiles each class's __init__, __eq__, __repr__, __hash__ and, frozen, its
+# __setattr__ from generated source at import: 0.66 ms a frozen record at Lambda's smallest CPU
+# share, 25 ms of a cold start for the tick's 54 records (docs/measured.md). A record is the
+# same dataclass (fields(), asdict() and replace() work on it) with those methods shared.
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+def record[T](
+    cls: type[T] | None = None, /, *, frozen: bool = True, eq: bool = True
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """`@dataclass(frozen=frozen, eq=eq)`, for records that store their fields and nothing
+    else: a field may have a default, a default factory or `repr=False`, and nothing more."""
+
+    def make(cls: type[T]) -> type[T]:
+        dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        _refuse_what_is_not_plain(cls, fields)
+        names = tuple(f.name for f in fields)
+        methods: dict[str, Any] = {
+            "__init__": _initialiser(cls.__qualname__, fields),
+            "__repr__": _representer(tuple(f.name for f in fields if f.repr)),
+        }
+        if eq:
+            key = attrgetter(*names) if names else tuple
+            methods["__eq__"] = _equal
+            methods["__hash__"] = (lambda self: hash(key(self))) if frozen else None
+        if frozen:
+            methods["__setattr__"] = methods["__delattr__"] = _refuse_change
+        for name, method in methods.items():
+            setattr(cls, name, method)
+        return cls
+
+    return make if cls is None else make(cls)
+
+
+def _refuse_what_is_not_plain(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
+    if "__slots__" in vars(cls) or hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__qualname__}: a record has no slots and no __post_init__")
+    for f in fields:
+        if not f.init or not f.compare or f.kw_only is True or f.hash is not None:
+            raise TypeError(f"{cls.__qualname__}.{f.name}: a record's field is plain")
+    if len(fields) != len(cls.__dataclass_fields__):  # type: ignore[attr-defined]
+        raise TypeError(f"{cls.__qualname__}: a record has no InitVar or ClassVar fields")
+
+
+def _initialiser(name: str, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
+    """One __init__ for the record's fields, as @dataclass would generate it."""
+    names = tuple(f.name for f in fields)
+    known = frozenset(names)
+    defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
+    factories = {
+        f.name: f.default_factory for f in fields if f.default_factory is not dataclasses.MISSING
+    }
+    count = len(names)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        # Through __dict__, not setattr: a frozen record refuses setattr, as @dataclass's does.
+        values = self.__dict__
+        values.update(defaults)
+        if args:
+            if len(args) > count:
+                raise TypeError(f"{name}() takes {count} arguments but {len(args)} were given")
+            values.update(zip(names, args, strict=False))
+        if kwargs:
+            if not known.issuperset(kwargs):
+                raise TypeError(_unknown_field(name, min(kwargs.keys() - known), names))
+            if args and not kwargs.keys().isdisjoint(names[: len(args)]):
+                twice = min(kwargs.keys() & set(names[: len(args)]))
+                raise TypeError(f"{name}() got multiple values for argument {twice!r}")
+            values.update(kwargs)
+        for field_name, factory in factories.items():
+            if field_name not in values:
+                values[field_name] = factory()
+        if len(values) < count:
+            missing = [n for n in names if n not in values]
+            raise TypeError(f"{name}() missing required argument {missing[0]!r}")
+
+    __init__.__qualname__ = f"{name}.__init__"
+    return __init__
+
+
+def _unknown_field(record_name: str, unknown: str, names: tuple[str, ...]) -> str:
+    import difflib  # only when a call is wrong
+
+    close = difflib.get_close_matches(unknown, names, n=1)
+    hint = f". Did you mean {close[0]!r}?" if close else ""
+    return f"{record_name}() got an unexpected keyword argument {unknown!r}{hint}"
+
+
+def _equal(self: object, other: object) -> object:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return vars(self) == vars(other)
+
+
+def _representer(shown: tuple[str, ...]) -> Callable[[Any], str]:
+    def __repr__(self: Any) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in shown)
+        return f"{type(self).__qualname__}({fields})"
+
+    return __repr__
+
+
+def _refuse_change(self: Any, name: str, *value: Any) -> None:
+    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
 def replace[R: DataclassInstance](record: R, /, **changes: Any) -> R:
     """What `dataclasses.replace(record, **changes)` returns, made without running `__init__`:
     the record's fields copied, the changes laid over them.
 
-    The standard one reads every field and runs the frozen `__init__`, which sets each field
-    through `object.__setattr__`: a few microseconds a record, two dozen records a quiet tick.
-    A record that does more than store its fields (`__post_init__`, `init=False` fields,
-    slots, cached properties) takes the standard one.
+    The standard one reads every field and runs `__init__`: a few microseconds a record, two
+    dozen records a quiet tick. A record that does more than store its fields
+    (`__post_init__`, `init=False` fields, slots, cached properties) takes the standard one.
     """
     names = _plain_fields(type(record))
     if names is None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 
 from ceilingwatch.common.errors import ConfigurationError
+from ceilingwatch.common.records import record
 
 SLACK_WEBHOOK_PREFIX = "https://hooks.slack.com/"
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -16,7 +16,7 @@ SLACK_API_URL = "https://slack.com/api/"
 SAFE_URL_PREFIXES = ("https://", "http://127.0.0.1", "http://localhost")
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Settings:
     """Deployment-wide, non-secret settings; per-monitor ones live in SSM."""
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ceilingwatch.common.errors import MonitorError
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.evaluation import Evaluation, percent
 from ceilingwatch.domain.plan import Subscription
@@ -39,7 +39,7 @@ class Kind(StrEnum):
 HEALTH_KINDS = frozenset({Kind.MONITOR_ERROR, Kind.NO_DATA, Kind.MONITOR_RECOVERED})
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     """The figures a message shows: one bucket held against the limit, and the hour around it."""
 
@@ -77,7 +77,7 @@ class Reading:
         return ago(self.observed_at - self.at) if self.observed_at else ""
 
 
-@dataclass(frozen=True)
+@record
 class Notification:
     """One message to every channel; `severity` is what subscription filters and colours key on."""
 
@@ -106,7 +106,7 @@ class NotChecked:
 NOT_CHECKED = NotChecked()
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Measured:
     """Ultravox's hour, judged; the account's ceiling and plan when fetched this run."""
 
@@ -115,12 +115,12 @@ class Measured:
     subscription: Subscription | NotChecked = NOT_CHECKED
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class NoData:
     """Ultravox answered, but no bucket fell inside the hour."""
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Failed:
     """Nothing could be measured this run, and why."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from statistics import median
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Kind, Reading
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.replay import MINUTE, replay
@@ -15,7 +16,7 @@ from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 MISS_LOOKBACK = timedelta(hours=2)  # a crossing with no FORECAST this long before it was missed
 
 
-@dataclass(frozen=True)
+@record
 class ForecastFire:
     """One FORECAST the rule would have sent, and what followed it."""
 
@@ -36,7 +37,7 @@ class ForecastFire:
         return self.lead is None or self.lead > self.window
 
 
-@dataclass(frozen=True)
+@record
 class Backtest:
     """Every FORECAST of a replay, the crossings of the limit, and which crossings came unwarned."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.evaluation import classify
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
@@ -24,7 +24,7 @@ LEVEL_COLOURS = {level: Severity.of(level).colour for level in Level}
 MARKER_COLOUR = "36"
 
 
-@dataclass(frozen=True)
+@record
 class Column:
     """One column of the chart: the highest peak of its buckets."""
 
@@ -33,7 +33,7 @@ class Column:
     in_progress: bool
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     """A horizontal reference line: where a level starts, in calls."""
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ceilingwatch.common.errors import ConfigProblem
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.choices import NoDataPolicy
 
 # One path segment under the prefix, also in dashboard, alarm and alias names, whose common
@@ -46,7 +47,7 @@ class Secret:
         return hash(self._value)
 
 
-@dataclass(frozen=True)
+@record
 class Thresholds:
     """Percentages of the limit: where levels start, and where they end (hysteresis)."""
 
@@ -56,7 +57,7 @@ class Thresholds:
     critical_recovery: float = 90.0
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class MonitorConfig:
     """Everything one monitor needs for a run: its own values as fields, and its channels' and
     usage source's values in `options`, by parameter name (see parameter_table.py)."""

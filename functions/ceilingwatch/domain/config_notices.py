@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem
-from ceilingwatch.common.records import replace
+from ceilingwatch.common.records import record, replace
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.config import MonitorConfig, is_monitor_name
 from ceilingwatch.domain.evaluation import percent
@@ -21,7 +20,7 @@ from ceilingwatch.domain.values import ECHO_LIMIT
 SEVERITY = Severity.CONFIG
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class ParameterChange:
     """One Parameter Store change under a monitor's path, as EventBridge reports it."""
 

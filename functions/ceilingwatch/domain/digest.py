@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.evaluation import classify, highest, percent
 from ceilingwatch.domain.plan import PlanRisk
@@ -23,7 +23,7 @@ PERCENTILES = (50, 90, 99)
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-@dataclass(frozen=True)
+@record
 class Episode:
     """Consecutive hours whose peak reached the warning threshold."""
 
@@ -38,7 +38,7 @@ class Episode:
         return self.start + self.hours * HOUR
 
 
-@dataclass(frozen=True)
+@record
 class Outlook:
     """Next week, hour by hour: last week's peak at the same hour of the week, times growth."""
 
@@ -52,7 +52,7 @@ class Outlook:
         return self.start + index * HOUR, self.hours[index]
 
 
-@dataclass(frozen=True)
+@record
 class Digest:
     """Everything the weekly message and the report show; `week` is the 7 days before the run."""
 

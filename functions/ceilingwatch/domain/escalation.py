@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 
-from ceilingwatch.common.records import replace
+from ceilingwatch.common.records import record, replace
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.levels import episode_summary
 from ceilingwatch.domain.outbox import Owed
@@ -25,7 +25,7 @@ def _ends(note: Notification) -> bool:
     )
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class _Episode:
     """The run's view of the episode: whether a delayed channel may be told now."""
 

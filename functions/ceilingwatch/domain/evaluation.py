@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import Thresholds
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from ceilingwatch.domain.severity import Level
@@ -52,7 +52,7 @@ def highest(buckets: tuple[ConcurrencyBucket, ...]) -> ConcurrencyBucket | None:
     return best
 
 
-@dataclass(frozen=True)
+@record
 class Evaluation:
     """One run's view of the hour: every 5-minute slot up to `now`, the newest maybe in progress.
 

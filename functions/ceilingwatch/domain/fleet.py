@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import is_monitor_name
 
 # A monitor exists when both of these exist under its path: no deploy adds or removes one.
@@ -15,7 +15,7 @@ FORGOTTEN_AFTER_TICKS = 3
 MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 
 
-@dataclass(frozen=True)
+@record
 class Registered:
     """A registered monitor and when it was registered (its limit's last write)."""
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ceilingwatch.common.records import replace
+from ceilingwatch.common.records import record, replace
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
 from ceilingwatch.domain.severity import Level
 
@@ -26,7 +25,7 @@ MAD_TO_SIGMA = 1.4826  # the MAD of normal noise times this is its standard devi
 SCATTER = 2.0
 
 
-@dataclass(frozen=True)
+@record
 class Trend:
     """Sen's slope of the recent peaks, in calls per 5 minutes, with its one-sided lower bound."""
 
@@ -50,7 +49,7 @@ class Trend:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Nowcast:
     """How long until the limit at this rate; `minutes_to_limit` only when the trend says so."""
 
@@ -188,7 +187,7 @@ def _lower_bound(slopes: Sequence[float], ys: Sequence[float]) -> float:
     return slopes[rank - 1] if rank >= 1 else -math.inf
 
 
-@dataclass(frozen=True)
+@record
 class ForecastWatch:
     """What the FORECAST rule remembers between runs: the streak and the open episode."""
 

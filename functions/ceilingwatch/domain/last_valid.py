@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from ceilingwatch.common.errors import ConfigProblem, ConfigurationError, MonitorError
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.parameter_table import ParameterTable
 
@@ -17,7 +18,7 @@ PLACEHOLDER = "stored-values-only"
 KeptValues = Mapping[str, str]
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class ConfigReading:
     """What a run judges with, and every parameter that is wrong right now.
 

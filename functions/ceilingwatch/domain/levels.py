@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ceilingwatch.common.records import replace
+from ceilingwatch.common.records import record, replace
 from ceilingwatch.domain.alerts import Kind, Notification, Reading, duration
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation, highest, lowered
@@ -16,7 +15,7 @@ from ceilingwatch.domain.state import AlertState, Judgement, OpenEpisode
 from ceilingwatch.domain.wording import clock, headline, recovery_reason, thresholds_clause
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Verdict:
     """The level one run judges, the bucket it rests on, and why."""
 

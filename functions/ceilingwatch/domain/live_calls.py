@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
+
+from ceilingwatch.common.records import record
 
 DEFAULT_MAX_DURATION = timedelta(seconds=3600)
 DEFAULT_JOIN_TIMEOUT = timedelta(seconds=30)
@@ -28,7 +29,7 @@ class BadEventError(ValueError):
     """A body that is not `{"event": ..., "call": {...}}` with a usable Call object."""
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class CallRecord:
     """What the live count keeps of one call: its stage and when an open record stops counting."""
 
@@ -91,7 +92,7 @@ def _time(value: Any, name: str) -> datetime:
     return moment
 
 
-@dataclass(frozen=True)
+@record
 class Tally:
     """The reconcile's memory per monitor: the floor that keeps the live count from under-reading
     `activeCalls`, and how many runs in a row the feed read above or below it."""
@@ -102,7 +103,7 @@ class Tally:
     lag_told_at: datetime | None = None  # when the lagging feed was last told, this lag
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class LiveCount:
     """The open records in call order (oldest first), and the reconcile's tally."""
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.live_calls import Tally
 
 ABOVE_RUNS = 2  # a count above activeCalls this many runs in a row is lowered
 LAG_RUNS = 3  # a count below it this many runs in a row is a feed that keeps lagging
 
 
-@dataclass(frozen=True)
+@record
 class Reconciliation:
     """What one run does: the new tally, the open records to look up or close, a lag notice."""
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Kind, Notification, Reading
 from ceilingwatch.domain.evaluation import percent
 from ceilingwatch.domain.subjects import WHY_IS_SUBJECT, subject
@@ -42,7 +42,7 @@ TITLES = {
 }
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Email:
     """One email as SNS publishes it."""
 

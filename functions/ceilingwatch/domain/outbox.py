@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Kind, Notification
 
 # Per channel, what it keeps between runs (a PagerDuty incident key, a Slack thread's root).
 ChannelMemory = Mapping[str, Mapping[str, str]]
 
 
-@dataclass(frozen=True)
+@record
 class Owed:
     """A notification and the channels that have not taken it yet; None means every channel."""
 

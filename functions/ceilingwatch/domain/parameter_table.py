@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigProblem, ConfigurationError
+from ceilingwatch.common.records import record
 from ceilingwatch.domain import values as v
 from ceilingwatch.domain.config import THRESHOLD_PARAMETERS, MonitorConfig, read_thresholds
 from ceilingwatch.domain.monitor_parameters import MONITOR_PARAMETERS
@@ -19,7 +19,7 @@ MONITOR = "the monitor"  # the owner of the monitor's own parameters
 _ROWS_DEFAULT: Any = object()
 
 
-@dataclass(frozen=True)
+@record
 class ParameterTable:
     """Every parameter a monitor reads, in order: its own, its usage sources', its channels'."""
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from ceilingwatch.common.records import record
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig, Secret
 
@@ -15,7 +15,7 @@ from ceilingwatch.domain.config import MonitorConfig, Secret
 # choices, the command line's flags and docs/parameters-table.md all derive from the rows.
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Parameter:
     """One parameter under `<prefix>/<monitor>/`: how it reads, and where it goes.
 
@@ -53,7 +53,7 @@ class Parameter:
         return f"`{self.show(self.default)}`"
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class PlugIn[Build]:
     """A channel or a usage source: its name, its parameters, and what builds it from them."""
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from ceilingwatch.common.records import record
 
 RISK_AHEAD = timedelta(days=7)
 PAY_AS_YOU_GO_CAP = 5  # documented: free and pay-as-you-go accounts get 5 concurrent calls
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Subscription:
     """The plan fields of `GET /api/accounts/me` that say what happens to the ceiling next."""
 
@@ -19,7 +20,7 @@ class Subscription:
     renewal: datetime | None = None
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class PlanRisk:
     """A notice worth sending once: `key` names the event, so the same lapse is told once."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.last_valid import ConfigReading, KeptValues
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # the fan-out's and the live feed's types: a scheduled tick n
 # --- the usage source -----------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Account:
     """The account as its usage source reports it: its own ceiling, its calls now, its plan."""
 
@@ -121,7 +122,7 @@ class Stream(StrEnum):
     HEALTH = "health"
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Context:
     """What a channel needs besides the notification: links, its deadline and its memory."""
 
@@ -144,7 +145,7 @@ class Channel(Protocol):
     def deliver(self, note: Notification, context: Context) -> Mapping[str, str]: ...
 
 
-@dataclass(frozen=True)
+@record
 class Roster:
     """The channels that can deliver, and why any configured one cannot (naming its parameter)."""
 
@@ -164,7 +165,7 @@ class Answer(StrEnum):
     ACKNOWLEDGE = "acknowledge"
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Click:
     """A verified click: who answered what, on which message of which monitor."""
 

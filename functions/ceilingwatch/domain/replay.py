@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Measured, NoData, Observation
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import Evaluation
@@ -18,7 +18,7 @@ TICK_OFFSET = timedelta(minutes=1)  # each tick runs a minute into its bucket, l
 MINUTE = timedelta(minutes=1)
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     """One tick of a replay, and what the state machine made of it."""
 

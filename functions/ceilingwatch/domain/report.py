@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html import escape
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.digest import HOUR, Digest
 from ceilingwatch.domain.digest_text import render_text
 
@@ -21,7 +21,7 @@ COLOURS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Frame:
     """Where the plot sits in the SVG, in pixels; the chart is drawn at the top-left of the page."""
 
@@ -44,7 +44,7 @@ class Frame:
 FRAME = Frame()
 
 
-@dataclass(frozen=True)
+@record
 class Scale:
     """Hours (0 = the history's first) and calls to pixels."""
 

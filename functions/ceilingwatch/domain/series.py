@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from ceilingwatch.common.errors import InvalidResponseError
+from ceilingwatch.common.records import record
 
 
 class Bucket(StrEnum):
@@ -34,7 +34,7 @@ BUCKET = Bucket.FIVE_MINUTES.span  # what a run judges on
 FIELDS = ("timestamp", "maxTotalCalls", "maxJoinedCalls", "avgTotalCalls", "avgJoinedCalls")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ConcurrencyBucket:
     """One 5-minute bucket; `start` is its opening instant, as Ultravox stamps it."""
 
@@ -52,7 +52,7 @@ class ConcurrencyBucket:
         return self.end <= now
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TimeSeries:
     """The buckets of one window, ascending and one per slot, with what validation set aside."""
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from enum import StrEnum
 
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Notification
 from ceilingwatch.domain.last_valid import KeptValues
 from ceilingwatch.domain.outbox import ChannelMemory, Owed
@@ -21,7 +22,7 @@ class Health(StrEnum):
     ERROR = "ERROR"
 
 
-@dataclass(frozen=True)
+@record
 class Judgement:
     """The level the runs concluded, the hour it rests on, and what the last run said."""
 
@@ -36,7 +37,7 @@ class Judgement:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class OpenEpisode:
     """The capacity episode under way: from the first alerting run to the resolve."""
 
@@ -47,7 +48,7 @@ class OpenEpisode:
     top_seconds: int = 0  # how long it held at `top`, up to the last run judged there
 
 
-@dataclass(frozen=True)
+@record
 class HealthRecord:
     """Whether runs can judge: an outage is the runs in a row that could not, of either kind."""
 
@@ -57,7 +58,7 @@ class HealthRecord:
     last_error: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Told:
     """What people have been told by the state machine, and when.
 
@@ -90,7 +91,7 @@ class Told:
 EVENTS_KEPT = 8
 
 
-@dataclass(frozen=True)
+@record
 class Watches:
     """The checks beside the level: the account's ceiling, the forecast, channels, parameters."""
 
@@ -112,7 +113,7 @@ class Watches:
     config_versions: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Answers:
     """Answers from Slack's buttons, for the current capacity episode (see responses.py)."""
 
@@ -122,7 +123,7 @@ class Answers:
     acknowledged_by: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Escalation:
     """Channels with a delay, for the current capacity episode: the level news held back from
     them, and those told (so none is told twice, and a resolve goes only where a raise went)."""
@@ -131,7 +132,7 @@ class Escalation:
     told: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class DeliveryRecord:
     """What a run claimed and a channel has not taken yet, and what channels remember."""
 
@@ -140,7 +141,7 @@ class DeliveryRecord:
     channel_memory: ChannelMemory = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class AlertState:
     """What the monitor remembers between runs, one item per monitor."""
 
@@ -166,7 +167,7 @@ class AlertState:
         return last is not None and tick <= last
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """The next state, what must be sent, and what a mute or a dry run held back."""
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ConfigurationError
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.config import MONITOR_NAME_RULE, is_monitor_name
 
 MAX_CLOCK_SKEW = timedelta(minutes=10)
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Tick:
     """One invocation's request: judge `monitor` as of `scheduled_time` (or test, or digest)."""
 

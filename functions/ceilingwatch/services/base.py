@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any
 
 from ceilingwatch.common.errors import MonitorError
+from ceilingwatch.common.records import record
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.evaluation import percent
@@ -26,7 +27,7 @@ RESERVE_SECONDS = 4.0  # after the send phase: the state write, the decision lin
 SEND_SECONDS = 10.0  # kept back from the usage source's retries for the channels (a call, a retry)
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Dependencies:
     """Every outside system a run touches, as ports, built once per execution environment."""
 
@@ -40,7 +41,7 @@ class Dependencies:
     live: LiveCalls | None = None  # the live feed's call records, where the stack has them
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class RunResult:
     """What a run did, as the handler returns it and the decision log line shows it."""
 

@@ -6,10 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 
 from ceilingwatch.common.errors import ChannelError
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.ports import Channel, Context
@@ -23,7 +24,7 @@ class Status(StrEnum):
     HELD = "held: dry run"
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class ChannelOutcome:
     """What one channel did with one notification."""
 
@@ -38,7 +39,7 @@ class ChannelOutcome:
         return f"{self.status.value}: {self.detail}" if self.detail else self.status.value
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Delivery:
     """Where one notification went, channel by channel."""
 
@@ -53,7 +54,7 @@ class Delivery:
 Outcomes = dict[tuple[int, str], ChannelOutcome]
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Settlement:
     """The send phase's end: where each went, what stays owed, each channel's memory."""
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ceilingwatch.common.errors import ChannelError, MonitorError
 from ceilingwatch.common.observability import logger
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.choices import Action
 from ceilingwatch.domain.fleet import FORGOTTEN_AFTER_TICKS, TICK, due, forgotten, spread
@@ -22,7 +23,7 @@ DEFAULT_REMINDER = timedelta(hours=4)  # as renotify-error-minutes' default
 NOTICE_SECONDS = 5.0  # a channel's call and retry, per forgotten monitor
 
 
-@dataclass
+@record(frozen=False)
 class Fleet:
     """What the fan-out touches: the registry, the queue, the states, and a run's ports to
     tell a forgotten monitor's channels."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ceilingwatch.common.errors import ChannelError, MonitorError, StateConflictError
 from ceilingwatch.common.observability import logger
+from ceilingwatch.common.records import record
 from ceilingwatch.common.settings import Settings
 from ceilingwatch.domain.config import MonitorConfig
 from ceilingwatch.domain.ports import (
@@ -26,7 +27,7 @@ WRITE_ATTEMPTS = 3
 BUSY_WAIT = 0.25  # while a run is delivering, its settle write must not be beaten
 
 
-@dataclass
+@record(frozen=False)
 class Responders:
     """What a click touches: the monitor's parameters, its state item, and the clicked channel."""
 

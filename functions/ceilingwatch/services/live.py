@@ -6,12 +6,13 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any
 
 from ceilingwatch.common.errors import MonitorError
 from ceilingwatch.common.observability import logger
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import is_monitor_name
 from ceilingwatch.domain.live_alert import live_news
 from ceilingwatch.domain.live_calls import BadEventError, CallRecord, record_of
@@ -26,7 +27,7 @@ from ceilingwatch.domain.ports import AlertStates, Invoker, LiveCalls
 MAX_BODY_BYTES = 256 * 1024
 
 
-@dataclass
+@record(frozen=False)
 class Receivers:
     """What a webhook touches: the monitor's secret, its call records, its state, the check."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from ceilingwatch.adapters.transport import Response
 from ceilingwatch.common.errors import InvalidResponseError
+from ceilingwatch.common.records import record
 from ceilingwatch.common.scrub import scrub
 
 # An hour of 5-minute buckets is under 2 KB; 8 MiB still holds some 60,000 buckets, while
@@ -17,7 +17,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 ERROR_BODY_BYTES = 4096  # of an error answer: enough for an excerpt
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Answer:
     """A response read within its size limit, its text from outside scrubbed of the secrets."""
 

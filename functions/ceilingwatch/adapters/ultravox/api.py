@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 from urllib.parse import quote
@@ -25,6 +25,7 @@ from ceilingwatch.common.errors import (
     UltravoxUnavailableError,
 )
 from ceilingwatch.common.http import retry_after
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import Secret
 from ceilingwatch.domain.plan import Subscription
 from ceilingwatch.domain.ports import Account
@@ -283,7 +284,7 @@ class _Tried(NamedTuple):
     wait: float | None = None
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class _Call:
     """What one request sends; its secrets (the key first) never appear in its repr."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 from ceilingwatch.adapters.ultravox.api import UltravoxClient
 from ceilingwatch.adapters.wiring import SourceBuild, SourceWiring
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import MonitorConfig, Secret
 from ceilingwatch.domain.parameters import Parameter, PlugIn
 from ceilingwatch.domain.ports import Account
@@ -27,7 +28,7 @@ WEBHOOK_SECRET = Parameter(
 )
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class UltravoxSource:
     """The environment's client with one monitor's key: a UsageSource.
 

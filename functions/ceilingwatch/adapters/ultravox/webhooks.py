@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from ceilingwatch.adapters.ultravox.api import MISSING, UltravoxClient
 from ceilingwatch.common.errors import InvalidResponseError
+from ceilingwatch.common.records import record
 from ceilingwatch.domain.config import Secret
 
 WEBHOOKS_PATH = "/api/webhooks"
@@ -16,7 +17,7 @@ LIVE_EVENTS = ("call.started", "call.joined", "call.ended")
 MAX_PAGES = 50  # at Ultravox's page size, thousands of webhooks: far past any real account
 
 
-@dataclass(frozen=True)
+@record
 class Failure:
     """One failed delivery, as Ultravox reports it on the webhook."""
 
@@ -24,7 +25,7 @@ class Failure:
     failure: str
 
 
-@dataclass(frozen=True)
+@record
 class Webhook:
     """A webhook without its secrets: they are counted, never kept, so none can be printed."""
 
@@ -55,7 +56,7 @@ class Webhook:
         )
 
 
-@dataclass(frozen=True)
+@record
 class Webhooks:
     """One account's webhooks, through the client's retries, budgets and scrubbing.
 
