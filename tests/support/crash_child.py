@@ -35,8 +35,8 @@ def at(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def one_at_a_time(max_workers: int, thread_name_prefix: str) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(1, thread_name_prefix)
+def one_at_a_time(count: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(1, "channel")
 
 
 def wrap_drain(original: Any) -> Any:
@@ -104,7 +104,7 @@ def wrap_claim() -> None:
 
 def main() -> None:
     event = json.loads(sys.argv[1])
-    delivery.ThreadPoolExecutor = one_at_a_time  # type: ignore[misc, assignment]
+    delivery._threads = one_at_a_time
     delivery._Phase.drain = wrap_drain(delivery._Phase.drain)  # type: ignore[method-assign]
     requests.Session.send = wrap_send(requests.Session.send, None)  # type: ignore[method-assign]
     BaseClient._make_api_call = wrap_send(BaseClient._make_api_call, "Publish")  # type: ignore[method-assign]

@@ -40,6 +40,7 @@ FORBIDDEN = (
     "ceilingwatch.domain.fleet",
     "statistics",  # with fractions and decimal: the forecast's median is its own
     "requests",  # Ultravox's GET goes by urllib3 (botocore's); the channels load it to send
+    "concurrent.futures.thread",  # the send phase's threads: a quiet tick starts none
 )
 
 # The real handler and the real wiring (bootstrap's clients and adapters), with only the wire

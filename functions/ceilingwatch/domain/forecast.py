@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from itertools import combinations
 
 from ceilingwatch.common.records import record, replace
 from ceilingwatch.domain.series import BUCKET, ConcurrencyBucket
@@ -138,7 +139,7 @@ def sen_trend(points: Sequence[tuple[datetime, int]], now: datetime) -> Trend | 
     slopes = _pairwise_slopes(xs, ys)
     if not slopes:
         return None
-    slope = median(slopes)
+    slope = _middle(slopes)
     lower = _lower_bound(slopes, ys)
     intercept = median(y - slope * x for x, y in zip(xs, ys, strict=True))
     level_now = intercept + slope * ((now - origin) / BUCKET)
@@ -153,14 +154,18 @@ def sen_trend(points: Sequence[tuple[datetime, int]], now: datetime) -> Trend | 
         points[-1][0] - origin,
         level_now,
         scatter,
-        median(recent) if recent else 0.0,
+        _middle(recent) if recent else 0.0,
     )
 
 
 def median(values: Iterable[float]) -> float:
     """statistics.median's own arithmetic, without loading statistics (and its fractions and
     decimal) at every cold start."""
-    ordered = sorted(values)
+    return _middle(sorted(values))
+
+
+def _middle(ordered: Sequence[float]) -> float:
+    """The median of values already in order (the slopes are sorted as they are made)."""
     middle = len(ordered) // 2
     if len(ordered) % 2:
         return ordered[middle]
@@ -168,13 +173,9 @@ def median(values: Iterable[float]) -> float:
 
 
 def _pairwise_slopes(xs: Sequence[float], ys: Sequence[float]) -> list[float]:
-    pairs = list(zip(xs, ys, strict=True))  # each point with those after it, without indexing
-    slopes = [
-        (yj - yi) / (xj - xi)
-        for i, (xi, yi) in enumerate(pairs)
-        for xj, yj in pairs[i + 1 :]
-        if xj != xi
-    ]
+    # Each point with those after it: 66 pairs an hour, at every run.
+    pairs = combinations(zip(xs, ys, strict=True), 2)
+    slopes = [(yj - yi) / (xj - xi) for (xi, yi), (xj, yj) in pairs if xj != xi]
     slopes.sort()
     return slopes
 

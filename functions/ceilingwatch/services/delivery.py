@@ -5,15 +5,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ceilingwatch.common.errors import ChannelError
 from ceilingwatch.common.records import record
 from ceilingwatch.domain.alerts import Kind, Notification
 from ceilingwatch.domain.outbox import Owed
 from ceilingwatch.domain.ports import Channel, Context
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 
 class Status(StrEnum):
@@ -115,13 +119,21 @@ def send(
         )
     busy = {name: indices for name, indices in queues.items() if indices}
     if busy:
-        pool = ThreadPoolExecutor(max_workers=len(busy), thread_name_prefix="channel")
+        pool = _threads(len(busy))
         futures = [pool.submit(phase.drain, by_name[n], indices) for n, indices in busy.items()]
         wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         # A hung channel's thread is left behind: its own call timeouts end it.
         pool.shutdown(wait=False, cancel_futures=True)
     seen, kept_memory = phase.close()
     return _settle(owed, channels, seen, memory, kept_memory, roster_complete)
+
+
+def _threads(count: int) -> ThreadPoolExecutor:
+    """One thread a busy channel. concurrent.futures loads its thread pool on first use, and
+    a quiet tick, which sends nothing, never uses it (test_tick_imports)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=count, thread_name_prefix="channel")
 
 
 class _Phase:
