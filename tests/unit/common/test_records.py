@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import pytest
 from ceilingwatch.common.records import record, replace
@@ -115,6 +116,7 @@ def test_a_record_is_built_as_its_dataclass_twin_is() -> None:
     assert [f.name for f in dataclasses.fields(Reading)] == ["peak", "at", "token", "tags"]
     assert dataclasses.replace(Reading(1, "a"), peak=2) == Reading(2, "a")
     assert Reading.__match_args__ == ("peak", "at", "token", "tags")
+    assert dataclasses.is_dataclass(Reading) and Reading.at == ""  # the default, as a class's
 
 
 def test_a_record_refuses_the_calls_its_dataclass_twin_refuses() -> None:
@@ -173,3 +175,28 @@ def test_what_a_record_cannot_stand_for_is_refused_when_it_is_declared() -> None
         @record
         class Hidden:
             value: int = field(default=0, init=False)
+
+    with pytest.raises(TypeError, match="ClassVar"):
+
+        @record
+        class Counted:
+            total: ClassVar[int] = 0
+
+    with pytest.raises(ValueError, match="default_factory"):
+
+        @record
+        class Shared:
+            names: list[str] = []  # noqa: RUF012
+
+    with pytest.raises(TypeError, match="follows"):
+
+        @record
+        class Unordered:
+            at: str = ""
+            peak: int  # type: ignore[misc]
+
+    with pytest.raises(TypeError, match="inherits"):
+
+        @record
+        class Later(Reading):
+            extra: int = 0
