@@ -82,10 +82,23 @@ def _decode_values(text: str) -> KeptValues:
     return {str(k): str(v) for k, v in json.loads(text).items()}
 
 
+# By name from a plain dict: an enum's own lookups run Python code, at every run's decode.
+_LEVELS = {level.name: level for level in Level}
+_HEALTHS = {health.value: health for health in Health}
+
+
 def _level(raw: str) -> Level:
-    if raw not in Level.__members__:
-        raise ValueError(f"unknown level {raw!r}: expected one of {', '.join(Level.__members__)}")
-    return Level[raw]
+    level = _LEVELS.get(raw)
+    if level is None:
+        raise ValueError(f"unknown level {raw!r}: expected one of {', '.join(_LEVELS)}")
+    return level
+
+
+def _health(raw: str) -> Health:
+    health = _HEALTHS.get(raw)
+    if health is None:
+        raise ValueError(f"unknown health {raw!r}: expected one of {', '.join(_HEALTHS)}")
+    return health
 
 
 _TEXT = _Format("S", str, str)
@@ -101,7 +114,7 @@ _PENDING = _Format(
     lambda text: _note(json.loads(text)),
 )
 _NAMES = _Format("S", ",".join, lambda text: tuple(text.split(",")))
-_HEALTH = _Format("S", lambda health: health.value, Health)
+_HEALTH = _Format("S", lambda health: health.value, _health)
 _OUTBOX = _Format("S", _encode_outbox, _decode_outbox)
 _MEMORY = _Format("S", _encode_memory, _decode_memory)
 _VALUES = _Format("S", _encode_values, _decode_values)

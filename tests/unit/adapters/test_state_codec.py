@@ -103,6 +103,12 @@ def test_an_unknown_level_is_an_error_that_names_it() -> None:
         state_from_item(item)
 
 
+def test_an_unknown_health_is_an_error_that_names_it_and_what_is_known() -> None:
+    item = stored_item() | {"health": {"S": "SICK"}}
+    with pytest.raises(ValueError, match="unknown health 'SICK': expected one of HEALTHY, "):
+        state_from_item(item)
+
+
 def test_the_versions_a_config_notice_told_are_kept_and_an_older_item_has_none() -> None:
     assert state_from_item(stored_item()).watches.config_versions == ""
     told = Watches(config_problems="x", config_versions="warning-percent@7")
