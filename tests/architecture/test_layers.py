@@ -230,7 +230,7 @@ def _dataclass_decorators(path: Path) -> list[str]:
 
 
 def test_records_are_declared_with_record_not_compiled_per_class() -> None:
-    # @dataclass compiles each class's methods at import, 0.66 ms a frozen one on Lambda's
-    # CPU share; @record shares them.
+    # @dataclass compiles each class's methods at import (0.66 ms a frozen one on the bench's
+    # machine); @record shares them.
     compiled = {f"{_where(p)}: @{d}" for p in _modules() for d in _dataclass_decorators(p)}
     assert not compiled, f"declare these with ceilingwatch.common.records.record: {compiled}"

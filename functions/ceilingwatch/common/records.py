@@ -20,7 +20,7 @@ def record[T](*, frozen: bool = True, eq: bool = True) -> Callable[[type[T]], ty
 
 # @dataclass compiles each class's __init__, __eq__, __repr__, __hash__ and, frozen, its
 # __setattr__ from generated source at import, and reads every string annotation with regular
-# expressions: 0.66 ms a frozen record at Lambda's smallest CPU share, 25 ms of a cold start for
+# expressions: 0.66 ms a frozen record on the bench's machine, 25 ms of a 263 ms cold start for
 # the tick's 54 records (docs/measured.md). A record's methods are shared instead, and its fields
 # declared as @dataclass declares them, so fields(), asdict() and replace() work on it.
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
