@@ -82,23 +82,21 @@ def _decode_values(text: str) -> KeptValues:
     return {str(k): str(v) for k, v in json.loads(text).items()}
 
 
-# By name from a plain dict: an enum's own lookups run Python code, at every run's decode.
-_LEVELS = {level.name: level for level in Level}
-_HEALTHS = {health.value: health for health in Health}
+def _member[E](what: str, members: dict[str, E]) -> Callable[[str], E]:
+    """An enum member by its stored text, from a plain dict: an enum's own lookups run Python
+    code, at every run's decode. Text that names none is an error naming what is known."""
+
+    def read(raw: str) -> E:
+        member = members.get(raw)
+        if member is None:
+            raise ValueError(f"unknown {what} {raw!r}: expected one of {', '.join(members)}")
+        return member
+
+    return read
 
 
-def _level(raw: str) -> Level:
-    level = _LEVELS.get(raw)
-    if level is None:
-        raise ValueError(f"unknown level {raw!r}: expected one of {', '.join(_LEVELS)}")
-    return level
-
-
-def _health(raw: str) -> Health:
-    health = _HEALTHS.get(raw)
-    if health is None:
-        raise ValueError(f"unknown health {raw!r}: expected one of {', '.join(_HEALTHS)}")
-    return health
+_level = _member("level", {level.name: level for level in Level})
+_health = _member("health", {health.value: health for health in Health})
 
 
 _TEXT = _Format("S", str, str)
